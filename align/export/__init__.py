@@ -1,0 +1,20 @@
+"""Output formats. Each renderer turns a :class:`ParallelDocument` into a string; writing is
+the caller's (atomically, see :func:`translate.files.write_atomic`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from align.records import ParallelDocument
+
+from .html import render_html
+from .tsv import render_tsv
+
+Renderer = Callable[[ParallelDocument], str]
+
+# format name -> (file suffix, renderer)
+FORMATS: dict[str, tuple[str, Renderer]] = {
+    "tsv": (".tsv", render_tsv),
+    "html": (".html", render_html),
+}
+DEFAULT_FORMATS = ("tsv", "html")

@@ -1,0 +1,60 @@
+"""A parallel document: source and target segments and the links that pair them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from translate.segments import Kind, Segment
+
+Signature = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something a reviewer should look at, with a short reason."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """Source segment ids paired with target segment ids (1-1, 1-2, 2-1, 1-0, 0-1...).
+
+    ``score`` is the aligner's confidence in [0, 1]; None where the pairing is certain by
+    construction (a segment and its own machine translation).
+    """
+
+    source: tuple[int, ...]
+    target: tuple[int, ...]
+    score: float | None = None
+    flags: tuple[Flag, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParallelDocument:
+    name: str
+    source: tuple[Segment, ...]
+    target: tuple[Segment, ...]
+    links: tuple[Link, ...]
+    signature: Signature
+
+    def source_text(self, link: Link) -> str:
+        return " ".join(self.source[i].text for i in link.source)
+
+    def target_text(self, link: Link) -> str:
+        return " ".join(self.target[i].text for i in link.target)
+
+    def kind(self, link: Link) -> Kind:
+        """The kind of the link's first source segment (its target's when it has none)."""
+        side = self.source[link.source[0]] if link.source else self.target[link.target[0]]
+        return side.kind
+
+    def paragraph(self, link: Link) -> int:
+        side = self.source[link.source[0]] if link.source else self.target[link.target[0]]
+        return side.paragraph
+
+
+def render_signature(signature: Signature) -> str:
+    """``key:value|key:value``, sacreBLEU style: every setting behind an output."""
+    return "|".join(f"{k}:{v}" for k, v in signature)

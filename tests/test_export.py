@@ -1,0 +1,105 @@
+"""Exporters: golden files byte for byte, TSV round trip, escaping of hostile text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from align.export.html import render_html
+from align.export.tsv import clean_cell, parse_tsv, render_tsv
+from align.records import Flag, Link, ParallelDocument
+from tests.conftest import FakeTranslator
+from translate.pipeline import translate_document
+from translate.segments import Kind, Segment
+from translate.split import split_document
+
+GOLDEN = Path(__file__).parent / "golden"
+ARTICLE = (
+    "Sumber: Reuters | Editor: Budi\n"
+    "KONTAN.CO.ID - WASHINGTON. Amerika Serikat dan Korea Selatan sepakat. Harga naik.\n"
+    "Baca Juga: Harga Turun Lagi\n"
+    "Korea Utara\n"
+    '"Kami siap\tmenghadapi <script>alert(1)</script> serangan," kata presiden.\n'
+)
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/NAME; SEJAJAR_UPDATE_GOLDEN=1 rewrites it instead."""
+    path = GOLDEN / name
+    if os.environ.get("SEJAJAR_UPDATE_GOLDEN") == "1":
+        path.write_text(text, "utf-8", newline="\n")
+    assert text == path.read_text("utf-8")
+
+
+@pytest.fixture
+def translated(fake: FakeTranslator) -> ParallelDocument:
+    return translate_document(split_document("article", ARTICLE), fake)
+
+
+def test_tsv_golden(translated: ParallelDocument) -> None:
+    check_golden("article.tsv", render_tsv(translated))
+
+
+def test_html_golden(translated: ParallelDocument) -> None:
+    check_golden("article.html", render_html(translated))
+
+
+def test_tsv_rows_are_the_translated_segments_in_order(translated: ParallelDocument) -> None:
+    rows = parse_tsv(render_tsv(translated))
+    assert [s for s, _ in rows] == [
+        "KONTAN.CO.ID - WASHINGTON. Amerika Serikat dan Korea Selatan sepakat.",
+        "Harga naik.",
+        "Korea Utara",
+        '"Kami siap menghadapi <script>alert(1)</script> serangan," kata presiden.',
+    ]
+    assert rows[1] == ("Harga naik.", "price naik.")
+
+
+def test_keep_boilerplate_translates_and_exports_it(fake: FakeTranslator) -> None:
+    doc = translate_document(split_document("a", ARTICLE), fake, keep_boilerplate=True)
+    sources = [s for s, _ in parse_tsv(render_tsv(doc))]
+    assert sources[0] == "Sumber: Reuters | Editor: Budi"
+    assert "Baca Juga: Harga Turun Lagi" in sources
+
+
+def test_html_escapes_hostile_text(translated: ParallelDocument) -> None:
+    page = render_html(translated)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "script-src" not in page and "default-src 'none'" in page
+
+
+def test_html_marks_kinds_flags_and_scores() -> None:
+    seg = Segment("Satu.", Kind.SENTENCE, 0, 0, 5)
+    doc = ParallelDocument(
+        "x",
+        (seg, Segment("Dua.", Kind.SENTENCE, 0, 6, 10)),
+        (Segment("One. Two.", Kind.SENTENCE, 0),),
+        (Link((0, 1), (0,), 0.31, (Flag("length-cap", 'hit the "cap" <now>'),)),),
+        (("sejajar", "0"),),
+    )
+    page = render_html(doc)
+    assert '<tr class="flagged kind-sentence low non-1-1">' in page
+    assert 'title="hit the &quot;cap&quot; &lt;now&gt;"' in page
+    assert '<span class="score">0.31</span>' in page
+
+
+_CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@given(st.lists(st.tuples(_CELL, _CELL), max_size=10))
+def test_tsv_round_trips_any_text(pairs: list[tuple[str, str]]) -> None:
+    kept = [(s, t) for s, t in pairs if clean_cell(s) and clean_cell(t)]
+    source = tuple(Segment(s, Kind.SENTENCE, i) for i, (s, _) in enumerate(kept))
+    target = tuple(Segment(t, Kind.SENTENCE, i) for i, (_, t) in enumerate(kept))
+    links = tuple(Link((i,), (i,)) for i in range(len(kept)))
+    doc = ParallelDocument("x", source, target, links, ())
+    assert parse_tsv(render_tsv(doc)) == [(clean_cell(s), clean_cell(t)) for s, t in kept]
+
+
+def test_parse_tsv_rejects_bad_lines() -> None:
+    with pytest.raises(ValueError, match=r"^line 2: expected 2 tab-separated columns, found 3$"):
+        parse_tsv("a\tb\na\tb\tc\n")

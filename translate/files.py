@@ -1,0 +1,149 @@
+"""The edges: reading articles from disk into clean text, and writing outputs atomically."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import re
+import tempfile
+import unicodedata
+from html.parser import HTMLParser
+from pathlib import Path
+
+
+class InputError(Exception):
+    """An input cannot be used; the message is one line naming the problem."""
+
+
+# Zero-width characters carry nothing a translator can use; other odd spaces become spaces.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+
+
+def read_article(path: Path) -> str:
+    """Read ``path`` as an article: decoded, line ends and spaces normalised, HTML reduced to
+    its text. Raises :class:`InputError` for anything that is not usable text."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    text = normalise(decode(data, path))
+    if _HTML_START.match(text):
+        text = normalise(html_to_text(text))
+    if not text.strip():
+        raise InputError(f"{path}: empty file, no text to translate")
+    return text
+
+
+def decode(data: bytes, path: Path) -> str:
+    """UTF-8 (a BOM is dropped) or BOM-marked UTF-16; anything else is refused, saying where."""
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path}: invalid {codec.upper()} at byte {exc.start}") from exc
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: binary data (NUL bytes), not a text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"{path}: invalid UTF-8 at line {line}, column {column} (byte 0x{data[exc.start]:02x});"
+            " save it as UTF-8"
+        ) from exc
+
+
+def normalise(text: str) -> str:
+    """LF line ends, no zero-width or control characters, one kind of space."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_ZERO_WIDTH)
+    return "".join(_clean_char(c) for c in text)
+
+
+def _clean_char(c: str) -> str:
+    if c in "\n\t" or c.isprintable():
+        return " " if unicodedata.category(c) == "Zs" else c
+    return " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else ""
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the visible text of a saved web page, one block element per line."""
+
+    _SKIP = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside", "form"})
+    _BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "tr",
+            "blockquote",
+            "section",
+            "article",
+            "title",
+            "figcaption",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self.skipping:
+            self.skipping -= 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(" ".join(data.split(" ")).replace("\n", " "))
+
+
+def html_to_text(markup: str) -> str:
+    """The text of an HTML page, block elements on their own lines; no tag survives."""
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves the old file or the new one, never half.
+
+    The data goes to a temporary file beside ``path``, is flushed to disk, then renamed over it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

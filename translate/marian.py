@@ -1,0 +1,204 @@
+"""MarianMT through transformers: loading a hub id or a local folder, and batched generation.
+
+torch and transformers are imported inside the functions that need them, so importing this
+module (and ``sejajar --help``) stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .translator import Translation, Translator, TranslatorError, output_cap
+
+DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_TOKENIZER_FILES = ("source.spm", "target.spm", "vocab.json")
+
+
+class MarianTranslator(Translator):
+    """A loaded MarianMT model and tokenizer. Build it with :func:`load_marian`."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        revision: str,
+        beams: int = 4,
+        batch_size: int = 16,
+        device: str = "cpu",
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        self.revision = revision
+        self.beams = beams
+        self.batch_size = batch_size
+        self.device = device
+        self.max_input_tokens = int(getattr(tokenizer, "model_max_length", 512) or 512)
+        self.max_input_tokens = min(self.max_input_tokens, model.config.max_position_embeddings)
+
+    @property
+    def signature(self) -> tuple[tuple[str, str], ...]:
+        return (
+            ("model", self.name),
+            ("rev", self.revision),
+            ("engine", "transformers"),
+            ("beams", str(self.beams)),
+            ("cap", "2n+16"),
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, truncation=False)["input_ids"])
+
+    def generate(self, texts: Sequence[str]) -> list[Translation]:
+        import torch
+
+        enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=False)
+        # The decoder start token takes one of the model's positions.
+        limit = self.model.config.max_position_embeddings - 1
+        caps = [output_cap(int(n), limit) for n in enc["attention_mask"].sum(dim=1)]
+        with torch.inference_mode():
+            out = self.model.generate(
+                **enc.to(self.device),
+                num_beams=self.beams,
+                do_sample=False,
+                max_new_tokens=max(caps),
+                # Forced EOS would disguise an output cut at the cap as a finished sentence.
+                forced_eos_token_id=None,
+            )
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = set(eos) if isinstance(eos, list) else {eos}
+        results = []
+        for row, cap in zip(out.tolist(), caps, strict=True):
+            tokens = row[1:]  # drop the decoder start token
+            end = next((k for k, t in enumerate(tokens) if t in eos_ids), None)
+            # The batch runs to its longest cap; a sentence with a smaller cap is cut to its own.
+            hit_cap = end is None or end >= cap
+            tokens = tokens[: min(cap, len(tokens) if end is None else end)]
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            results.append(
+                Translation(text=" ".join(text.split()), hit_length_cap=hit_cap, tokens=len(tokens))
+            )
+        return results
+
+
+def load_marian(
+    name: str = DEFAULT_MODEL,
+    *,
+    beams: int = 4,
+    batch_size: int = 16,
+    device: str = "auto",
+) -> MarianTranslator:
+    """Load a MarianMT model from a local folder or a hub id (cached, ``HF_HUB_OFFLINE`` and
+    ``HF_HOME`` respected). Raises :class:`TranslatorError` with a fix when it cannot."""
+    if beams < 1:
+        raise TranslatorError(f"--beams must be at least 1, not {beams}")
+    if batch_size < 1:
+        raise TranslatorError(f"--batch-size must be at least 1, not {batch_size}")
+    folder = _local_folder(name)
+    resolved_device = _device(device)
+    _quiet_transformers()
+    from transformers import MarianMTModel, MarianTokenizer
+
+    source = str(folder) if folder else name
+    # Read now, not at import: huggingface_hub reads HF_HUB_OFFLINE once, when first imported.
+    local_only = folder is not None or _offline()
+    try:
+        tokenizer: Any = MarianTokenizer.from_pretrained(source, local_files_only=local_only)
+        model: Any = MarianMTModel.from_pretrained(source, local_files_only=local_only)
+    except Exception as exc:  # transformers raises OSError, ValueError or hub errors
+        raise TranslatorError(_unavailable(name, folder, exc)) from exc
+    model.to(resolved_device).eval()
+    revision = _folder_revision(folder) if folder else _hub_revision(model)
+    return MarianTranslator(
+        model,
+        tokenizer,
+        name=name,
+        revision=revision,
+        beams=beams,
+        batch_size=batch_size,
+        device=resolved_device,
+    )
+
+
+def _local_folder(name: str) -> Path | None:
+    """The folder ``name`` points at, None for a hub id; an error for a path that is no model."""
+    path = Path(name).expanduser()
+    if not path.exists():
+        if _is_hub_id(name):
+            return None
+        raise TranslatorError(f"model folder {name} does not exist")
+    if not path.is_dir():
+        raise TranslatorError(f"--model {name} is a file; give a model folder or a hub id")
+    missing = [f for f in ("config.json", *_TOKENIZER_FILES) if not (path / f).exists()]
+    if not any((path / w).exists() for w in WEIGHT_FILES):
+        missing.append(" or ".join(WEIGHT_FILES))
+    if missing:
+        raise TranslatorError(f"model folder {name} lacks {', '.join(missing)}")
+    return path
+
+
+def _is_hub_id(name: str) -> bool:
+    """``org/name`` or a bare legacy ``name``; anything else is meant as a path."""
+    parts = name.split("/")
+    return len(parts) <= 2 and all(parts) and not name.startswith((".", "~")) and "\\" not in name
+
+
+def _device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise TranslatorError("--device cuda: torch sees no CUDA device here; use --device cpu")
+    if device not in ("cpu", "cuda"):
+        raise TranslatorError(f"--device must be auto, cpu or cuda, not {device}")
+    return device
+
+
+def _quiet_transformers() -> None:
+    """transformers draws its own progress bars and notices on stderr; ours is enough."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def _unavailable(name: str, folder: Path | None, exc: Exception) -> str:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if folder is not None:
+        return f"cannot load the model in {folder}: {detail}"
+    why = (
+        "HF_HUB_OFFLINE is set and it is not in the cache"
+        if _offline()
+        else ("it is not in the cache and the Hugging Face hub could not be reached")
+    )
+    return (
+        f"model {name} is unavailable: {why}. Run once with network access to download it, "
+        f"or pass --model DIR (a folder with config.json, the weights and the tokenizer files)"
+    )
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _folder_revision(folder: Path) -> str:
+    """A content hash of the weights: two folders with the same weights share a revision."""
+    weights = next(folder / w for w in WEIGHT_FILES if (folder / w).exists())
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()[:12]
+
+
+def _hub_revision(model: Any) -> str:
+    commit = getattr(model.config, "_commit_hash", None)
+    return str(commit)[:12] if commit else "unknown"

@@ -1,0 +1,151 @@
+"""Split an article into paragraphs and segments (sentences, headings, boilerplate, bylines).
+
+Pure functions over a string. Every segment keeps its character span in that string, so
+``text[seg.start:seg.end]`` is the segment before whitespace folding: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import pairwise
+
+from .rules import ID_RULES, Rules
+from .segments import Document, Kind, Segment
+
+SPLITTER_VERSION = "2"
+
+_TERMINAL = ".!?\u2026"
+_CLOSERS = "\"'\u201d\u2019)]"
+# A terminator run, closing quotes/brackets, then whitespace: a place a sentence may end.
+_CANDIDATE = re.compile(r"([.!?\u2026]+)([\"'\u201d\u2019)\]]*)(\s+)")
+# What may open the next sentence: a capital or digit, possibly behind an opening quote (not a
+# bracket: "Tbk. (ASII) naik" goes on).
+_STARTER = re.compile(r"[\"'\u201c\u2018]*[A-Z0-9\u00c0-\u00de]")
+_WORD_BEFORE = re.compile(r"([^\s\"'\u201c\u2018(\[]+)$")
+_WHITESPACE = re.compile(r"\s+")
+_HEADING_MAX_WORDS = 12
+_HEADING_MAX_CHARS = 120
+
+
+def paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) of each paragraph: a line, or lines soft-wrapped into one.
+
+    A line continues the previous one when that one does not end in sentence punctuation and
+    this one starts in lower case (hard-wrapped text); blank lines always separate.
+    """
+    start = end = -1
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\n")
+        stripped = body.strip()
+        lstart = pos + len(body) - len(body.lstrip())
+        lend = pos + len(body.rstrip())
+        pos += len(line)
+        if not stripped:
+            if start >= 0:
+                yield start, end
+            start = -1
+            continue
+        prev = text[start:end] if start >= 0 else ""
+        wraps = bool(prev) and prev[-1] not in _TERMINAL + _CLOSERS + ":" and stripped[0].islower()
+        if wraps:
+            end = lend
+            continue
+        if start >= 0:
+            yield start, end
+        start, end = lstart, lend
+    if start >= 0:
+        yield start, end
+
+
+def classify(paragraph: str, rules: Rules = ID_RULES) -> Kind | None:
+    """The kind of a whole paragraph, or None when it is prose to split into sentences."""
+    flat = fold(paragraph)
+    if any(p.search(flat) for p in rules.byline):
+        return Kind.BYLINE
+    if any(p.search(flat) for p in rules.boilerplate):
+        return Kind.BOILERPLATE
+    words = flat.split()
+    if (
+        len(words) <= _HEADING_MAX_WORDS
+        and len(flat) <= _HEADING_MAX_CHARS
+        and flat[-1] not in _TERMINAL + _CLOSERS + ",;:"
+        and (flat[0].isupper() or flat[0].isdigit())
+    ):
+        return Kind.HEADING
+    return None
+
+
+def sentence_ends(paragraph: str, rules: Rules = ID_RULES) -> list[int]:
+    """Offsets in ``paragraph`` just after each sentence but the last."""
+    protected = 0
+    if rules.dateline is not None and (m := rules.dateline.match(paragraph)):
+        protected = m.end()
+    ends: list[int] = []
+    for m in _CANDIDATE.finditer(paragraph):
+        after = m.end()
+        if m.start() < protected or after >= len(paragraph):
+            continue
+        if not _STARTER.match(paragraph, after):
+            continue
+        if m.group(1) == "." and not _may_end_after(paragraph[: m.start()], ends, rules):
+            continue
+        ends.append(m.end(2))
+    return ends
+
+
+def _may_end_after(before: str, ends: list[int], rules: Rules) -> bool:
+    """Whether a single period closing ``before`` can end a sentence."""
+    word_match = _WORD_BEFORE.search(before)
+    if word_match is None:
+        return True
+    word = word_match.group(1)
+    if word.lower() in rules.never_final:
+        return False
+    if len(word) == 1 and word.isupper():  # an initial: "Suk Y. Yeol"
+        return False
+    # "1." opening a paragraph is an enumeration, not a sentence.
+    return not (word.isdigit() and len(word) <= 2 and not ends and not before[: -len(word)].strip())
+
+
+def fold(text: str) -> str:
+    """Collapse runs of whitespace (tabs, newlines, NBSP) into single spaces and trim."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def split_text(text: str, rules: Rules = ID_RULES) -> list[Segment]:
+    """Split a whole article into segments, in order, each with its paragraph index and span."""
+    segments: list[Segment] = []
+    for number, (pstart, pend) in enumerate(paragraphs(text)):
+        para = text[pstart:pend]
+        kind = classify(para, rules)
+        if kind is not None:
+            segments.append(Segment(fold(para), kind, number, pstart, pend))
+            continue
+        cuts = [0, *sentence_ends(para, rules), len(para)]
+        for a, b in pairwise(cuts):
+            piece = para[a:b]
+            lead = len(piece) - len(piece.lstrip())
+            start, end = pstart + a + lead, pstart + a + len(piece.rstrip())
+            if end > start:
+                segments.append(Segment(fold(piece), Kind.SENTENCE, number, start, end))
+    return segments
+
+
+def split_document(name: str, text: str, rules: Rules = ID_RULES) -> Document:
+    """Build a :class:`Document` from already decoded and normalised text."""
+    return Document(name=name, text=text, segments=tuple(split_text(text, rules)))
+
+
+def presplit_document(name: str, text: str) -> Document:
+    """One segment per non-empty line, no splitting (the format of most parallel corpora)."""
+    segments = []
+    pos = 0
+    for number, line in enumerate(text.split("\n")):
+        body = line.strip()
+        if body:
+            start = pos + line.index(body[0])
+            segments.append(Segment(fold(body), Kind.SENTENCE, number, start, start + len(body)))
+        pos += len(line) + 1
+    return Document(name=name, text=text, segments=tuple(segments))

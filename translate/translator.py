@@ -1,0 +1,125 @@
+"""The translator interface. The base class owns everything engine-independent: fitting long
+sentences to the model, length-sorted batching under a token budget, and restoring order.
+An engine implements only :meth:`Translator.generate` (one batch) and token counting."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .chunk import split_to_fit
+
+Progress = Callable[[int], None]
+
+
+class TranslatorError(Exception):
+    """A translator cannot be built or run (missing model, bad device...): a user-facing error."""
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One translated text and what happened on the way."""
+
+    text: str
+    hit_length_cap: bool = False  # generation stopped at the output cap, not at end-of-sentence
+    split_long: bool = False  # the source exceeded the model's input limit and was cut into pieces
+    tokens: int = 0  # output tokens generated (0 where the engine does not count them)
+
+
+def output_cap(source_tokens: int, limit: int = 511) -> int:
+    """Maximum output tokens for a source of this length: a looping model cannot run away.
+    ``limit`` is what the model's decoder can hold at all."""
+    return min(2 * source_tokens + 16, limit)
+
+
+class Translator(ABC):
+    """Translates lists of sentences. Subclasses set ``max_input_tokens`` and ``batch_size``."""
+
+    max_input_tokens: int = 512
+    batch_size: int = 16
+    # At most this many padded source tokens in one batch, so a batch of long sentences stays
+    # within memory however large ``batch_size`` is.
+    token_budget: int = 8192
+
+    @property
+    @abstractmethod
+    def signature(self) -> tuple[tuple[str, str], ...]:
+        """Every setting that decides the output, as (key, value) pairs."""
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Number of model input tokens for ``text`` (end-of-sentence included)."""
+
+    @abstractmethod
+    def generate(self, texts: Sequence[str]) -> list[Translation]:
+        """Translate one batch of texts that each fit the model's input limit."""
+
+    def translate(
+        self, texts: Sequence[str], progress: Progress | None = None
+    ) -> list[Translation]:
+        """Translate any number of texts; results come back in input order.
+
+        ``progress`` is called with the number of input texts finished by each batch.
+        """
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            parts = split_to_fit(text, lambda t: self.count_tokens(t) <= self.max_input_tokens)
+            pieces.extend(parts)
+            owner.extend([i] * len(parts))
+        lengths = [self.count_tokens(p) for p in pieces]
+        done: list[Translation | None] = [None] * len(pieces)
+        remaining = [0] * len(texts)
+        for i in owner:
+            remaining[i] += 1
+        for batch in self._batches(lengths):
+            for index, result in zip(batch, self.generate([pieces[j] for j in batch]), strict=True):
+                done[index] = result
+            if progress is not None:
+                finished = 0
+                for index in batch:
+                    remaining[owner[index]] -= 1
+                    finished += remaining[owner[index]] == 0
+                if finished:
+                    progress(finished)
+        return _join(texts, owner, done)
+
+    def translate_batch(self, texts: list[str]) -> list[str]:
+        """The plain interface: texts in, translations out, same order."""
+        return [t.text for t in self.translate(texts)]
+
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Indices grouped longest first, so each batch holds similar lengths (little padding)."""
+        order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            widest = lengths[current[0]] if current else lengths[i]
+            if current and (
+                len(current) >= self.batch_size or widest * (len(current) + 1) > self.token_budget
+            ):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
+
+
+def _join(
+    texts: Sequence[str], owner: list[int], done: list[Translation | None]
+) -> list[Translation]:
+    grouped: list[list[Translation]] = [[] for _ in texts]
+    for i, result in zip(owner, done, strict=True):
+        assert result is not None  # every piece belongs to exactly one batch
+        grouped[i].append(result)
+    return [
+        Translation(
+            text=" ".join(r.text for r in parts if r.text),
+            hit_length_cap=any(r.hit_length_cap for r in parts),
+            split_long=len(parts) > 1,
+            tokens=sum(r.tokens for r in parts),
+        )
+        for parts in grouped
+    ]

@@ -35,13 +35,18 @@ def render_html(doc: ParallelDocument) -> str:
         "<body>\n<header>\n"
         f"<h1>{escape(doc.name)}</h1>\n"
         f'<p class="signature"><code>{escape(render_signature(doc.signature))}</code></p>\n'
-        f'<p class="stats">{pairs} pairs \u00b7 {aside} set aside \u00b7 {flagged} to check</p>\n'
+        f'<p class="stats">{_count(pairs, "pair")} \u00b7 {aside} set aside \u00b7 '
+        f"{flagged} to check</p>\n"
         "</header>\n<table>\n"
         '<thead><tr><th class="n">#</th><th lang="id">Indonesian</th>'
         '<th lang="en">English</th></tr></thead>\n'
         + "".join(bodies)
         + "</table>\n</body>\n</html>\n"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _paragraph(doc: ParallelDocument, number: int, links: list[Link]) -> str:

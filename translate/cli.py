@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from align.records import render_signature
 from translate import __version__
 from translate.marian import DEFAULT_MODEL
 from translate.translator import Progress, Translator, TranslatorError
@@ -190,5 +191,94 @@ def split(
         typer.echo(f"{segment.kind.value}\t{segment.text}" if kinds else segment.text)
 
 
+@app.command()
+def evaluate(
+    ref: Annotated[Path, typer.Option("--ref", help="Reference translation, one segment a line.")],
+    hyp: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--hyp", help="A system's output (repeat to compare; the first is the baseline)."
+        ),
+    ] = None,
+    src: Annotated[
+        Path | None,
+        typer.Option("--src", help="Source lines to translate with --model, then score."),
+    ] = None,
+    model: ModelOption = DEFAULT_MODEL,
+    beams: BeamsOption = 4,
+    batch_size: BatchOption = 16,
+    device: DeviceOption = Device.auto,
+    resplit: Annotated[
+        bool, typer.Option("--resplit", help="With --src: split each line into sentences first.")
+    ] = False,
+    ter: Annotated[bool, typer.Option("--ter", help="Add TER.")] = False,
+    by_doc: Annotated[
+        Path | None, typer.Option("--by-doc", help="JSONL of documents: per-document scores.")
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="Paired bootstrap resamples (0: no test).")
+    ] = 1000,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score translations with sacreBLEU (BLEU, chrF, optionally TER), compare systems."""
+    from translate.evaluate import (
+        DEFAULT_METRICS,
+        read_documents,
+        read_lines,
+        render_json,
+        render_table,
+    )
+    from translate.evaluate import evaluate as run_evaluation
+    from translate.files import InputError
+    from translate.pipeline import run_signature, translate_lines
+
+    if not hyp and src is None:
+        fail("give --hyp FILE (an existing output) or --src FILE (translate it first)", 2)
+    if resplit and src is None:
+        fail("--resplit goes with --src", 2)
+    try:
+        references = read_lines(ref)
+        systems = [(str(path), read_lines(path)) for path in hyp or []]
+        signature = None
+        if src is not None:
+            sources = read_lines(src)
+            if len(sources) != len(references):
+                raise InputError(
+                    f"{src} has {len(sources)} lines but the reference has {len(references)}"
+                )
+            translator = translator_loader(model, beams, batch_size, device)()
+            with progress_bar(src.name) as progress:
+                output = translate_lines(
+                    sources, translator, resplit=resplit, progress=progress(len(sources))
+                )
+            signature = run_signature(translator, resplit="yes" if resplit else "no")
+            systems.append((f"sejajar:{model}", output))
+        documents = read_documents(by_doc, len(references)) if by_doc else []
+        result = run_evaluation(
+            systems,
+            references,
+            metrics=(*DEFAULT_METRICS, "TER") if ter else DEFAULT_METRICS,
+            bootstrap=bootstrap,
+            documents=documents,
+            run_signature=render_signature(signature) if signature else None,
+        )
+    except InputError as exc:
+        fail(str(exc))
+    typer.echo(render_json(result) if json_output else render_table(result), nl=False)
+
+
 def main() -> None:
-    app()
+    """Entry point. A bug still ends in one line (SEJAJAR_DEBUG=1 shows the traceback)."""
+    import os
+
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("SEJAJAR_DEBUG") == "1":
+            raise
+        typer.echo(
+            f"Error: unexpected {type(exc).__name__}: {exc} (a bug in sejajar; "
+            "SEJAJAR_DEBUG=1 shows where)",
+            err=True,
+        )
+        sys.exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from align.records import Flag, Link, ParallelDocument, Signature
 from translate import __version__
 from translate.segments import Document, Segment
-from translate.split import SPLITTER_VERSION
+from translate.split import SPLITTER_VERSION, split_text
 from translate.translator import Progress, Translation, Translator
 
 
@@ -68,3 +68,26 @@ def _flags(result: Translation) -> tuple[Flag, ...]:
     if result.split_long:
         flags.append(Flag("split-long", "source too long for the model; translated in pieces"))
     return tuple(flags)
+
+
+def translate_lines(
+    lines: list[str],
+    translator: Translator,
+    *,
+    resplit: bool = False,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Translate a test set: one output line per input line, in order.
+
+    By default each line is one segment, as published scores assume. With ``resplit`` each
+    line is run through the article splitter, its sentences (of every kind: test data has no
+    boilerplate to set aside) translated, and joined back into one line, which shows what
+    sentence splitting does to quality.
+    """
+    pieces: list[list[str]] = [
+        [s.text for s in split_text(line)] if resplit else ([line.strip()] if line.strip() else [])
+        for line in lines
+    ]
+    flat = [p for group in pieces for p in group]
+    results = iter(translator.translate(flat, progress))
+    return [" ".join(next(results).text for _ in group) for group in pieces]

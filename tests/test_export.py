@@ -78,11 +78,18 @@ def test_html_marks_kinds_flags_and_scores() -> None:
         "x",
         (seg, Segment("Dua.", Kind.SENTENCE, 0, 6, 10)),
         (Segment("One. Two.", Kind.SENTENCE, 0),),
-        (Link((0, 1), (0,), 0.31, (Flag("length-cap", 'hit the "cap" <now>'),)),),
+        (
+            Link(
+                (0, 1),
+                (0,),
+                0.31,
+                (Flag("length-cap", 'hit the "cap" <now>'), Flag("low-confidence", "0.31")),
+            ),
+        ),
         (("sejajar", "0"),),
     )
     page = render_html(doc)
-    assert '<tr class="flagged kind-sentence low non-1-1">' in page
+    assert '<tr class="flagged kind-sentence length-cap low-confidence">' in page
     assert 'title="hit the &quot;cap&quot; &lt;now&gt;"' in page
     assert '<span class="score">0.31</span>' in page
 

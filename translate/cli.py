@@ -173,6 +173,99 @@ def translate(
 
 
 @app.command()
+def align(
+    source: Annotated[Path, typer.Argument(help="The Indonesian article.")],
+    target: Annotated[Path, typer.Argument(help="An English version of it.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("."),
+    presplit: Annotated[
+        bool, typer.Option("--presplit", help="Both files hold one segment per line already.")
+    ] = False,
+    bridge: Annotated[
+        Path | None,
+        typer.Option("--bridge", help="Ready translations of the source segments, one a line."),
+    ] = None,
+    no_bridge: Annotated[
+        bool, typer.Option("--no-bridge", help="Align on length and anchors only, no model.")
+    ] = False,
+    model: ModelOption = DEFAULT_MODEL,
+    beams: BeamsOption = 4,
+    batch_size: BatchOption = 16,
+    device: DeviceOption = Device.auto,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    format: Annotated[
+        str, typer.Option("--format", help="Comma list of output formats.")
+    ] = "tsv,html,beads",
+) -> None:
+    """Pair an Indonesian article with an English version sentence by sentence."""
+    from align.pipeline import align_documents
+    from translate.evaluate import read_lines
+    from translate.files import InputError
+    from translate.jobs import JobError, check_outputs, load_document, write_outputs
+    from translate.rules import EN_RULES
+    from translate.split import SPLITTER_VERSION
+
+    formats = parse_formats(format)
+    if bridge is not None and no_bridge:
+        fail("--bridge and --no-bridge exclude each other", 2)
+    try:
+        check_outputs([source], out, formats, force)
+        src = load_document(source, presplit=presplit)
+        tgt = load_document(target, EN_RULES, presplit=presplit)
+        splitter = "presplit" if presplit else f"id-{SPLITTER_VERSION}/en-{SPLITTER_VERSION}"
+        signature: tuple[tuple[str, str], ...] = (("sejajar", __version__), ("splitter", splitter))
+        texts = [s.text for s in src.segments]
+        if bridge is not None:
+            lines = read_lines(bridge)
+            if len(lines) != len(texts):
+                raise InputError(
+                    f"{bridge} has {len(lines)} lines but {source} has {len(texts)} segments"
+                    + ("" if presplit else " (with --presplit, one per non-empty line)")
+                )
+            signature += (("bridge", f"file:{bridge.name}"),)
+        elif no_bridge:
+            lines = None
+            signature += (("bridge", "none"),)
+        else:
+            translator = translator_loader(model, beams, batch_size, device)()
+            with progress_bar(source.name) as progress:
+                lines = [t.text for t in translator.translate(texts, progress(len(texts)))]
+            signature += translator.signature
+        doc = align_documents(src, tgt, lines, signature)
+        outputs = write_outputs(doc, source, out, formats)
+    except (InputError, JobError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write to {out}: {exc.strerror or exc}")
+    typer.echo(f"{source} + {target} -> {', '.join(map(str, outputs))}")
+
+
+@app.command("score-align")
+def score_align(
+    gold: Annotated[Path, typer.Argument(help="Gold alignment, bead format.")],
+    predicted: Annotated[Path, typer.Argument(help="Predicted alignment, bead format.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Strict and lax precision, recall and F1 of an alignment against a gold one."""
+    import json
+    from dataclasses import asdict
+
+    from align.beads import parse_beads, score_alignments
+    from translate.files import InputError, read_article
+
+    try:
+        pairs = []
+        for path in (gold, predicted):
+            try:
+                pairs.append(parse_beads(read_article(path)))
+            except ValueError as exc:
+                raise InputError(f"{path}: {exc}") from exc
+    except InputError as exc:
+        fail(str(exc))
+    score = score_alignments([(pairs[0], pairs[1])])
+    typer.echo(json.dumps(asdict(score), indent=2) if json_output else score.render(), nl=False)
+
+
+@app.command()
 def split(
     file: Annotated[Path, typer.Argument(help="An article .txt file.")],
     kinds: Annotated[

@@ -13,8 +13,9 @@ from align.export import FORMATS
 from align.records import ParallelDocument
 from translate.files import InputError, read_article, write_atomic
 from translate.pipeline import to_translate, translate_document
+from translate.rules import ID_RULES, Rules
 from translate.segments import Document
-from translate.split import split_document
+from translate.split import presplit_document, split_document
 from translate.translator import Progress, Translator
 
 
@@ -69,9 +70,13 @@ def check_outputs(
             raise JobError(f"{existing[0]} exists{more}; use --force to overwrite")
 
 
-def load_document(source: Path) -> Document:
-    """Read and split one input (raises :class:`InputError`)."""
-    return split_document(output_name(source), read_article(source))
+def load_document(source: Path, rules: Rules = ID_RULES, presplit: bool = False) -> Document:
+    """Read and split one input (raises :class:`InputError`); ``presplit`` takes each line as
+    one segment."""
+    text = read_article(source)
+    if presplit:
+        return presplit_document(output_name(source), text)
+    return split_document(output_name(source), text, rules)
 
 
 def write_outputs(

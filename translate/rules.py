@@ -79,6 +79,7 @@ ID_RULES = Rules(
 _EN_NEVER_FINAL = """
     mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr adm gov sen rep pres rev hon
     no nos vs fig jan feb mar apr jun jul aug sep sept oct nov dec
+    u.s u.n u.k e.u
 """.split()
 
 EN_RULES = Rules(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from align.records import ParallelDocument
 
+from .beads import render_links
 from .html import render_html
 from .tsv import render_tsv
 
@@ -16,5 +17,5 @@ Renderer = Callable[[ParallelDocument], str]
 FORMATS: dict[str, tuple[str, Renderer]] = {
     "tsv": (".tsv", render_tsv),
     "html": (".html", render_html),
+    "beads": (".align.txt", render_links),
 }
-DEFAULT_FORMATS = ("tsv", "html")

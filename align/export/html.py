@@ -15,13 +15,12 @@ from translate.segments import Kind
 _CSS = (Path(__file__).parent / "page.css").read_text("utf-8")
 # No script may run and nothing may load: the page is data, whatever the article contains.
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
-LOW_CONFIDENCE = 0.5
 
 
 def render_html(doc: ParallelDocument) -> str:
     pairs = sum(1 for link in doc.links if link.source and link.target)
     aside = sum(1 for link in doc.links if not link.target)
-    flagged = sum(1 for link in doc.links if _classes(doc, link) & {"flagged", "low", "non-1-1"})
+    flagged = sum(1 for link in doc.links if link.flags)
     bodies = [
         _paragraph(doc, number, list(links))
         for number, links in groupby(doc.links, key=doc.paragraph)
@@ -61,14 +60,15 @@ def _row(doc: ParallelDocument, link: Link) -> str:
     source = escape(doc.source_text(link)) if link.source else ""
     if link.target:
         target = escape(doc.target_text(link))
-    elif kind in (Kind.BOILERPLATE, Kind.BYLINE):
+    elif link.score is None and kind in (Kind.BOILERPLATE, Kind.BYLINE):
+        # Set aside by the translate stage; an aligner's unpaired segment has a score.
         target = f'<span class="note">{kind.value}, not translated</span>'
     else:
         target = '<span class="note">no counterpart</span>'
     badges = "".join(
         f'<span class="flag" title="{escape(f.reason)}">{escape(f.name)}</span>' for f in link.flags
     )
-    if link.score is not None:
+    if link.score is not None and link.source and link.target:
         badges += f'<span class="score">{link.score:.2f}</span>'
     label = f'<span class="kind">{kind.value}</span>' if kind is not Kind.SENTENCE else ""
     return (
@@ -79,14 +79,11 @@ def _row(doc: ParallelDocument, link: Link) -> str:
 
 
 def _classes(doc: ParallelDocument, link: Link) -> set[str]:
-    classes = set()
+    """Row classes: what the pipeline flagged (``flagged`` plus each flag's name), and
+    ``aside`` for a segment with no counterpart."""
+    classes = {f.name for f in link.flags}
     if link.flags:
         classes.add("flagged")
     if not link.target or not link.source:
         classes.add("aside")
-    if link.score is not None:
-        if link.score < LOW_CONFIDENCE:
-            classes.add("low")
-        if len(link.source) != 1 or len(link.target) != 1:
-            classes.add("non-1-1")
     return classes

@@ -1,0 +1,102 @@
+"""Vecalign's bead format (``[1, 2]:[1]:0.71``, one bead per line, 0-based indices) and
+alignment scoring with its strict and lax precision, recall and F1.
+
+Strict counts a predicted bead only when the gold alignment has exactly that bead. Lax counts
+it when it overlaps a gold bead on both sides. Precision is over predicted beads; recall is over
+gold beads, leaving out 1-0 and 0-1 beads on both sides (they have nothing to recall).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+BeadPair = tuple[tuple[int, ...], tuple[int, ...]]
+_LINE = re.compile(r"^\[([\d,\s]*)\]:\[([\d,\s]*)\](?::(-?[\d.]+(?:[eE]-?\d+)?))?$")
+
+
+def render_beads(beads: Iterable[tuple[Sequence[int], Sequence[int], float | None]]) -> str:
+    lines = []
+    for source, target, score in beads:
+        line = f"[{', '.join(map(str, source))}]:[{', '.join(map(str, target))}]"
+        lines.append(line + (f":{score:.2f}" if score is not None else ""))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def parse_beads(text: str) -> list[BeadPair]:
+    """Read beads; a malformed line is an error naming its number."""
+    beads = []
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.strip()
+        if not line:
+            continue
+        match = _LINE.match(line)
+        if match is None:
+            raise ValueError(f"line {number}: not a bead like [0, 1]:[0]:0.93: {line[:60]!r}")
+        beads.append((_ids(match.group(1)), _ids(match.group(2))))
+    return beads
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.replace(" ", "").split(",") if x)
+
+
+@dataclass(frozen=True)
+class AlignmentScore:
+    strict_precision: float
+    strict_recall: float
+    strict_f1: float
+    lax_precision: float
+    lax_recall: float
+    lax_f1: float
+
+    def render(self) -> str:
+        return (
+            f"strict  precision {self.strict_precision:.3f}  recall {self.strict_recall:.3f}  "
+            f"F1 {self.strict_f1:.3f}\n"
+            f"lax     precision {self.lax_precision:.3f}  recall {self.lax_recall:.3f}  "
+            f"F1 {self.lax_f1:.3f}\n"
+        )
+
+
+def _matches(reference: Sequence[BeadPair], predicted: Sequence[BeadPair]) -> tuple[int, int, int]:
+    """(strict hits, lax hits, beads counted) of ``predicted`` against ``reference``."""
+    exact = {(tuple(s), tuple(t)) for s, t in reference if s or t}
+    linked: dict[int, set[int]] = defaultdict(set)
+    for s, t in reference:
+        for i in s:
+            linked[i].update(t)
+    strict = lax = count = 0
+    for s, t in predicted:
+        if not s and not t:
+            continue
+        count += 1
+        if (tuple(s), tuple(t)) in exact:
+            strict += 1
+            lax += 1
+        elif any(linked[i].intersection(t) for i in s):
+            lax += 1
+    return strict, lax, count
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score_alignments(
+    pairs: Iterable[tuple[Sequence[BeadPair], Sequence[BeadPair]]],
+) -> AlignmentScore:
+    """Score (gold, predicted) alignments of one or more documents, counts summed over all."""
+    ps = pl = pn = rs = rl = rn = 0
+    for gold, predicted in pairs:
+        s, lx, n = _matches(gold, predicted)
+        ps, pl, pn = ps + s, pl + lx, pn + n
+        gold_links = [(a, b) for a, b in gold if a and b]
+        predicted_links = [(a, b) for a, b in predicted if a and b]
+        s, lx, n = _matches(predicted_links, gold_links)
+        rs, rl, rn = rs + s, rl + lx, rn + n
+    sp, lp = (ps / pn, pl / pn) if pn else (0.0, 0.0)
+    sr, lr = (rs / rn, rl / rn) if rn else (0.0, 0.0)
+    return AlignmentScore(sp, sr, _f1(sp, sr), lp, lr, _f1(lp, lr))

@@ -1,0 +1,11 @@
+"""The alignment itself in Vecalign's bead format: ``[1, 2]:[1]:0.71`` per line."""
+
+from __future__ import annotations
+
+from align.beads import render_beads
+from align.records import ParallelDocument
+
+
+def render_links(doc: ParallelDocument) -> str:
+    """Every link, in order, with its confidence (none where pairing was by construction)."""
+    return render_beads((link.source, link.target, link.score) for link in doc.links)

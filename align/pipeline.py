@@ -1,0 +1,36 @@
+"""The align stage: two split documents (and a bridge) in, a parallel document out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from align.aligner import ALIGNER_VERSION, Bead, align
+from align.records import Flag, Link, ParallelDocument, Signature
+from translate.segments import Document
+
+LOW_CONFIDENCE = 0.5
+
+
+def align_documents(
+    source: Document,
+    target: Document,
+    bridge: Sequence[str] | None,
+    signature: Signature,
+) -> ParallelDocument:
+    """Align every segment of ``source`` with ``target``; links carry the aligner's confidence
+    and flags for reviewers (``non-1-1``, ``low-confidence``)."""
+    beads = align([s.text for s in source.segments], [t.text for t in target.segments], bridge)
+    links = tuple(_link(bead) for bead in beads)
+    full = (*signature, ("aligner", f"{ALIGNER_VERSION}"))
+    return ParallelDocument(source.name, source.segments, target.segments, links, full)
+
+
+def _link(bead: Bead) -> Link:
+    flags = []
+    if bead.source and bead.target:
+        shape = f"{len(bead.source)}-{len(bead.target)}"
+        if shape != "1-1":
+            flags.append(Flag("non-1-1", f"{shape} link: sentences were split or joined"))
+        if bead.confidence < LOW_CONFIDENCE:
+            flags.append(Flag("low-confidence", f"alignment confidence {bead.confidence:.2f}"))
+    return Link(bead.source, bead.target, bead.confidence, tuple(flags))

@@ -1,0 +1,88 @@
+"""Aligner accuracy and cost, in one run.
+
+Accuracy: every TICO-19 document turned into an alignment case with exact gold (2-1, 1-2, 1-0,
+0-1 beads made by joining and dropping segments, seeded), aligned with the recorded
+opus-mt-id-en output as the bridge and without a bridge; strict and lax F1 over all documents,
+for several seeds and perturbation rates.
+Cost: long documents made by chaining all 19 documents, aligned at growing lengths; the time
+per sentence stays flat when the cost is linear.
+
+    python bench/bench_align.py            # needs ../shared/data/tico19
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from align.aligner import align  # noqa: E402
+from align.beads import score_alignments  # noqa: E402
+from align.testsets import AlignmentCase, tico19_cases  # noqa: E402
+
+
+def accuracy(cases: list[AlignmentCase], bridge: bool) -> tuple[float, float]:
+    pairs = []
+    for case in cases:
+        beads = align(case.source, case.target, case.bridge if bridge else None)
+        pairs.append((case.gold, [(b.source, b.target) for b in beads]))
+    score = score_alignments(pairs)
+    return score.strict_f1, score.lax_f1
+
+
+def chained(cases: list[AlignmentCase], size: int) -> AlignmentCase:
+    """One long document of about ``size`` source segments, gold shifted as documents chain."""
+    source: list[str] = []
+    target: list[str] = []
+    bridge: list[str] = []
+    gold: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    k = 0
+    while len(source) < size:
+        case = cases[k % len(cases)]
+        s0, t0 = len(source), len(target)
+        gold += [(tuple(i + s0 for i in s), tuple(j + t0 for j in t)) for s, t in case.gold]
+        source += case.source
+        target += case.target
+        bridge += case.bridge
+        k += 1
+    return AlignmentCase("chained", tuple(source), tuple(target), tuple(bridge), tuple(gold))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="aligner accuracy and cost")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "tico19")
+    parser.add_argument("--sizes", default="1000,2000,4000,8000")
+    args = parser.parse_args()
+    if not (args.data / "tico19-test.docs.jsonl").exists():
+        sys.exit(f"Error: {args.data} has no TICO-19 data (see ../shared/data/README.md)")
+
+    print("accuracy on TICO-19 (19 documents, 2100 lines), strict F1 / lax F1")
+    print(f"{'seed':>4} {'rate':>5} {'segments':>8} {'with bridge':>14} {'no bridge':>14}")
+    for seed in (0, 1, 2):
+        for rate in (0.05, 0.15, 0.3):
+            cases = tico19_cases(args.data, seed=seed, rate=rate)
+            n = sum(len(c.source) for c in cases)
+            wb, nb = accuracy(cases, True), accuracy(cases, False)
+            print(f"{seed:>4} {rate:>5} {n:>8} {wb[0]:>7.3f}/{wb[1]:.3f} {nb[0]:>7.3f}/{nb[1]:.3f}")
+
+    print("\ncost on one long document (with bridge, rate 0.15)")
+    print(f"{'source':>7} {'target':>7} {'seconds':>8} {'ms/sentence':>12} {'strict F1':>10}")
+    cases = tico19_cases(args.data, seed=0)
+    for size in (int(s) for s in args.sizes.split(",")):
+        case = chained(cases, size)
+        start = time.perf_counter()
+        beads = align(case.source, case.target, case.bridge)
+        seconds = time.perf_counter() - start
+        f1 = score_alignments([(case.gold, [(b.source, b.target) for b in beads])]).strict_f1
+        per = 1000 * seconds / len(case.source)
+        print(
+            f"{len(case.source):>7} {len(case.target):>7} {seconds:>8.2f} {per:>12.2f} {f1:>10.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

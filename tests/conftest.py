@@ -60,6 +60,17 @@ def require_shared(what: str, path: Path) -> None:
     pytest.skip(f"{what} is not here")
 
 
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets its own empty cache folder: tests never touch the user's cache, nor
+    each other's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture
 def fake() -> FakeTranslator:
     return FakeTranslator()

@@ -111,7 +111,10 @@ def test_existing_output_needs_force(tiny_model: Path, tmp_path: Path) -> None:
     args = ("translate", str(KONTAN), "--out", str(tmp_path), "--model", str(tiny_model))
     code, _, err = run(*args)
     assert code == 1
-    assert err == f"Error: {tmp_path / (KONTAN.stem + '.html')} exists; use --force to overwrite\n"
+    assert err == (
+        f"Error: {tmp_path / (KONTAN.stem + '.html')} exists; use --force to overwrite or "
+        "--skip-existing to resume\n"
+    )
     assert (tmp_path / f"{KONTAN.stem}.html").read_text() == "keep me"
     assert not (tmp_path / f"{KONTAN.stem}.tsv").exists()
     assert run(*args, "--force")[0] == 0
@@ -151,17 +154,10 @@ def test_keep_boilerplate(tiny_model: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        ("missing", "Error: {p}: no such file\nError: 1 of 1 inputs failed\n"),
-        ("empty", "Error: {p}: empty file, no text to translate\nError: 1 of 1 inputs failed\n"),
-        (
-            "binary",
-            "Error: {p}: binary data (NUL bytes), not a text file\nError: 1 of 1 inputs failed\n",
-        ),
-        (
-            "latin1",
-            "Error: {p}: invalid UTF-8 at line 2, column 4 (byte 0xe9); save it as UTF-8\n"
-            "Error: 1 of 1 inputs failed\n",
-        ),
+        ("missing", "Error: {p}: no such file\n"),
+        ("empty", "Error: {p}: empty file, no text to translate\n"),
+        ("binary", "Error: {p}: binary data (NUL bytes), not a text file\n"),
+        ("latin1", "Error: {p}: invalid UTF-8 at line 2, column 4 (byte 0xe9); save it as UTF-8\n"),
     ],
 )
 def test_bad_inputs(setup: str, message: str, tmp_path: Path) -> None:
@@ -172,7 +168,10 @@ def test_bad_inputs(setup: str, message: str, tmp_path: Path) -> None:
     # No model is loaded for inputs that fail: a bogus --model must not matter.
     code, _, err = run("translate", str(path), "--out", str(tmp_path / "o"), "--model", "/nope")
     assert code == 1
-    assert err == message.format(p=path)
+    assert err == message.format(p=path) + (
+        "1 inputs: 0 done, 0 skipped, 1 failed; 0 sentences translated, 0 from the cache\n"
+        "Error: 1 of 1 inputs failed\n"
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -191,7 +190,11 @@ def test_one_bad_input_does_not_stop_the_others(tiny_model: Path, tmp_path: Path
         "1",
     )
     assert code == 1
-    assert err == f"Error: {bad}: empty file, no text to translate\nError: 1 of 2 inputs failed\n"
+    assert err == (
+        f"Error: {bad}: empty file, no text to translate\n"
+        "2 inputs: 1 done, 0 skipped, 1 failed; 12 sentences translated, 0 from the cache\n"
+        "Error: 1 of 2 inputs failed\n"
+    )
     assert (tmp_path / "o" / f"{KONTAN.stem}.tsv").exists()
 
 

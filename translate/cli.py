@@ -6,13 +6,14 @@ Exit codes: 0 success, 1 an input or the job failed, 2 a usage error.
 
 from __future__ import annotations
 
+import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
-from functools import cache
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -20,6 +21,9 @@ from align.records import render_signature
 from translate import __version__
 from translate.marian import DEFAULT_MODEL
 from translate.translator import Progress, Translator, TranslatorError
+
+if TYPE_CHECKING:
+    from translate.cache import TranslationCache
 
 app = typer.Typer(
     name="sejajar",
@@ -70,21 +74,69 @@ BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Sentences
 DeviceOption = Annotated[Device, typer.Option("--device", help="Where the model runs.")]
 
 
-def translator_loader(
-    model: str, beams: int, batch_size: int, device: Device
-) -> Callable[[], Translator]:
-    """A loader that builds the translator once, on first use; errors end the run cleanly."""
+CacheOption = Annotated[
+    Path | None,
+    typer.Option("--cache", help="Translation cache file [default: user cache folder]."),
+]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
 
-    @cache
-    def load() -> Translator:
-        from translate.marian import load_marian
 
+class Engine:
+    """The translator of a run, built on first use (inputs that fail never load a model),
+    wrapped by the translation cache unless it is off; errors end the run cleanly."""
+
+    def __init__(
+        self,
+        model: str,
+        beams: int,
+        batch_size: int,
+        device: Device,
+        cache_path: Path | None = None,
+        use_cache: bool = True,
+    ) -> None:
+        self.options = (model, beams, batch_size, device.value)
+        self.cache_path = cache_path
+        self.use_cache = use_cache
+        self.translator: Translator | None = None
+        self.cache: TranslationCache | None = None
+
+    def __call__(self) -> Translator:
+        if self.translator is None:
+            from translate.marian import load_marian
+
+            model, beams, batch_size, device = self.options
+            try:
+                loaded: Translator = load_marian(
+                    model, beams=beams, batch_size=batch_size, device=device
+                )
+            except TranslatorError as exc:
+                fail(str(exc))
+            self.translator = self._cached(loaded) if self.use_cache else loaded
+        return self.translator
+
+    def _cached(self, translator: Translator) -> Translator:
+        from translate.cache import CachingTranslator, TranslationCache, default_cache_path
+
+        path = self.cache_path or default_cache_path()
         try:
-            return load_marian(model, beams=beams, batch_size=batch_size, device=device.value)
-        except TranslatorError as exc:
-            fail(str(exc))
+            self.cache = TranslationCache(path)
+        except (OSError, sqlite3.Error) as exc:
+            fail(f"cannot use the cache {path}: {exc}; pass --cache PATH or --no-cache")
+        if self.cache.notice:
+            typer.echo(f"Warning: {self.cache.notice}", err=True)
+        return CachingTranslator(translator, self.cache)
 
-    return load
+    def counts(self, fallback: int) -> tuple[int, int]:
+        """(sentences translated, served from the cache); ``fallback`` when uncached."""
+        from translate.cache import CachingTranslator
+
+        if isinstance(self.translator, CachingTranslator):
+            return self.translator.translated, self.translator.cached
+        return fallback, 0
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
 
 
 @contextmanager
@@ -137,6 +189,12 @@ def translate(
     format: Annotated[
         str, typer.Option("--format", help="Comma list of output formats.")
     ] = "tsv,html",
+    skip_existing: Annotated[
+        bool,
+        typer.Option("--skip-existing", help="Skip inputs whose outputs all exist (resume)."),
+    ] = False,
+    cache: CacheOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Translate articles sentence by sentence into NAME.tsv and NAME.html under --out."""
     from translate.jobs import JobError, check_outputs, expand_inputs, translate_file
@@ -147,27 +205,39 @@ def translate(
         fail("no .txt files found in the given folders")
     if out.exists() and not out.is_dir():
         fail(f"--out {out} is a file, not a folder")
+    if force and skip_existing:
+        fail("--force and --skip-existing exclude each other", 2)
     try:
-        check_outputs(sources, out, formats, force)
+        todo = check_outputs(sources, out, formats, force, skip_existing)
     except JobError as exc:
         fail(str(exc))
-    load = translator_loader(model, beams, batch_size, device)
-    failed = 0
-    for source in sources:
-        with progress_bar(source.name) as progress:
-            outcome = translate_file(
-                source,
-                out,
-                load,
-                formats=formats,
-                keep_boilerplate=keep_boilerplate,
-                progress=progress,
-            )
-        if outcome.error:
-            failed += 1
-            typer.echo(f"Error: {outcome.error}", err=True)
-            continue
-        typer.echo(f"{source} -> {', '.join(map(str, outcome.outputs))}")
+    engine = Engine(model, beams, batch_size, device, cache, not no_cache)
+    failed = sentences = 0
+    try:
+        for source in todo:
+            with progress_bar(source.name) as progress:
+                outcome = translate_file(
+                    source,
+                    out,
+                    engine,
+                    formats=formats,
+                    keep_boilerplate=keep_boilerplate,
+                    progress=progress,
+                )
+            if outcome.error:
+                failed += 1
+                typer.echo(f"Error: {outcome.error}", err=True)
+                continue
+            sentences += outcome.translated
+            typer.echo(f"{source} -> {', '.join(map(str, outcome.outputs))}")
+    finally:
+        engine.close()
+    translated, cached = engine.counts(sentences)
+    typer.echo(
+        f"{len(sources)} inputs: {len(todo) - failed} done, {len(sources) - len(todo)} skipped, "
+        f"{failed} failed; {translated} sentences translated, {cached} from the cache",
+        err=True,
+    )
     if failed:
         fail(f"{failed} of {len(sources)} inputs failed")
 
@@ -195,6 +265,8 @@ def align(
     format: Annotated[
         str, typer.Option("--format", help="Comma list of output formats.")
     ] = "tsv,html,beads",
+    cache: CacheOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Pair an Indonesian article with an English version sentence by sentence."""
     from align.pipeline import align_documents
@@ -226,10 +298,13 @@ def align(
             lines = None
             signature += (("bridge", "none"),)
         else:
-            translator = translator_loader(model, beams, batch_size, device)()
-            with progress_bar(source.name) as progress:
-                lines = [t.text for t in translator.translate(texts, progress(len(texts)))]
-            signature += translator.signature
+            translator = Engine(model, beams, batch_size, device, cache, not no_cache)
+            try:
+                with progress_bar(source.name) as progress:
+                    lines = [t.text for t in translator().translate(texts, progress(len(texts)))]
+            finally:
+                translator.close()
+            signature += translator().signature
         doc = align_documents(src, tgt, lines, signature)
         outputs = write_outputs(doc, source, out, formats)
     except (InputError, JobError) as exc:
@@ -312,6 +387,8 @@ def evaluate(
         int, typer.Option("--bootstrap", min=0, help="Paired bootstrap resamples (0: no test).")
     ] = 1000,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    cache: CacheOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Score translations with sacreBLEU (BLEU, chrF, optionally TER), compare systems."""
     from translate.evaluate import (
@@ -339,12 +416,15 @@ def evaluate(
                 raise InputError(
                     f"{src} has {len(sources)} lines but the reference has {len(references)}"
                 )
-            translator = translator_loader(model, beams, batch_size, device)()
-            with progress_bar(src.name) as progress:
-                output = translate_lines(
-                    sources, translator, resplit=resplit, progress=progress(len(sources))
-                )
-            signature = run_signature(translator, resplit="yes" if resplit else "no")
+            engine = Engine(model, beams, batch_size, device, cache, not no_cache)
+            try:
+                with progress_bar(src.name) as progress:
+                    output = translate_lines(
+                        sources, engine(), resplit=resplit, progress=progress(len(sources))
+                    )
+            finally:
+                engine.close()
+            signature = run_signature(engine(), resplit="yes" if resplit else "no")
             systems.append((f"sejajar:{model}", output))
         documents = read_documents(by_doc, len(references)) if by_doc else []
         result = run_evaluation(
@@ -360,12 +440,33 @@ def evaluate(
     typer.echo(render_json(result) if json_output else render_table(result), nl=False)
 
 
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM, raised where the program is so that pending temporary files are
+    cleaned up. Not a KeyboardInterrupt: click would swallow that one silently."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
 def main() -> None:
-    """Entry point. A bug still ends in one line (SEJAJAR_DEBUG=1 shows the traceback)."""
+    """Entry point. Ctrl-C and SIGTERM end cleanly (exit 130 and 143): every output already
+    written is complete, the one being written is not left half-done. A bug still ends in one
+    line (SEJAJAR_DEBUG=1 shows the traceback)."""
     import os
 
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         app()
+    except Interrupted as stop:
+        what = "interrupted" if stop.signum == signal.SIGINT else "terminated"
+        typer.echo(f"Error: {what}; outputs written so far are complete", err=True)
+        sys.exit(128 + stop.signum)
     except Exception as exc:
         if os.environ.get("SEJAJAR_DEBUG") == "1":
             raise

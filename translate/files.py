@@ -7,7 +7,6 @@ import contextlib
 import os
 import re
 import tempfile
-import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,8 +15,11 @@ class InputError(Exception):
     """An input cannot be used; the message is one line naming the problem."""
 
 
-# Zero-width characters carry nothing a translator can use; other odd spaces become spaces.
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Zero-width and direction marks carry nothing a translator can use: dropped. Control
+# characters and odd spaces (NBSP, thin, ideographic) become plain spaces.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 
 
@@ -64,14 +66,8 @@ def decode(data: bytes, path: Path) -> str:
 
 def normalise(text: str) -> str:
     """LF line ends, no zero-width or control characters, one kind of space."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_ZERO_WIDTH)
-    return "".join(_clean_char(c) for c in text)
-
-
-def _clean_char(c: str) -> str:
-    if c in "\n\t" or c.isprintable():
-        return " " if unicodedata.category(c) == "Zs" else c
-    return " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _SPACES.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", text)))
 
 
 class _TextExtractor(HTMLParser):

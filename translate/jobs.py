@@ -53,21 +53,34 @@ def output_paths(source: Path, out_dir: Path, formats: Sequence[str]) -> list[Pa
 
 
 def check_outputs(
-    sources: Sequence[Path], out_dir: Path, formats: Sequence[str], force: bool
-) -> None:
-    """Refuse before any work when two inputs would write the same file, or when an output
-    exists and ``force`` is off."""
+    sources: Sequence[Path],
+    out_dir: Path,
+    formats: Sequence[str],
+    force: bool,
+    skip_existing: bool = False,
+) -> list[Path]:
+    """The inputs to process. Refuses before any work when two inputs would write the same
+    file, or when an output exists and neither ``force`` nor ``skip_existing`` is on. With
+    ``skip_existing`` an input whose outputs all exist is left out (resuming a run); one with
+    only some of them (a run killed between two writes) is done again."""
     owners: dict[Path, Path] = {}
     for source in sources:
         for path in output_paths(source, out_dir, formats):
             if path in owners:
                 raise JobError(f"{owners[path]} and {source} would both write {path}")
             owners[path] = source
+    if skip_existing:
+        return [
+            s for s in sources if not all(p.exists() for p in output_paths(s, out_dir, formats))
+        ]
     if not force:
         existing = [p for p in owners if p.exists()]
         if existing:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise JobError(f"{existing[0]} exists{more}; use --force to overwrite")
+            raise JobError(
+                f"{existing[0]} exists{more}; use --force to overwrite or --skip-existing to resume"
+            )
+    return list(sources)
 
 
 def load_document(source: Path, rules: Rules = ID_RULES, presplit: bool = False) -> Document:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from align.aligner import ALIGNER_VERSION, Bead, align
+from align.flags import quality_flags
 from align.records import Flag, Link, ParallelDocument, Signature
 from translate.segments import Document
 
@@ -20,14 +21,17 @@ def align_documents(
     """Align every segment of ``source`` with ``target``; links carry the aligner's confidence
     and flags for reviewers (``non-1-1``, ``low-confidence``)."""
     beads = align([s.text for s in source.segments], [t.text for t in target.segments], bridge)
-    links = tuple(_link(bead) for bead in beads)
+    links = tuple(_link(bead, source, target) for bead in beads)
     full = (*signature, ("aligner", f"{ALIGNER_VERSION}"))
     return ParallelDocument(source.name, source.segments, target.segments, links, full)
 
 
-def _link(bead: Bead) -> Link:
-    flags = []
+def _link(bead: Bead, source: Document, target: Document) -> Link:
+    flags: list[Flag] = []
     if bead.source and bead.target:
+        src = " ".join(source.segments[i].text for i in bead.source)
+        tgt = " ".join(target.segments[j].text for j in bead.target)
+        flags.extend(quality_flags(src, tgt))
         shape = f"{len(bead.source)}-{len(bead.target)}"
         if shape != "1-1":
             flags.append(Flag("non-1-1", f"{shape} link: sentences were split or joined"))

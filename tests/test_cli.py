@@ -222,7 +222,10 @@ def test_usage_errors(tmp_path: Path) -> None:
     code, _, err = run("translate", str(KONTAN), "--beams", "0")
     assert code == 2 and "--beams" in err
     code, _, err = run("translate", str(KONTAN), "--format", "tsv,pdf")
-    assert (code, err) == (2, "Error: --format: unknown format pdf; choose from tsv, html, beads\n")
+    assert (code, err) == (
+        2,
+        "Error: --format: unknown format pdf; choose from tsv, html, beads, jsonl, tmx\n",
+    )
     target = tmp_path / "file"
     target.write_text("x")
     code, _, err = run("translate", str(KONTAN), "--out", str(target))

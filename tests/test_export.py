@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from align.export.html import render_html
+from align.export.jsonl import render_jsonl, render_meta
+from align.export.tmx import render_tmx
 from align.export.tsv import clean_cell, parse_tsv, render_tsv
 from align.records import Flag, Link, ParallelDocument
 from tests.conftest import FakeTranslator
@@ -46,6 +50,34 @@ def test_tsv_golden(translated: ParallelDocument) -> None:
 
 def test_html_golden(translated: ParallelDocument) -> None:
     check_golden("article.html", render_html(translated))
+
+
+def test_jsonl_and_meta_golden(translated: ParallelDocument) -> None:
+    check_golden("article.jsonl", render_jsonl(translated))
+    check_golden("article.meta.json", render_meta(translated))
+    records = [json.loads(line) for line in render_jsonl(translated).splitlines()]
+    assert [r["id"] for r in records] == list(range(len(translated.links)))
+    assert records[0]["kind"] == "byline" and records[0]["target"] == ""
+    assert json.loads(render_meta(translated))["settings"]["model"] == "fake-glossary"
+
+
+def test_tmx_golden_and_valid(translated: ParallelDocument) -> None:
+    text = render_tmx(translated)
+    check_golden("article.tmx", text)
+    root = ElementTree.fromstring(text.encode("utf-8"))
+    assert root.tag == "tmx" and root.get("version") == "1.4"
+    header = root.find("header")
+    assert header is not None and header.get("srclang") == "id"
+    assert header.get("creationtool") == "sejajar"
+    units = root.findall("body/tu")
+    assert len(units) == 4  # the pairs; set-aside segments have no unit
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    segs = [(tuv.get(lang), tuv.findtext("seg")) for tuv in units[3].findall("tuv")]
+    assert segs[0] == (
+        "id",
+        '"Kami siap menghadapi <script>alert(1)</script> serangan," kata presiden.',
+    )
+    assert [p.get("type") for p in units[0].findall("prop")] == ["x-flag", "x-kind"]
 
 
 def test_tsv_rows_are_the_translated_segments_in_order(translated: ParallelDocument) -> None:

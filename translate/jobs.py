@@ -49,7 +49,7 @@ def output_name(source: Path) -> str:
 
 def output_paths(source: Path, out_dir: Path, formats: Sequence[str]) -> list[Path]:
     name = output_name(source)
-    return [out_dir / f"{name}{FORMATS[f][0]}" for f in formats]
+    return [out_dir / f"{name}{suffix}" for f in formats for suffix, _ in FORMATS[f]]
 
 
 def check_outputs(
@@ -96,10 +96,9 @@ def write_outputs(
     doc: ParallelDocument, source: Path, out_dir: Path, formats: Sequence[str]
 ) -> tuple[Path, ...]:
     """Render every format first, then write each atomically: a rendering bug leaves no files."""
-    rendered = [
-        (path, FORMATS[f][1](doc))
-        for f, path in zip(formats, output_paths(source, out_dir, formats), strict=True)
-    ]
+    renderers = [render for f in formats for _, render in FORMATS[f]]
+    paths = output_paths(source, out_dir, formats)
+    rendered = [(path, render(doc)) for path, render in zip(paths, renderers, strict=True)]
     for path, text in rendered:
         write_atomic(path, text)
     return tuple(path for path, _ in rendered)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from align.flags import quality_flags
 from align.records import Flag, Link, ParallelDocument, Signature
 from translate import __version__
 from translate.segments import Document, Segment
@@ -56,7 +57,8 @@ def pair_translations(
         if result is None:
             links.append(Link(source=(i,), target=()))
             continue
-        links.append(Link(source=(i,), target=(len(target),), flags=_flags(result)))
+        flags = _flags(result) + quality_flags(segment.text, result.text)
+        links.append(Link(source=(i,), target=(len(target),), flags=flags))
         target.append(Segment(result.text, segment.kind, segment.paragraph))
     return ParallelDocument(doc.name, doc.segments, tuple(target), tuple(links), signature)
 

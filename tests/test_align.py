@@ -217,7 +217,7 @@ def test_align_cli_with_a_bridge_file(tmp_path: Path) -> None:
     )
     page = (tmp_path / f"{stem}.html").read_text()
     assert "bridge:file:kontan.bridge.txt|aligner:1" in page
-    assert page.count('class="flag" title="2-1 link') == 1 and page.count("1-2 link") == 1
+    assert page.count('class="flag" title="2-1 link') == 1 and page.count('title="1-2 link') == 1
 
 
 def test_align_cli_without_bridge_scores_itself(tmp_path: Path) -> None:

@@ -100,8 +100,13 @@ def test_keep_boilerplate_translates_and_exports_it(fake: FakeTranslator) -> Non
 
 def test_html_escapes_hostile_text(translated: ParallelDocument) -> None:
     page = render_html(translated)
-    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "script-src" not in page and "default-src 'none'" in page
+    # Only the page's own two scripts: the data block and the workbench.
+    assert page.count("<script") == 2 and page.count("</script>") == 2
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # in the table
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page  # in the data
+    assert "default-src 'none'" in page and "'unsafe-inline'" not in page
+    assert "onerror" not in page and "onclick" not in page
 
 
 def test_html_marks_kinds_flags_and_scores() -> None:
@@ -121,7 +126,7 @@ def test_html_marks_kinds_flags_and_scores() -> None:
         (("sejajar", "0"),),
     )
     page = render_html(doc)
-    assert '<tr class="flagged kind-sentence length-cap low-confidence">' in page
+    assert '<tr class="flagged kind-sentence length-cap low-confidence pair" data-id="0"' in page
     assert 'title="hit the &quot;cap&quot; &lt;now&gt;"' in page
     assert '<span class="score">0.31</span>' in page
 

@@ -340,6 +340,54 @@ def score_align(
     typer.echo(json.dumps(asdict(score), indent=2) if json_output else score.render(), nl=False)
 
 
+@app.command("apply-review")
+def apply_review(
+    review: Annotated[Path, typer.Argument(help="Decisions exported from the HTML page.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("."),
+    format: Annotated[str, typer.Option("--format", help="Comma list: tsv, tmx.")] = "tsv,tmx",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+) -> None:
+    """Keep the accepted pairs of a review (edits applied) as clean TSV and TMX."""
+    from align.review import (
+        ReviewError,
+        parse_review,
+        render_accepted_tmx,
+        render_accepted_tsv,
+        review_name,
+    )
+    from translate.files import InputError, read_article, write_atomic
+
+    renderers = {"tsv": render_accepted_tsv, "tmx": render_accepted_tmx}
+    formats = [f.strip() for f in format.split(",") if f.strip()]
+    if not formats or any(f not in renderers for f in formats):
+        fail(f"--format: choose from {', '.join(renderers)}", 2)
+    name = review_name(review)
+    paths = {f: out / f"{name}.accepted.{f}" for f in formats}
+    existing = [p for p in paths.values() if p.exists()]
+    if existing and not force:
+        fail(f"{existing[0]} exists; use --force to overwrite")
+    try:
+        decisions = parse_review(read_article(review), jsonl=review.suffix == ".jsonl")
+    except InputError as exc:
+        fail(str(exc))
+    except ReviewError as exc:
+        fail(f"{review}: {exc}")
+    rendered = {f: renderers[f](decisions) for f in formats}
+    try:
+        for f, path in paths.items():
+            write_atomic(path, rendered[f])
+    except OSError as exc:
+        fail(f"cannot write to {out}: {exc.strerror or exc}")
+    counts = {d: sum(1 for x in decisions if x.decision == d) for d in ("accepted", "rejected")}
+    edited = sum(1 for x in decisions if x.decision == "accepted" and x.edited)
+    pending = len(decisions) - counts["accepted"] - counts["rejected"]
+    typer.echo(
+        f"{len(decisions)} pairs: {counts['accepted']} accepted ({edited} edited), "
+        f"{counts['rejected']} rejected, {pending} pending -> "
+        + ", ".join(map(str, paths.values()))
+    )
+
+
 @app.command()
 def split(
     file: Annotated[Path, typer.Argument(help="An article .txt file.")],

@@ -1,46 +1,98 @@
-"""A self-contained side-by-side HTML page for reviewers: inline CSS, no script, no network.
+"""A self-contained side-by-side HTML page for reviewers, opened straight from disk.
 
-All article text goes through :func:`html.escape`, so markup in an article renders as text.
+Without a script it is a plain two-column table. With it (``review.js``) a reviewer moves
+through pairs with the keyboard, accepts, rejects or edits them, and exports the decisions.
+Article text is always escaped, and a Content-Security-Policy allows only this page's own
+style and script, by hash: no inline handler, no other script, no network.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from html import escape
 from itertools import groupby
 from pathlib import Path
 
+from align.export.jsonl import link_record
 from align.records import Link, ParallelDocument, render_signature
 from translate.segments import Kind
 
-_CSS = (Path(__file__).parent / "page.css").read_text("utf-8")
-# No script may run and nothing may load: the page is data, whatever the article contains.
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
+_HERE = Path(__file__).parent
+_CSS = (_HERE / "page.css").read_text("utf-8")
+_JS = (_HERE / "review.js").read_text("utf-8")
+_KEYS = (
+    "<kbd>j</kbd>/<kbd>k</kbd> next/previous pair · <kbd>n</kbd>/<kbd>N</kbd> next/previous "
+    "flagged · <kbd>a</kbd> accept · <kbd>r</kbd> reject · <kbd>e</kbd> edit "
+    "(<kbd>Enter</kbd> saves, <kbd>Esc</kbd> cancels) · <kbd>u</kbd> undo · "
+    "<kbd>f</kbd> only flagged · <kbd>/</kbd> search"
+)
+
+
+def _hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def _csp(css: str, js: str) -> str:
+    return (
+        f"default-src 'none'; style-src {_hash(css)}; script-src {_hash(js)}; "
+        "img-src 'none'; form-action 'none'; base-uri 'none'"
+    )
+
+
+def _json_for_script(value: object) -> str:
+    """JSON that cannot end its <script> element early, whatever the article says."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def storage_key(doc: ParallelDocument) -> str:
+    """Where the page keeps decisions: one key per signature and content, so two articles,
+    or two runs with other settings, never share decisions."""
+    content = "\n".join([render_signature(doc.signature), doc.name, *(s.text for s in doc.source)])
+    return "sejajar:" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
 
 
 def render_html(doc: ParallelDocument) -> str:
     pairs = sum(1 for link in doc.links if link.source and link.target)
     aside = sum(1 for link in doc.links if not link.target)
     flagged = sum(1 for link in doc.links if link.flags)
+    numbered = list(enumerate(doc.links))
     bodies = [
         _paragraph(doc, number, list(links))
-        for number, links in groupby(doc.links, key=doc.paragraph)
+        for number, links in groupby(numbered, key=lambda item: doc.paragraph(item[1]))
     ]
+    records = [link_record(doc, n, link) for n, link in numbered if link.source and link.target]
+    data = {"name": doc.name, "signature": render_signature(doc.signature), "records": records}
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_csp(_CSS, _JS)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(doc.name)} \u00b7 sejajar</title>\n<style>\n{_CSS}</style>\n</head>\n"
+        f"<title>{escape(doc.name)} \u00b7 sejajar</title>\n<style>{_CSS}</style>\n</head>\n"
         "<body>\n<header>\n"
         f"<h1>{escape(doc.name)}</h1>\n"
         f'<p class="signature"><code>{escape(render_signature(doc.signature))}</code></p>\n'
         f'<p class="stats">{_count(pairs, "pair")} \u00b7 {aside} set aside \u00b7 '
         f"{flagged} to check</p>\n"
-        "</header>\n<table>\n"
+        '<div class="toolbar">'
+        '<label><input type="checkbox" id="only-flagged"> only flagged</label> '
+        '<input type="search" id="search" placeholder="search (/)" aria-label="search"> '
+        f'<span id="counter" aria-live="polite">0 / {pairs} reviewed</span> '
+        '<button type="button" id="export-tsv">Export TSV</button> '
+        '<button type="button" id="export-jsonl">Export JSONL</button>'
+        f'<p class="keys">{_KEYS}</p></div>\n'
+        "</header>\n"
+        f'<table id="pairs" data-storage-key="{storage_key(doc)}">\n'
         '<thead><tr><th class="n">#</th><th lang="id">Indonesian</th>'
-        '<th lang="en">English</th></tr></thead>\n'
+        '<th lang="en">English</th><th class="status">review</th></tr></thead>\n'
         + "".join(bodies)
-        + "</table>\n</body>\n</html>\n"
+        + "</table>\n"
+        f'<script type="application/json" id="sejajar-data">{_json_for_script(data)}</script>\n'
+        f"<script>{_JS}</script>\n"
+        "</body>\n</html>\n"
     )
 
 
@@ -48,18 +100,18 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _paragraph(doc: ParallelDocument, number: int, links: list[Link]) -> str:
-    rows = "".join(_row(doc, link) for link in links)
+def _paragraph(doc: ParallelDocument, number: int, links: list[tuple[int, Link]]) -> str:
+    rows = "".join(_row(doc, n, link) for n, link in links)
     return f'<tbody class="paragraph" data-paragraph="{number}">\n{rows}</tbody>\n'
 
 
-def _row(doc: ParallelDocument, link: Link) -> str:
+def _row(doc: ParallelDocument, number: int, link: Link) -> str:
     kind = doc.kind(link)
-    classes = " ".join(sorted({f"kind-{kind.value}", *_classes(doc, link)}))
+    classes = " ".join(sorted({f"kind-{kind.value}", *_classes(link)}))
     ids = ",".join(map(str, link.source)) or "-"
     source = escape(doc.source_text(link)) if link.source else ""
     if link.target:
-        target = escape(doc.target_text(link))
+        target = f'<span class="text">{escape(doc.target_text(link))}</span>'
     elif link.score is None and kind in (Kind.BOILERPLATE, Kind.BYLINE):
         # Set aside by the translate stage; an aligner's unpaired segment has a score.
         target = f'<span class="note">{kind.value}, not translated</span>'
@@ -71,19 +123,23 @@ def _row(doc: ParallelDocument, link: Link) -> str:
     if link.score is not None and link.source and link.target:
         badges += f'<span class="score">{link.score:.2f}</span>'
     label = f'<span class="kind">{kind.value}</span>' if kind is not Kind.SENTENCE else ""
+    reviewable = bool(link.source and link.target)
+    attributes = f' data-id="{number}" tabindex="-1"' if reviewable else ""
     return (
-        f'<tr class="{classes}"><td class="n">{ids}</td>'
+        f'<tr class="{classes}"{attributes}><td class="n">{ids}</td>'
         f'<td lang="id">{label}{source}</td>'
-        f'<td lang="en">{target}{badges}</td></tr>\n'
+        f'<td lang="en" class="target">{target}{badges}</td><td class="status"></td></tr>\n'
     )
 
 
-def _classes(doc: ParallelDocument, link: Link) -> set[str]:
-    """Row classes: what the pipeline flagged (``flagged`` plus each flag's name), and
-    ``aside`` for a segment with no counterpart."""
+def _classes(link: Link) -> set[str]:
+    """Row classes: ``pair`` for a reviewable pair, what the pipeline flagged (``flagged``
+    plus each flag's name), and ``aside`` for a segment with no counterpart."""
     classes = {f.name for f in link.flags}
     if link.flags:
         classes.add("flagged")
-    if not link.target or not link.source:
+    if link.source and link.target:
+        classes.add("pair")
+    else:
         classes.add("aside")
     return classes

@@ -11,6 +11,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -74,6 +75,45 @@ BatchOption = Annotated[int, typer.Option("--batch-size", min=1, help="Sentences
 DeviceOption = Annotated[Device, typer.Option("--device", help="Where the model runs.")]
 
 
+class EngineName(str, Enum):
+    transformers = "transformers"
+    ctranslate2 = "ctranslate2"
+
+
+class Quantize(str, Enum):
+    none = "none"
+    int8 = "int8"
+
+
+EngineOption = Annotated[
+    EngineName, typer.Option("--engine", help="transformers, or ctranslate2 (faster; extra).")
+]
+QuantizeOption = Annotated[
+    Quantize, typer.Option("--quantize", help="int8: about 3x faster on a CPU, slightly worse.")
+]
+ThreadsOption = Annotated[
+    int | None, typer.Option("--threads", min=1, help="Threads per worker [default: auto].")
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, help="Parallel batches (ctranslate2) [default: cores]."),
+]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything that picks and runs the model, as the command line gave it."""
+
+    model: str
+    beams: int
+    batch_size: int
+    device: Device
+    engine: EngineName = EngineName.transformers
+    quantize: Quantize = Quantize.none
+    threads: int | None = None
+    workers: int | None = None
+
+
 CacheOption = Annotated[
     Path | None,
     typer.Option("--cache", help="Translation cache file [default: user cache folder]."),
@@ -86,15 +126,9 @@ class Engine:
     wrapped by the translation cache unless it is off; errors end the run cleanly."""
 
     def __init__(
-        self,
-        model: str,
-        beams: int,
-        batch_size: int,
-        device: Device,
-        cache_path: Path | None = None,
-        use_cache: bool = True,
+        self, settings: ModelSettings, cache_path: Path | None = None, use_cache: bool = True
     ) -> None:
-        self.options = (model, beams, batch_size, device.value)
+        self.settings = settings
         self.cache_path = cache_path
         self.use_cache = use_cache
         self.translator: Translator | None = None
@@ -102,17 +136,39 @@ class Engine:
 
     def __call__(self) -> Translator:
         if self.translator is None:
-            from translate.marian import load_marian
-
-            model, beams, batch_size, device = self.options
             try:
-                loaded: Translator = load_marian(
-                    model, beams=beams, batch_size=batch_size, device=device
-                )
+                loaded = self._load()
             except TranslatorError as exc:
                 fail(str(exc))
             self.translator = self._cached(loaded) if self.use_cache else loaded
         return self.translator
+
+    def _load(self) -> Translator:
+        m = self.settings
+        if m.engine is EngineName.ctranslate2:
+            from translate.ct2 import load_ct2
+
+            return load_ct2(
+                m.model,
+                beams=m.beams,
+                batch_size=m.batch_size,
+                device=m.device.value,
+                quantize=m.quantize.value,
+                threads=m.threads,
+                workers=m.workers,
+            )
+        if m.workers not in (None, 1):
+            raise TranslatorError("--workers goes with --engine ctranslate2")
+        from translate.marian import load_marian
+
+        return load_marian(
+            m.model,
+            beams=m.beams,
+            batch_size=m.batch_size,
+            device=m.device.value,
+            quantize=m.quantize.value,
+            threads=m.threads,
+        )
 
     def _cached(self, translator: Translator) -> Translator:
         from translate.cache import CachingTranslator, TranslationCache, default_cache_path
@@ -182,6 +238,10 @@ def translate(
     beams: BeamsOption = 4,
     batch_size: BatchOption = 16,
     device: DeviceOption = Device.auto,
+    engine_name: EngineOption = EngineName.transformers,
+    quantize: QuantizeOption = Quantize.none,
+    threads: ThreadsOption = None,
+    workers: WorkersOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     keep_boilerplate: Annotated[
         bool, typer.Option("--keep-boilerplate", help="Translate boilerplate and bylines too.")
@@ -211,7 +271,11 @@ def translate(
         todo = check_outputs(sources, out, formats, force, skip_existing)
     except JobError as exc:
         fail(str(exc))
-    engine = Engine(model, beams, batch_size, device, cache, not no_cache)
+    engine = Engine(
+        ModelSettings(model, beams, batch_size, device, engine_name, quantize, threads, workers),
+        cache,
+        not no_cache,
+    )
     failed = sentences = 0
     try:
         for source in todo:
@@ -261,6 +325,10 @@ def align(
     beams: BeamsOption = 4,
     batch_size: BatchOption = 16,
     device: DeviceOption = Device.auto,
+    engine_name: EngineOption = EngineName.transformers,
+    quantize: QuantizeOption = Quantize.none,
+    threads: ThreadsOption = None,
+    workers: WorkersOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     format: Annotated[
         str, typer.Option("--format", help="Comma list of output formats.")
@@ -298,7 +366,13 @@ def align(
             lines = None
             signature += (("bridge", "none"),)
         else:
-            translator = Engine(model, beams, batch_size, device, cache, not no_cache)
+            translator = Engine(
+                ModelSettings(
+                    model, beams, batch_size, device, engine_name, quantize, threads, workers
+                ),
+                cache,
+                not no_cache,
+            )
             try:
                 with progress_bar(source.name) as progress:
                     lines = [t.text for t in translator().translate(texts, progress(len(texts)))]
@@ -424,6 +498,10 @@ def evaluate(
     beams: BeamsOption = 4,
     batch_size: BatchOption = 16,
     device: DeviceOption = Device.auto,
+    engine_name: EngineOption = EngineName.transformers,
+    quantize: QuantizeOption = Quantize.none,
+    threads: ThreadsOption = None,
+    workers: WorkersOption = None,
     resplit: Annotated[
         bool, typer.Option("--resplit", help="With --src: split each line into sentences first.")
     ] = False,
@@ -464,7 +542,13 @@ def evaluate(
                 raise InputError(
                     f"{src} has {len(sources)} lines but the reference has {len(references)}"
                 )
-            engine = Engine(model, beams, batch_size, device, cache, not no_cache)
+            engine = Engine(
+                ModelSettings(
+                    model, beams, batch_size, device, engine_name, quantize, threads, workers
+                ),
+                cache,
+                not no_cache,
+            )
             try:
                 with progress_bar(src.name) as progress:
                     output = translate_lines(

@@ -32,6 +32,7 @@ class MarianTranslator(Translator):
         beams: int = 4,
         batch_size: int = 16,
         device: str = "cpu",
+        quantize: str = "none",
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -40,6 +41,9 @@ class MarianTranslator(Translator):
         self.beams = beams
         self.batch_size = batch_size
         self.device = device
+        self.quantize = quantize
+        # Extra generate() arguments, for benchmarks that force equal output lengths.
+        self.generation_overrides: dict[str, Any] = {}
         self.max_input_tokens = int(getattr(tokenizer, "model_max_length", 512) or 512)
         self.max_input_tokens = min(self.max_input_tokens, model.config.max_position_embeddings)
 
@@ -49,6 +53,7 @@ class MarianTranslator(Translator):
             ("model", self.name),
             ("rev", self.revision),
             ("engine", "transformers"),
+            ("quantize", self.quantize),
             ("beams", str(self.beams)),
             ("cap", "2n+16"),
         )
@@ -71,6 +76,7 @@ class MarianTranslator(Translator):
                 max_new_tokens=max(caps),
                 # Forced EOS would disguise an output cut at the cap as a finished sentence.
                 forced_eos_token_id=None,
+                **self.generation_overrides,
             )
         eos = self.model.generation_config.eos_token_id
         eos_ids = set(eos) if isinstance(eos, list) else {eos}
@@ -94,16 +100,21 @@ def load_marian(
     beams: int = 4,
     batch_size: int = 16,
     device: str = "auto",
+    quantize: str = "none",
+    threads: int | None = None,
 ) -> MarianTranslator:
     """Load a MarianMT model from a local folder or a hub id (cached, ``HF_HUB_OFFLINE`` and
     ``HF_HOME`` respected). Raises :class:`TranslatorError` with a fix when it cannot."""
-    if beams < 1:
-        raise TranslatorError(f"--beams must be at least 1, not {beams}")
-    if batch_size < 1:
-        raise TranslatorError(f"--batch-size must be at least 1, not {batch_size}")
+    check_settings(beams, batch_size, quantize, threads)
     folder = _local_folder(name)
     resolved_device = _device(device)
-    _quiet_transformers()
+    if quantize == "int8" and resolved_device != "cpu":
+        raise TranslatorError("--quantize int8 runs on the CPU only; use --device cpu")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    quiet_transformers()
     from transformers import MarianMTModel, MarianTokenizer
 
     source = str(folder) if folder else name
@@ -115,6 +126,8 @@ def load_marian(
     except Exception as exc:  # transformers raises OSError, ValueError or hub errors
         raise TranslatorError(_unavailable(name, folder, exc)) from exc
     model.to(resolved_device).eval()
+    if quantize == "int8":
+        model = _quantized(model)
     revision = _folder_revision(folder) if folder else _hub_revision(model)
     return MarianTranslator(
         model,
@@ -124,7 +137,56 @@ def load_marian(
         beams=beams,
         batch_size=batch_size,
         device=resolved_device,
+        quantize=quantize,
     )
+
+
+def check_settings(beams: int, batch_size: int, quantize: str, threads: int | None) -> None:
+    if beams < 1:
+        raise TranslatorError(f"--beams must be at least 1, not {beams}")
+    if batch_size < 1:
+        raise TranslatorError(f"--batch-size must be at least 1, not {batch_size}")
+    if quantize not in ("none", "int8"):
+        raise TranslatorError(f"--quantize must be none or int8, not {quantize}")
+    if threads is not None and threads < 1:
+        raise TranslatorError(f"--threads must be at least 1, not {threads}")
+
+
+def _quantized(model: Any) -> Any:
+    """int8 dynamic quantisation of the linear layers (weights int8, activations quantised on
+    the fly): about 3x faster on a CPU, at a small cost in quality."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        # torch.ao.quantization is deprecated in favour of torchao, an extra dependency; the
+        # eager API still works in the torch we pin.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        quantize: Any = torch.ao.quantization.quantize_dynamic
+        return quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def model_folder(name: str) -> Path:
+    """A local folder holding the model: ``name`` itself, or the hub's cached snapshot of it
+    (downloaded first unless HF_HUB_OFFLINE is set)."""
+    folder = _local_folder(name)
+    if folder is not None:
+        return folder
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(name, local_files_only=_offline()))
+    except Exception as exc:  # hub errors, network errors, a missing cache entry
+        raise TranslatorError(_unavailable(name, None, exc)) from exc
+
+
+def folder_revision(folder: Path) -> str:
+    """The hub commit of a cached snapshot (its folder name), else a hash of the weights."""
+    if folder.parent.name == "snapshots" and len(folder.name) == 40:
+        return folder.name[:12]
+    return _folder_revision(folder)
 
 
 def _local_folder(name: str) -> Path | None:
@@ -162,7 +224,7 @@ def _device(device: str) -> str:
     return device
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     """transformers draws its own progress bars and notices on stderr; ours is enough."""
     from transformers.utils import logging as hf_logging
 

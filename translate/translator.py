@@ -68,22 +68,31 @@ class Translator(ABC):
             parts = split_to_fit(text, lambda t: self.count_tokens(t) <= self.max_input_tokens)
             pieces.extend(parts)
             owner.extend([i] * len(parts))
-        lengths = [self.count_tokens(p) for p in pieces]
-        done: list[Translation | None] = [None] * len(pieces)
         remaining = [0] * len(texts)
         for i in owner:
             remaining[i] += 1
+
+        def finished(batch: list[int]) -> None:
+            done = 0
+            for index in batch:
+                remaining[owner[index]] -= 1
+                done += remaining[owner[index]] == 0
+            if progress is not None and done:
+                progress(done)
+
+        return _join(texts, owner, self._run(pieces, finished))
+
+    def _run(self, pieces: list[str], finished: Callable[[list[int]], None]) -> list[Translation]:
+        """Translate pieces that fit the model: length-sorted batches, results in input order.
+        ``finished`` is told the indices of each batch done. An engine with its own batching
+        may override this."""
+        lengths = [self.count_tokens(p) for p in pieces]
+        done: list[Translation | None] = [None] * len(pieces)
         for batch in self._batches(lengths):
             for index, result in zip(batch, self.generate([pieces[j] for j in batch]), strict=True):
                 done[index] = result
-            if progress is not None:
-                finished = 0
-                for index in batch:
-                    remaining[owner[index]] -= 1
-                    finished += remaining[owner[index]] == 0
-                if finished:
-                    progress(finished)
-        return _join(texts, owner, done)
+            finished(batch)
+        return [r for r in done if r is not None]
 
     def translate_batch(self, texts: list[str]) -> list[str]:
         """The plain interface: texts in, translations out, same order."""
@@ -107,12 +116,9 @@ class Translator(ABC):
         return batches
 
 
-def _join(
-    texts: Sequence[str], owner: list[int], done: list[Translation | None]
-) -> list[Translation]:
+def _join(texts: Sequence[str], owner: list[int], done: list[Translation]) -> list[Translation]:
     grouped: list[list[Translation]] = [[] for _ in texts]
-    for i, result in zip(owner, done, strict=True):
-        assert result is not None  # every piece belongs to exactly one batch
+    for i, result in zip(owner, done, strict=True):  # strict: every piece was translated
         grouped[i].append(result)
     return [
         Translation(

@@ -14,13 +14,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from translate.marian import check_settings, folder_revision, model_folder
-from translate.translator import Translation, Translator, TranslatorError, output_cap
+from translate.marian import MarianEngine, check_settings, folder_revision, model_folder
+from translate.translator import Translation, TranslatorError, output_cap
 
 _EOS = "</s>"
 
 
-class CT2Translator(Translator):
+class CT2Translator(MarianEngine):
+    engine = "ctranslate2"
+
     def __init__(
         self,
         translator: Any,
@@ -44,20 +46,6 @@ class CT2Translator(Translator):
         self.max_input_tokens = min(512, max_positions)
         # Extra translate_batch() arguments, for benchmarks that force equal output lengths.
         self.generation_overrides: dict[str, Any] = {}
-
-    @property
-    def signature(self) -> tuple[tuple[str, str], ...]:
-        return (
-            ("model", self.name),
-            ("rev", self.revision),
-            ("engine", "ctranslate2"),
-            ("quantize", self.quantize),
-            ("beams", str(self.beams)),
-            ("cap", "2n+16"),
-        )
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, truncation=False)["input_ids"])
 
     def generate(self, texts: Sequence[str]) -> list[Translation]:
         return self._translate(list(texts), max_batch_size=0)

@@ -19,7 +19,32 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _TOKENIZER_FILES = ("source.spm", "target.spm", "vocab.json")
 
 
-class MarianTranslator(Translator):
+class MarianEngine(Translator):
+    """What every engine running a Marian model shares: its tokenizer and its signature."""
+
+    engine = "transformers"
+    tokenizer: Any
+    name: str
+    revision: str
+    beams: int
+    quantize: str
+
+    @property
+    def signature(self) -> tuple[tuple[str, str], ...]:
+        return (
+            ("model", self.name),
+            ("rev", self.revision),
+            ("engine", self.engine),
+            ("quantize", self.quantize),
+            ("beams", str(self.beams)),
+            ("cap", "2n+16"),
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, truncation=False)["input_ids"])
+
+
+class MarianTranslator(MarianEngine):
     """A loaded MarianMT model and tokenizer. Build it with :func:`load_marian`."""
 
     def __init__(
@@ -47,20 +72,6 @@ class MarianTranslator(Translator):
         self.max_input_tokens = int(getattr(tokenizer, "model_max_length", 512) or 512)
         self.max_input_tokens = min(self.max_input_tokens, model.config.max_position_embeddings)
 
-    @property
-    def signature(self) -> tuple[tuple[str, str], ...]:
-        return (
-            ("model", self.name),
-            ("rev", self.revision),
-            ("engine", "transformers"),
-            ("quantize", self.quantize),
-            ("beams", str(self.beams)),
-            ("cap", "2n+16"),
-        )
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, truncation=False)["input_ids"])
-
     def generate(self, texts: Sequence[str]) -> list[Translation]:
         import torch
 
@@ -68,16 +79,16 @@ class MarianTranslator(Translator):
         # The decoder start token takes one of the model's positions.
         limit = self.model.config.max_position_embeddings - 1
         caps = [output_cap(int(n), limit) for n in enc["attention_mask"].sum(dim=1)]
+        options: dict[str, Any] = {
+            "num_beams": self.beams,
+            "do_sample": False,
+            "max_new_tokens": max(caps),
+            # Forced EOS would disguise an output cut at the cap as a finished sentence.
+            "forced_eos_token_id": None,
+            **self.generation_overrides,
+        }
         with torch.inference_mode():
-            out = self.model.generate(
-                **enc.to(self.device),
-                num_beams=self.beams,
-                do_sample=False,
-                max_new_tokens=max(caps),
-                # Forced EOS would disguise an output cut at the cap as a finished sentence.
-                forced_eos_token_id=None,
-                **self.generation_overrides,
-            )
+            out = self.model.generate(**enc.to(self.device), **options)
         eos = self.model.generation_config.eos_token_id
         eos_ids = set(eos) if isinstance(eos, list) else {eos}
         results = []

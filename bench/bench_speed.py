@@ -1,0 +1,226 @@
+"""Translation speed and memory on this machine, every system in one run.
+
+Builds the real opus-mt-id-en architecture with random weights (fixed seed) from
+``../shared/models/opus-mt-id-en-tokenizer``, takes a workload of real news sentence lengths
+(the sample articles and TICO-19), forces every system to produce the same number of output
+tokens per sentence (random weights never stop on their own), and runs each system in its own
+process so that peak memory is its own. Prints sentences/s, output tokens/s, peak memory, and
+the ratios to the naive loop and to CTranslate2 at the same settings.
+
+    python bench/bench_speed.py            # about five minutes on 2 cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.modelfactory import SHARED_TOKENIZER, build_full_model  # noqa: E402
+
+SYSTEMS = [
+    # name, engine, beams, quantize
+    ("naive loop (generate, model defaults: beam 6)", "naive", 6, "none"),
+    ("sejajar transformers beam 4 fp32", "sejajar-transformers", 4, "none"),
+    ("sejajar transformers beam 4 int8", "sejajar-transformers", 4, "int8"),
+    ("sejajar transformers greedy fp32", "sejajar-transformers", 1, "none"),
+    ("sejajar transformers greedy int8", "sejajar-transformers", 1, "int8"),
+    ("CTranslate2 beam 4 fp32", "ct2", 4, "none"),
+    ("CTranslate2 beam 4 int8", "ct2", 4, "int8"),
+    ("CTranslate2 greedy fp32", "ct2", 1, "none"),
+    ("CTranslate2 greedy int8", "ct2", 1, "int8"),
+    ("sejajar --engine ctranslate2 beam 4 int8", "sejajar-ct2", 4, "int8"),
+    ("sejajar --engine ctranslate2 greedy int8", "sejajar-ct2", 1, "int8"),
+]
+
+
+def workload(count: int, seed: int) -> list[str]:
+    """Real Indonesian news and health sentences, sampled reproducibly."""
+    from translate.split import split_text
+
+    pool = [
+        s.text
+        for p in sorted((ROOT / "texts").glob("*.txt"))
+        for s in split_text(p.read_text("utf-8"))
+        if s.kind.value == "sentence"
+    ]
+    tico = ROOT.parent / "shared" / "data" / "tico19" / "tico19-test.id"
+    if tico.exists():
+        pool += [line for line in tico.read_text("utf-8").splitlines() if len(line.split()) >= 4]
+    rng = random.Random(seed)
+    return [rng.choice(pool) for _ in range(count)]
+
+
+def run_system(
+    engine: str, beams: int, quantize: str, model: Path, texts: list[str], length: int, cache: Path
+) -> dict[str, Any]:
+    """One system, timed after loading (and converting); returns its figures."""
+    if engine == "naive":
+        import torch
+        from transformers import MarianMTModel, MarianTokenizer
+
+        tokenizer = MarianTokenizer.from_pretrained(str(model))
+        net = MarianMTModel.from_pretrained(str(model)).eval()
+        start = time.perf_counter()
+        with torch.inference_mode():
+            for text in texts:
+                enc = tokenizer([text], return_tensors="pt")
+                net.generate(**enc, min_new_tokens=length, max_new_tokens=length)
+        seconds = time.perf_counter() - start
+    elif engine == "ct2":
+        import ctranslate2
+        from transformers import MarianTokenizer
+
+        from translate.ct2 import _converted
+        from translate.marian import folder_revision
+
+        tokenizer = MarianTokenizer.from_pretrained(str(model))
+        target = _converted(model, folder_revision(model), quantize, cache)
+        cores = os.cpu_count() or 1
+        translator = ctranslate2.Translator(
+            str(target),
+            compute_type="float32" if quantize == "none" else "int8",
+            inter_threads=cores,
+            intra_threads=1,
+        )
+        tokens = [tokenizer.convert_ids_to_tokens(tokenizer(t)["input_ids"]) for t in texts]
+        start = time.perf_counter()
+        translator.translate_batch(
+            tokens,
+            beam_size=beams,
+            max_batch_size=16,
+            min_decoding_length=length,
+            max_decoding_length=length,
+        )
+        seconds = time.perf_counter() - start
+    else:
+        from translate.ct2 import load_ct2
+        from translate.marian import load_marian
+
+        if engine == "sejajar-ct2":
+            translator: Any = load_ct2(str(model), beams=beams, quantize=quantize, cache_root=cache)
+            translator.generation_overrides = {
+                "min_decoding_length": length,
+                "max_decoding_length": length,
+            }
+        else:
+            translator = load_marian(str(model), beams=beams, quantize=quantize, device="cpu")
+            translator.generation_overrides = {"min_new_tokens": length, "max_new_tokens": length}
+        start = time.perf_counter()
+        translator.translate(texts)
+        seconds = time.perf_counter() - start
+    peak = peak_memory_mb()
+    return {
+        "sentences": len(texts),
+        "seconds": seconds,
+        "tokens": len(texts) * length,
+        "peak_mb": peak,
+    }
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. Not getrusage's ru_maxrss: Linux carries that over
+    execve, so a child would report its parent's peak (the model the parent just built)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> str:
+    flags = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and not flags:
+                flags = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "f16c")
+                have = [f for f in line.split(":", 1)[1].split() if f in wanted]
+                return f"{flags}; {os.cpu_count()} cores; flags: {' '.join(have)}"
+    except OSError:
+        pass
+    return f"{platform.processor()}; {os.cpu_count()} cores"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="speed and memory of every system, one run")
+    parser.add_argument("--sentences", type=int, default=128)
+    parser.add_argument("--naive-sentences", type=int, default=16)
+    parser.add_argument("--length", type=int, default=30, help="output tokens per sentence")
+    parser.add_argument("--work", type=Path, default=None, help="folder for model and cache")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one system
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.gettempdir()) / "sejajar-bench"
+    model = work / "model"
+    if args.one:
+        engine, beams, quantize = args.one.split(",")
+        count = args.naive_sentences if engine == "naive" else args.sentences
+        figures = run_system(
+            engine, int(beams), quantize, model, workload(count, 0), args.length, work / "ct2"
+        )
+        print(json.dumps(figures))
+        return
+    if not SHARED_TOKENIZER.is_dir():
+        sys.exit(
+            "Error: ../shared/models/opus-mt-id-en-tokenizer is needed for the real architecture"
+        )
+    if not (model / "model.safetensors").exists():
+        build_full_model(model, seed=0)
+    print(f"machine: {machine()}")
+    print(
+        f"workload: {args.sentences} sentences ({args.naive_sentences} for the naive loop) of "
+        f"real news/health lengths, {args.length} output tokens each, forced for every system\n"
+    )
+    results: dict[str, dict[str, Any]] = {}
+    for name, engine, beams, quantize in SYSTEMS:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            f"{engine},{beams},{quantize}",
+            "--work",
+            str(work),
+            "--sentences",
+            str(args.sentences),
+            "--naive-sentences",
+            str(args.naive_sentences),
+            "--length",
+            str(args.length),
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{name}: failed\n{done.stderr[-2000:]}")
+            continue
+        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    naive = results.get(SYSTEMS[0][0])
+    print(f"{'system':44} {'sent/s':>8} {'tok/s':>8} {'peak MB':>8} {'x naive':>8} {'x CT2':>7}")
+    for name, engine, beams, quantize in SYSTEMS:
+        if name not in results:
+            continue
+        r = results[name]
+        tps = r["tokens"] / r["seconds"]
+        vs_naive = tps / (naive["tokens"] / naive["seconds"]) if naive else float("nan")
+        twin = "CTranslate2 " + ("greedy" if beams == 1 else "beam 4")
+        twin += " fp32" if quantize == "none" else " int8"
+        compared = engine not in ("ct2", "naive") and twin in results
+        vs_ct2 = tps / (results[twin]["tokens"] / results[twin]["seconds"]) if compared else None
+        print(
+            f"{name:44} {r['sentences'] / r['seconds']:>8.2f} {tps:>8.0f} {r['peak_mb']:>8.0f} "
+            f"{vs_naive:>8.2f} {'' if vs_ct2 is None else f'{vs_ct2:.2f}':>7}"
+        )
+
+
+if __name__ == "__main__":
+    main()

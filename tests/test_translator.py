@@ -163,3 +163,80 @@ def test_real_tokenizer_fits_long_sentences_to_512(
     assert result.split_long and len(seen) >= 2
     assert all(translator.count_tokens(p) <= 512 for p in seen)
     assert result.text == long
+
+
+def test_unreachable_hub_fails_fast(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """One probe, not minutes of retries per file, when the hub cannot be reached."""
+    import time
+
+    from huggingface_hub import HfApi
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise OSError("[Errno -2] Name or service not known")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(HfApi, "model_info", unreachable)
+    start = time.monotonic()
+    with pytest.raises(
+        TranslatorError, match="not in the cache and the Hugging Face hub could not"
+    ):
+        load_marian("someone/not-cached-model")
+    assert time.monotonic() - start < 30
+
+
+def test_unknown_hub_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    def missing(*args: object, **kwargs: object) -> None:
+        import httpx2  # huggingface_hub's own HTTP client
+
+        request = httpx2.Request("GET", "http://127.0.0.1/api/models/someone/typo")
+        raise RepositoryNotFoundError("404", response=httpx2.Response(404, request=request))
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(HfApi, "model_info", missing)
+    with pytest.raises(
+        TranslatorError, match=r"^model someone/typo is not on the Hugging Face hub"
+    ):
+        load_marian("someone/typo")
+
+
+def test_cached_hub_model_works_without_network(tiny_model: Path, tmp_path: Path) -> None:
+    """A model downloaded before loads from the hub cache when the hub is unreachable."""
+    import os
+    import subprocess
+    import sys
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hf" / "hub" / "models--sejajar--tiny"
+    shutil.copytree(tiny_model, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    source = tmp_path / "a.txt"
+    source.write_text("Harga naik.\n")
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    env.pop("HF_HUB_OFFLINE", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "translate",
+            "translate",
+            str(source),
+            "--out",
+            str(tmp_path / "o"),
+            "--model",
+            "sejajar/tiny",
+            "--beams",
+            "1",
+            "--no-cache",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "o" / "a.html").read_text()
+    assert "model:sejajar/tiny|rev:" in page

@@ -1,7 +1,7 @@
 """The ``sejajar`` command: a thin layer over the library. Library errors become one
 ``Error: ...`` line on stderr and a non-zero exit, never a traceback.
 
-Exit codes: 0 success, 1 an input or the job failed, 2 a usage error.
+Exit codes: 0 success, 1 an input or the job failed, 2 a usage error, 130 Ctrl-C, 143 SIGTERM.
 """
 
 from __future__ import annotations

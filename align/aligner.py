@@ -5,7 +5,7 @@ A bead pairs ``a`` consecutive source segments with ``b`` consecutive target seg
 Gale-Church do:
 
 - the MT bridge: cosine similarity of the source's machine translation with the target
-  (IDF-weighted word uni- and bigrams);
+  (IDF-weighted words and the character 4-grams inside them);
 - anchors that survive translation: numbers and names;
 - length: the Gale-Church probability of the two character lengths.
 
@@ -26,6 +26,7 @@ import numpy.typing as npt
 from align.features import Matrix, anchor_matrix, bag_of_words
 
 BEADS = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 0), (0, 1))
+_SKIP_TARGET = BEADS.index((0, 1))
 ALIGNER_VERSION = "1"
 Array = npt.NDArray[np.float64]
 
@@ -185,10 +186,9 @@ def _search(scorer: _Scorer, band: _Band, s: Settings) -> tuple[list[Bead], bool
             better = total > best
             best[better], choice[better], score_here[better] = total[better], kind, raw[better]
         # 0-1 beads: a target segment left unaligned, moving right along this row.
-        skip = BEADS.index((0, 1))
         for k in range(1, len(js)):
             if best[k - 1] > best[k]:
-                best[k], choice[k], score_here[k] = best[k - 1], skip, 0.0
+                best[k], choice[k], score_here[k] = best[k - 1], _SKIP_TARGET, 0.0
         rows.append(best)
         back.append(choice)
         conf.append(score_here)

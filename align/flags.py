@@ -36,17 +36,13 @@ def length_ratio(source: str, target: str) -> Flag | None:
 _SCALE = {
     "ribu": 3,
     "thousand": 3,
-    "rb": 3,
     "juta": 6,
     "million": 6,
-    "jt": 6,
     "miliar": 9,
     "milyar": 9,
     "billion": 9,
-    "m": 9,
     "triliun": 12,
     "trillion": 12,
-    "t": 12,
 }
 _MONTHS = {
     m: i
@@ -264,7 +260,6 @@ _INSTITUTIONS = frozenset(
     organisasi universitas rumah sakit perusahaan bank pengadilan mahkamah sekolah
     deklarasi perjanjian undang konferensi program""".split()
 )
-_CAP = re.compile(r"\b[A-Z][A-Za-z\u00c0-\u024f-]+\b|\b[A-Z]{2,}\b")
 
 
 def _present(forms: tuple[str, ...], target: str) -> bool:
@@ -274,7 +269,7 @@ def _present(forms: tuple[str, ...], target: str) -> bool:
 
 # Capitalised words, joined by the small words inside institution names.
 _CAP_WORD = r"\b[A-Z][\w\u00c0-\u024f-]*\b"
-_RUN = re.compile(rf"{_CAP_WORD}(?:\s+(?:(?:dan|untuk|dari|dan|di)\s+)?{_CAP_WORD})*")
+_RUN = re.compile(rf"{_CAP_WORD}(?:\s+(?:(?:dan|untuk|dari|di)\s+)?{_CAP_WORD})*")
 _SIMILAR = 0.7
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from align.beads import BeadPair
+from translate.evaluate import read_lines
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,9 @@ def perturb(
 def tico19_cases(folder: Path, seed: int = 0, rate: float = 0.15) -> list[AlignmentCase]:
     """One case per TICO-19 document, with the recorded opus-mt-id-en output as the bridge."""
 
-    def lines(suffix: str) -> list[str]:
-        text = (folder / f"tico19-test.{suffix}").read_text("utf-8")
-        return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
-
-    source, target, bridge = lines("id"), lines("en"), lines("opus-mt-id-en.en")
+    source, target, bridge = (
+        read_lines(folder / f"tico19-test.{suffix}") for suffix in ("id", "en", "opus-mt-id-en.en")
+    )
     cases = []
     for number, raw in enumerate(
         (folder / "tico19-test.docs.jsonl").read_text("utf-8").splitlines()

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
+from align.records import render_signature
 from translate.translator import Progress, Translation, Translator
 
 # Sentences translated between two commits to the cache.
@@ -110,7 +111,7 @@ class CachingTranslator(Translator):
         self.cache = cache
         self.max_input_tokens = inner.max_input_tokens
         self.batch_size = inner.batch_size
-        self.namespace = "|".join(f"{k}:{v}" for k, v in inner.signature)
+        self.namespace = render_signature(inner.signature)
         self.translated = 0
         self.cached = 0
 
@@ -138,8 +139,9 @@ class CachingTranslator(Translator):
         for start in range(0, len(pending), GROUP):
             group = pending[start : start + GROUP]
             results = self.inner.translate([t for _, t in group])
-            self.cache.put_many([(k, r) for (k, _), r in zip(group, results, strict=True)])
-            known.update((k, r) for (k, _), r in zip(group, results, strict=True))
+            pairs = [(k, r) for (k, _), r in zip(group, results, strict=True)]
+            self.cache.put_many(pairs)
+            known.update(pairs)
             self.translated += len(group)
             if progress is not None:
                 # Duplicates of a sentence finish with it.

@@ -75,12 +75,7 @@ class CT2Translator(MarianEngine):
             ended = bool(hyp) and hyp[-1] == _EOS
             if ended:
                 hyp.pop()
-            # As the default engine: a sentence that reached its own cap was cut there.
-            hit_cap = not ended or len(hyp) >= cap
-            hyp = hyp[:cap]
-            ids = self.tokenizer.convert_tokens_to_ids(hyp)
-            text = self.tokenizer.decode(ids, skip_special_tokens=True)
-            out.append(Translation(" ".join(text.split()), hit_cap, tokens=len(hyp)))
+            out.append(self._finish(self.tokenizer.convert_tokens_to_ids(hyp), ended, cap))
         return out
 
 
@@ -173,8 +168,6 @@ def _converted(folder: Path, revision: str, quantize: str, cache_root: Path | No
         except OSError:
             if not (target / "model.bin").exists():  # another run may have won the race
                 raise
-    except TranslatorError:
-        raise
     except Exception as exc:  # the converter raises anything from transformers or torch
         raise TranslatorError(f"cannot convert {folder} for CTranslate2: {exc}") from exc
     finally:

@@ -43,6 +43,14 @@ class MarianEngine(Translator):
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, truncation=False)["input_ids"])
 
+    def _finish(self, ids: list[int], ended: bool, cap: int) -> Translation:
+        """One output: its token ids before end-of-sentence, whether it ended, and its cap.
+        A batch runs to its longest cap, so a sentence with a smaller cap is cut to its own;
+        one that reached it, or never ended, hit the cap."""
+        kept = ids[:cap]
+        text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        return Translation(" ".join(text.split()), not ended or len(ids) >= cap, tokens=len(kept))
+
 
 class MarianTranslator(MarianEngine):
     """A loaded MarianMT model and tokenizer. Build it with :func:`load_marian`."""
@@ -95,13 +103,8 @@ class MarianTranslator(MarianEngine):
         for row, cap in zip(out.tolist(), caps, strict=True):
             tokens = row[1:]  # drop the decoder start token
             end = next((k for k, t in enumerate(tokens) if t in eos_ids), None)
-            # The batch runs to its longest cap; a sentence with a smaller cap is cut to its own.
-            hit_cap = end is None or end >= cap
-            tokens = tokens[: min(cap, len(tokens) if end is None else end)]
-            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-            results.append(
-                Translation(text=" ".join(text.split()), hit_length_cap=hit_cap, tokens=len(tokens))
-            )
+            ids = tokens if end is None else tokens[:end]
+            results.append(self._finish(ids, end is not None, cap))
         return results
 
 

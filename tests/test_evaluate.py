@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,24 @@ def test_bad_documents_file(tmp_path: Path, content: str, message: str) -> None:
         str(tmp_path / "docs.jsonl"),
     )
     assert code == 1 and err.startswith(f"Error: {tmp_path / 'docs.jsonl'}: {message}")
+
+
+def test_translate_lines_progress_counts_what_it_translates() -> None:
+    """With --resplit the bar counts sentences, not lines; blank lines count for nothing."""
+    totals: list[int] = []
+    steps: list[int] = []
+
+    def start(total: int) -> Callable[[int], None]:
+        totals.append(total)
+        return steps.append
+
+    lines = ["Harga naik. Presiden tiba.", "", "Korea Selatan"]
+    translate_lines(lines, FakeTranslator(), resplit=True, progress=start)
+    assert totals == [3] and sum(steps) == 3
+    totals.clear()
+    steps.clear()
+    translate_lines(lines, FakeTranslator(), progress=start)
+    assert totals == [2] and sum(steps) == 2
 
 
 def test_translate_lines_keeps_one_output_per_line() -> None:

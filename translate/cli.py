@@ -366,7 +366,7 @@ def align(
             lines = None
             signature += (("bridge", "none"),)
         else:
-            translator = Engine(
+            engine = Engine(
                 ModelSettings(
                     model, beams, batch_size, device, engine_name, quantize, threads, workers
                 ),
@@ -375,10 +375,10 @@ def align(
             )
             try:
                 with progress_bar(source.name) as progress:
-                    lines = [t.text for t in translator().translate(texts, progress(len(texts)))]
+                    lines = [t.text for t in engine().translate(texts, progress(len(texts)))]
             finally:
-                translator.close()
-            signature += translator().signature
+                engine.close()
+            signature += engine().signature
         doc = align_documents(src, tgt, lines, signature)
         outputs = write_outputs(doc, source, out, formats)
     except (InputError, JobError) as exc:
@@ -551,9 +551,7 @@ def evaluate(
             )
             try:
                 with progress_bar(src.name) as progress:
-                    output = translate_lines(
-                        sources, engine(), resplit=resplit, progress=progress(len(sources))
-                    )
+                    output = translate_lines(sources, engine(), resplit=resplit, progress=progress)
             finally:
                 engine.close()
             signature = run_signature(engine(), resplit="yes" if resplit else "no")

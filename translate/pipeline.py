@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from align.flags import quality_flags
 from align.records import Flag, Link, ParallelDocument, Signature
 from translate import __version__
@@ -77,19 +79,20 @@ def translate_lines(
     translator: Translator,
     *,
     resplit: bool = False,
-    progress: Progress | None = None,
+    progress: Callable[[int], Progress] | None = None,
 ) -> list[str]:
     """Translate a test set: one output line per input line, in order.
 
     By default each line is one segment, as published scores assume. With ``resplit`` each
     line is run through the article splitter, its sentences (of every kind: test data has no
     boilerplate to set aside) translated, and joined back into one line, which shows what
-    sentence splitting does to quality.
+    sentence splitting does to quality. ``progress`` receives the number of segments to
+    translate (with ``resplit``, sentences rather than lines) and returns the callback.
     """
     pieces: list[list[str]] = [
         [s.text for s in split_text(line)] if resplit else ([line.strip()] if line.strip() else [])
         for line in lines
     ]
     flat = [p for group in pieces for p in group]
-    results = iter(translator.translate(flat, progress))
+    results = iter(translator.translate(flat, progress(len(flat)) if progress else None))
     return [" ".join(next(results).text for _ in group) for group in pieces]

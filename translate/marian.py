@@ -75,37 +75,29 @@ class MarianTranslator(MarianEngine):
         self.batch_size = batch_size
         self.device = device
         self.quantize = quantize
-        # Extra generate() arguments, for benchmarks that force equal output lengths.
-        self.generation_overrides: dict[str, Any] = {}
+        # Benchmarks only: every output exactly this many tokens (random weights never stop).
+        self.forced_length: int | None = None
         self.max_input_tokens = int(getattr(tokenizer, "model_max_length", 512) or 512)
         self.max_input_tokens = min(self.max_input_tokens, model.config.max_position_embeddings)
+        self._search: Any = None
 
     def generate(self, texts: Sequence[str]) -> list[Translation]:
-        import torch
+        from .decode import MarianSearch
 
+        if self._search is None:
+            self._search = MarianSearch(self.model)
         enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=False)
         # The decoder start token takes one of the model's positions.
         limit = self.model.config.max_position_embeddings - 1
         caps = [output_cap(int(n), limit) for n in enc["attention_mask"].sum(dim=1)]
-        options: dict[str, Any] = {
-            "num_beams": self.beams,
-            "do_sample": False,
-            "max_new_tokens": max(caps),
-            # Forced EOS would disguise an output cut at the cap as a finished sentence.
-            "forced_eos_token_id": None,
-            **self.generation_overrides,
-        }
-        with torch.inference_mode():
-            out = self.model.generate(**enc.to(self.device), **options)
-        eos = self.model.generation_config.eos_token_id
-        eos_ids = set(eos) if isinstance(eos, list) else {eos}
-        results = []
-        for row, cap in zip(out.tolist(), caps, strict=True):
-            tokens = row[1:]  # drop the decoder start token
-            end = next((k for k, t in enumerate(tokens) if t in eos_ids), None)
-            ids = tokens if end is None else tokens[:end]
-            results.append(self._finish(ids, end is not None, cap))
-        return results
+        forced = self.forced_length
+        if forced is not None:
+            caps = [forced] * len(caps)
+        enc = enc.to(self.device)
+        decoded = self._search.run(
+            enc["input_ids"], enc["attention_mask"], caps, self.beams, min_tokens=forced or 0
+        )
+        return [self._finish(d.ids, d.ended, cap) for d, cap in zip(decoded, caps, strict=True)]
 
 
 def load_marian(

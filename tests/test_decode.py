@@ -1,0 +1,152 @@
+"""sejajar's own search gives exactly what transformers' ``generate`` gives on the same model:
+greedy and beam search, sentences that end and sentences cut at their cap, each generation
+setting a Marian model can carry, and each sentence's own cap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.modelfactory import ROOT
+from translate.decode import Decoded, MarianSearch
+from translate.split import split_text
+
+KONTAN = (ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt").read_text("utf-8")
+ARTICLE = [s.text for s in split_text(KONTAN) if s.kind.value == "sentence"]
+SENTENCES = [*ARTICLE[:12], "Ya.", "Harga beras naik."]
+
+
+@pytest.fixture(scope="module")
+def lively_model(tiny_model: Path) -> tuple[Any, Any]:
+    """The tiny vocabulary under a two-layer model whose outputs depend on the source and end
+    at different lengths (the tiny model itself says the same thing for every sentence)."""
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    tokenizer = MarianTokenizer.from_pretrained(str(tiny_model))
+    base = MarianMTModel.from_pretrained(str(tiny_model))
+    config = base.config.to_dict()
+    config.update(
+        d_model=64,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        init_std=0.5,
+    )
+    torch.manual_seed(1)
+    model = MarianMTModel(MarianConfig(**config)).eval()
+    model.generation_config = base.generation_config
+    with torch.no_grad():
+        model.final_logits_bias[0, model.config.eos_token_id] += 9.0
+        # A likely banned token (the pad), so that renormalising after banning it matters.
+        model.final_logits_bias[0, model.config.pad_token_id] += 9.0
+    return model, tokenizer
+
+
+def reference(model: Any, enc: Any, beams: int, cap: int) -> list[Decoded]:
+    """What ``generate`` returns, as sejajar's search reports it."""
+    import torch
+
+    with torch.inference_mode():
+        out = model.generate(
+            **enc, num_beams=beams, max_new_tokens=cap, forced_eos_token_id=None, do_sample=False
+        )
+    eos, pad = model.generation_config.eos_token_id, model.generation_config.pad_token_id
+    results = []
+    for row in out.tolist():
+        tokens = row[1:]
+        ended = eos in tokens
+        tokens = tokens[: tokens.index(eos)] if ended else tokens
+        results.append(Decoded([t for t in tokens if t != pad], ended))
+    return results
+
+
+SETTINGS = [
+    {},
+    {"renormalize_logits": True},  # as opus-mt-id-en's own generation config
+    {"length_penalty": 0.6},
+    {"length_penalty": 1.4, "early_stopping": "never"},
+    {"early_stopping": True},
+]
+
+
+@pytest.mark.parametrize("beams", [1, 2, 4])
+@pytest.mark.parametrize(
+    "setting", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults"
+)
+def test_search_matches_generate(
+    lively_model: tuple[Any, Any], beams: int, setting: dict[str, Any]
+) -> None:
+    model, tokenizer = lively_model
+    saved = model.generation_config
+    model.generation_config = saved.__class__(**{**saved.to_dict(), **setting})
+    try:
+        enc = tokenizer(SENTENCES, return_tensors="pt", padding=True)
+        expected = reference(model, enc, beams, cap=30)
+        got = MarianSearch(model).run(
+            enc["input_ids"], enc["attention_mask"], [30] * len(SENTENCES), beams
+        )
+    finally:
+        model.generation_config = saved
+    assert got == expected
+    if not setting:
+        # The comparison covers both ways a search stops: some sentences end, others hit the
+        # cap (with a length penalty over 1, none may end: longer outputs score better).
+        assert any(d.ended and d.ids for d in got)
+        assert any(not d.ended for d in got)
+
+
+@pytest.mark.parametrize("beams", [1, 4])
+def test_each_sentence_stops_at_its_own_cap(lively_model: tuple[Any, Any], beams: int) -> None:
+    """A batch with different caps gives each sentence what ``generate`` gives it alone."""
+    model, tokenizer = lively_model
+    caps = [5 + 3 * i for i in range(len(SENTENCES))]
+    enc = tokenizer(SENTENCES, return_tensors="pt", padding=True)
+    got = MarianSearch(model).run(enc["input_ids"], enc["attention_mask"], caps, beams)
+    for sentence, cap, result in zip(SENTENCES, caps, got, strict=True):
+        alone = reference(model, tokenizer([sentence], return_tensors="pt"), beams, cap)
+        assert result == alone[0]
+        assert len(result.ids) + result.ended <= cap
+
+
+def test_min_tokens_forces_length(lively_model: tuple[Any, Any]) -> None:
+    model, tokenizer = lively_model
+    enc = tokenizer(SENTENCES, return_tensors="pt", padding=True)
+    for beams in (1, 4):
+        got = MarianSearch(model).run(
+            enc["input_ids"], enc["attention_mask"], [12] * len(SENTENCES), beams, min_tokens=12
+        )
+        assert all(len(d.ids) == 12 and not d.ended for d in got)
+
+
+def test_fast_linear_agrees_with_torch() -> None:
+    import torch
+
+    from translate.decode import _Linears
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(64, 300).eval()
+    fast = _Linears(torch)(layer)
+    x = torch.randn(7, 1, 64)
+    with torch.inference_mode():
+        assert torch.allclose(fast(x), layer(x), atol=1e-5)
+    if torch.backends.mkldnn.is_available():
+        assert fast is not layer  # the fast path is taken where oneDNN is there
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("beams", [1, 4])
+def test_search_matches_generate_full_size(full_model: Path, beams: int) -> None:
+    """The real opus-mt-id-en architecture and tokenizer (random weights)."""
+    from transformers import MarianMTModel, MarianTokenizer
+
+    tokenizer = MarianTokenizer.from_pretrained(str(full_model))
+    model = MarianMTModel.from_pretrained(str(full_model)).eval()
+    enc = tokenizer(SENTENCES[:6], return_tensors="pt", padding=True)
+    got = MarianSearch(model).run(enc["input_ids"], enc["attention_mask"], [24] * 6, beams)
+    assert got == reference(model, enc, beams, cap=24)

@@ -40,6 +40,7 @@ class MarianSearch:
         self.torch = torch
         config, gen = model.config, model.generation_config
         self.encoder = model.model.encoder
+        self.encoder_layers = list(self.encoder.layers)
         decoder = model.model.decoder
         self.embed = decoder.embed_tokens
         self.embed_scale = float(decoder.embed_scale)
@@ -79,11 +80,35 @@ class MarianSearch:
         """Translate one padded batch. ``caps[i]`` is the most tokens sentence i may produce
         (end-of-sentence included); ``min_tokens`` forbids ending sooner (benchmarks only)."""
         with self.torch.inference_mode():
-            encoded = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-            state = _State(self, encoded.last_hidden_state, attention_mask, caps, beams)
+            mask = None if bool(attention_mask.all()) else attention_mask.bool()[:, None, None, :]
+            encoded = self._encode(input_ids, mask)
+            state = _State(self, encoded, mask, caps, beams)
             if beams == 1:
                 return self._greedy(state, min_tokens)
             return self._beam(state, min_tokens)
+
+    # -- the encoder -------------------------------------------------------------------------
+
+    def _encode(self, input_ids: Any, mask: Any) -> Any:
+        """The encoder's output, as ``MarianEncoder`` computes it (its linear layers fast)."""
+        F, lin = self.torch.nn.functional, self.linear
+        items, length = input_ids.shape
+        h = self.encoder.embed_tokens(input_ids) * self.encoder.embed_scale
+        h = h + self.encoder.embed_positions.weight[:length]
+        heads = self.encoder_layers[0].self_attn.num_heads if self.encoder_layers else 1
+        size = (items, length, heads, -1)
+        for layer in self.encoder_layers:
+            attn = layer.self_attn
+            q, k, v = (
+                lin(p)(h).view(size).transpose(1, 2)
+                for p in (attn.q_proj, attn.k_proj, attn.v_proj)
+            )
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=attn.scaling)
+            merged = out.transpose(1, 2).reshape(items, length, -1)
+            h = layer.self_attn_layer_norm(h + lin(attn.out_proj)(merged))
+            inner = layer.activation_fn(lin(layer.fc1)(h))
+            h = layer.final_layer_norm(h + lin(layer.fc2)(inner))
+        return h
 
     # -- one decoder step -------------------------------------------------------------------
 
@@ -279,7 +304,7 @@ class _State:
             search._heads(lin(layer.encoder_attn.v_proj)(encoded), self.items)
             for layer in search.layers
         ]
-        self.source_mask = mask.bool()[:, None, None, :]
+        self.source_mask = mask  # None when no source is padded
 
     def reorder(self, rows: Any, step: int) -> None:
         """Beam search: each row's history becomes that of the beam it continues."""
@@ -295,7 +320,8 @@ class _State:
         self.values = [c[rows] for c in self.values]
         self.cross_keys = [c[picked] for c in self.cross_keys]
         self.cross_values = [c[picked] for c in self.cross_values]
-        self.source_mask = self.source_mask[picked]
+        if self.source_mask is not None:
+            self.source_mask = self.source_mask[picked]
         self.index = [self.index[i] for i in items]
         self.caps = [self.caps[i] for i in items]
         self.items = len(items)

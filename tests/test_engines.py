@@ -96,11 +96,8 @@ def test_option_errors(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.Mon
         str(tiny_model),
         "--no-cache",
     ]
-    result = runner.invoke(app, [*base, "--workers", "2"])
-    assert (result.exit_code, result.stderr) == (
-        1,
-        "Error: --workers goes with --engine ctranslate2\n",
-    )
+    result = runner.invoke(app, [*base, "--workers", "0"])
+    assert result.exit_code == 2 and "--workers" in result.stderr
     result = runner.invoke(app, [*base, "--quantize", "int4"])
     assert result.exit_code == 2
     real_import = builtins.__import__

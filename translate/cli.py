@@ -96,7 +96,9 @@ ThreadsOption = Annotated[
 ]
 WorkersOption = Annotated[
     int | None,
-    typer.Option("--workers", min=1, help="Parallel batches (ctranslate2) [default: cores]."),
+    typer.Option(
+        "--workers", min=1, help="Batches translated in parallel [default: one per core]."
+    ),
 ]
 
 
@@ -132,12 +134,13 @@ class Engine:
         self.cache_path = cache_path
         self.use_cache = use_cache
         self.translator: Translator | None = None
+        self.loaded: Translator | None = None
         self.cache: TranslationCache | None = None
 
     def __call__(self) -> Translator:
         if self.translator is None:
             try:
-                loaded = self._load()
+                loaded = self.loaded = self._load()
             except TranslatorError as exc:
                 fail(str(exc))
             self.translator = self._cached(loaded) if self.use_cache else loaded
@@ -157,8 +160,6 @@ class Engine:
                 threads=m.threads,
                 workers=m.workers,
             )
-        if m.workers not in (None, 1):
-            raise TranslatorError("--workers goes with --engine ctranslate2")
         from translate.marian import load_marian
 
         return load_marian(
@@ -168,6 +169,7 @@ class Engine:
             device=m.device.value,
             quantize=m.quantize.value,
             threads=m.threads,
+            workers=m.workers,
         )
 
     def _cached(self, translator: Translator) -> Translator:
@@ -191,6 +193,8 @@ class Engine:
         return fallback, 0
 
     def close(self) -> None:
+        if self.loaded is not None:
+            self.loaded.close()
         if self.cache is not None:
             self.cache.close()
 

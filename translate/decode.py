@@ -87,6 +87,14 @@ class MarianSearch:
                 return self._greedy(state, min_tokens)
             return self._beam(state, min_tokens)
 
+    def prepare(self) -> None:
+        """Reorder every linear layer's weights now rather than at first use."""
+        modules = [self.encoder_layers, self.layers]
+        for layer in (layer for group in modules for layer in group):
+            for module in layer.modules():
+                if isinstance(module, self.torch.nn.Linear):
+                    self.linear(module)
+
     # -- the encoder -------------------------------------------------------------------------
 
     def _encode(self, input_ids: Any, mask: Any) -> Any:

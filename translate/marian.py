@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .translator import Translation, Translator, TranslatorError, output_cap
+
+if TYPE_CHECKING:
+    from .workers import WorkerPool
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -80,12 +83,44 @@ class MarianTranslator(MarianEngine):
         self.max_input_tokens = int(getattr(tokenizer, "model_max_length", 512) or 512)
         self.max_input_tokens = min(self.max_input_tokens, model.config.max_position_embeddings)
         self._search: Any = None
+        self.pool: WorkerPool | None = None
 
-    def generate(self, texts: Sequence[str]) -> list[Translation]:
+    def prepare(self) -> None:
+        """Set up the search (weights reordered for the fast path) before any worker forks."""
         from .decode import MarianSearch
 
         if self._search is None:
             self._search = MarianSearch(self.model)
+            self._search.prepare()
+
+    def start_workers(self, workers: int, threads: int) -> None:
+        """Translate from now on in ``workers`` forked processes of ``threads`` threads each."""
+        from .workers import WorkerPool
+
+        self.prepare()
+        self.pool = WorkerPool(self, workers, threads)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def _run(self, pieces: list[str], finished: Callable[[list[int]], None]) -> list[Translation]:
+        if self.pool is None:
+            return super()._run(pieces, finished)
+        lengths = [self.count_tokens(p) for p in pieces]
+        # Enough batches to keep every worker busy, however few the pieces.
+        size = min(self.batch_size, -(-len(pieces) // self.pool.workers))
+        batches = self._batches(lengths, max(1, size))
+        done: list[Translation | None] = [None] * len(pieces)
+        for number, results in self.pool.run([[pieces[j] for j in b] for b in batches]):
+            for index, result in zip(batches[number], results, strict=True):
+                done[index] = result
+            finished(batches[number])
+        return [r for r in done if r is not None]
+
+    def generate(self, texts: Sequence[str]) -> list[Translation]:
+        self.prepare()
         enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=False)
         # The decoder start token takes one of the model's positions.
         limit = self.model.config.max_position_embeddings - 1
@@ -108,18 +143,29 @@ def load_marian(
     device: str = "auto",
     quantize: str = "none",
     threads: int | None = None,
+    workers: int | None = 1,
 ) -> MarianTranslator:
     """Load a MarianMT model from a local folder or a hub id (cached, ``HF_HUB_OFFLINE`` and
-    ``HF_HOME`` respected). Raises :class:`TranslatorError` with a fix when it cannot."""
-    check_settings(beams, batch_size, quantize, threads)
+    ``HF_HOME`` respected). Raises :class:`TranslatorError` with a fix when it cannot.
+
+    ``workers`` processes translate batches in parallel with ``threads`` threads each (call
+    :meth:`MarianTranslator.close` to end them); ``workers=None`` picks the layout, one
+    single-threaded worker per core on a CPU (see :func:`workers.layout`), as the CLI does."""
+    from .workers import layout
+
+    check_settings(beams, batch_size, quantize, threads, workers)
     folder = _local_folder(name)
     resolved_device = _device(device)
     if quantize == "int8" and resolved_device != "cpu":
         raise TranslatorError("--quantize int8 runs on the CPU only; use --device cpu")
-    if threads:
-        import torch
+    if resolved_device != "cpu" and workers not in (None, 1):
+        raise TranslatorError("--workers runs on the CPU only; use --device cpu")
+    workers, threads = layout(workers, threads, resolved_device)
+    import torch
 
-        torch.set_num_threads(threads)
+    # With workers, this process only hands out batches: one thread, and no idle thread pool
+    # for the forks to inherit.
+    torch.set_num_threads(1 if workers > 1 else threads)
     quiet_transformers()
     from transformers import MarianMTModel, MarianTokenizer
 
@@ -134,7 +180,7 @@ def load_marian(
     if quantize == "int8":
         model = _quantized(model)
     revision = _folder_revision(folder) if folder else _hub_revision(model)
-    return MarianTranslator(
+    translator = MarianTranslator(
         model,
         tokenizer,
         name=name,
@@ -144,9 +190,14 @@ def load_marian(
         device=resolved_device,
         quantize=quantize,
     )
+    if workers > 1:
+        translator.start_workers(workers, threads)
+    return translator
 
 
-def check_settings(beams: int, batch_size: int, quantize: str, threads: int | None) -> None:
+def check_settings(
+    beams: int, batch_size: int, quantize: str, threads: int | None, workers: int | None = None
+) -> None:
     if beams < 1:
         raise TranslatorError(f"--beams must be at least 1, not {beams}")
     if batch_size < 1:
@@ -155,6 +206,8 @@ def check_settings(beams: int, batch_size: int, quantize: str, threads: int | No
         raise TranslatorError(f"--quantize must be none or int8, not {quantize}")
     if threads is not None and threads < 1:
         raise TranslatorError(f"--threads must be at least 1, not {threads}")
+    if workers is not None and workers < 1:
+        raise TranslatorError(f"--workers must be at least 1, not {workers}")
 
 
 def _quantized(model: Any) -> Any:

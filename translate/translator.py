@@ -94,19 +94,25 @@ class Translator(ABC):
             finished(batch)
         return [r for r in done if r is not None]
 
+    def close(self) -> None:
+        """Release what the translator holds beyond memory (worker processes)."""
+        return None
+
     def translate_batch(self, texts: list[str]) -> list[str]:
         """The plain interface: texts in, translations out, same order."""
         return [t.text for t in self.translate(texts)]
 
-    def _batches(self, lengths: list[int]) -> list[list[int]]:
-        """Indices grouped longest first, so each batch holds similar lengths (little padding)."""
+    def _batches(self, lengths: list[int], size: int | None = None) -> list[list[int]]:
+        """Indices grouped longest first, so each batch holds similar lengths (little padding);
+        at most ``size`` (else ``batch_size``) in a batch."""
+        size = size or self.batch_size
         order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
         batches: list[list[int]] = []
         current: list[int] = []
         for i in order:
             widest = lengths[current[0]] if current else lengths[i]
             if current and (
-                len(current) >= self.batch_size or widest * (len(current) + 1) > self.token_budget
+                len(current) >= size or widest * (len(current) + 1) > self.token_budget
             ):
                 batches.append(current)
                 current = []

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.memory import MemorySampler  # noqa: E402
 from tests.modelfactory import SHARED_TOKENIZER, build_full_model  # noqa: E402
 
 SYSTEMS = [
@@ -37,6 +37,8 @@ SYSTEMS = [
     ("sejajar transformers beam 4 int8", "sejajar-transformers", 4, "int8"),
     ("sejajar transformers greedy fp32", "sejajar-transformers", 1, "none"),
     ("sejajar transformers greedy int8", "sejajar-transformers", 1, "int8"),
+    ("  same, beam 4 fp32, --workers 1", "sejajar-one-process", 4, "none"),
+    ("  same, greedy int8, --workers 1", "sejajar-one-process", 1, "int8"),
     ("CTranslate2 beam 4 fp32", "ct2", 4, "none"),
     ("CTranslate2 beam 4 int8", "ct2", 4, "int8"),
     ("CTranslate2 greedy fp32", "ct2", 1, "none"),
@@ -67,6 +69,9 @@ def run_system(
     engine: str, beams: int, quantize: str, model: Path, texts: list[str], length: int, cache: Path
 ) -> dict[str, Any]:
     """One system, timed after loading (and converting); returns its figures."""
+    from translate.workers import layout
+
+    memory = MemorySampler()
     if engine == "naive":
         import torch
         from transformers import MarianMTModel, MarianTokenizer
@@ -116,27 +121,24 @@ def run_system(
                 "max_decoding_length": length,
             }
         else:
+            # The CLI's default layout (worker processes), set up after forcing the length so
+            # that the workers inherit it; or one process with every core.
             translator = load_marian(str(model), beams=beams, quantize=quantize, device="cpu")
-            translator.generation_overrides = {"min_new_tokens": length, "max_new_tokens": length}
+            translator.forced_length = length
+            workers, threads = layout(None, None, "cpu")
+            if engine == "sejajar-transformers" and workers > 1:
+                translator.start_workers(workers, threads)
         start = time.perf_counter()
         translator.translate(texts)
         seconds = time.perf_counter() - start
-    peak = peak_memory_mb()
+        translator.close()
+    peak = memory.stop()
     return {
         "sentences": len(texts),
         "seconds": seconds,
         "tokens": len(texts) * length,
         "peak_mb": peak,
     }
-
-
-def peak_memory_mb() -> float:
-    """This process's peak resident memory. Not getrusage's ru_maxrss: Linux carries that over
-    execve, so a child would report its parent's peak (the model the parent just built)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def machine() -> str:
@@ -178,7 +180,14 @@ def main() -> None:
         )
     if not (model / "model.safetensors").exists():
         build_full_model(model, seed=0)
+    from translate.workers import layout
+
+    workers, threads = layout(None, None, "cpu")
     print(f"machine: {machine()}")
+    print(
+        f"layouts: sejajar transformers {workers} worker(s) x {threads} thread(s) (the CLI's "
+        f"default); CTranslate2 inter_threads={os.cpu_count()}, intra_threads=1 (its fastest)"
+    )
     print(
         f"workload: {args.sentences} sentences ({args.naive_sentences} for the naive loop) of "
         f"real news/health lengths, {args.length} output tokens each, forced for every system\n"

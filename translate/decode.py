@@ -121,23 +121,28 @@ class MarianSearch:
     # -- one decoder step -------------------------------------------------------------------
 
     def _logits(self, state: _State, tokens: Any, step: int) -> Any:
-        """Next-token logits for each row (a sentence, or one beam of it)."""
+        """Next-token logits for each row (a sentence, or one beam of it). ``tokens`` may hold
+        one row per sentence where the state has several beams (a beam search's first step,
+        when every beam is the same): those rows are the sentences' first beams."""
         torch, F = self.torch, self.torch.nn.functional
         rows = tokens.shape[0]
+        beams = rows // state.items
+        stride = state.beams // beams
         h = self.embed(tokens[:, None]) * self.embed_scale + self.positions[step]
         lin = self.linear
         for i, layer in enumerate(self.layers):
             attn = layer.self_attn
             q = self._heads(lin(attn.q_proj)(h), rows)
-            state.keys[i][:, :, step] = self._heads(lin(attn.k_proj)(h), rows)[:, :, 0]
-            state.values[i][:, :, step] = self._heads(lin(attn.v_proj)(h), rows)[:, :, 0]
-            keys, values = state.keys[i][:, :, : step + 1], state.values[i][:, :, : step + 1]
+            own_keys, own_values = state.keys[i][::stride], state.values[i][::stride]
+            own_keys[:, :, step] = self._heads(lin(attn.k_proj)(h), rows)[:, :, 0]
+            own_values[:, :, step] = self._heads(lin(attn.v_proj)(h), rows)[:, :, 0]
+            keys, values = own_keys[:, :, : step + 1], own_values[:, :, : step + 1]
             out = F.scaled_dot_product_attention(q, keys, values, scale=self.scaling)
             h = layer.self_attn_layer_norm(h + lin(attn.out_proj)(self._merge(out, rows)))
 
             cross = layer.encoder_attn
             # The beams of a sentence are the queries of one call on that sentence's keys.
-            q = lin(cross.q_proj)(h).view(state.items, state.beams, self.heads, self.head_dim)
+            q = lin(cross.q_proj)(h).view(state.items, beams, self.heads, self.head_dim)
             out = F.scaled_dot_product_attention(
                 q.transpose(1, 2),
                 state.cross_keys[i],
@@ -157,16 +162,24 @@ class MarianSearch:
     def _merge(self, x: Any, rows: int) -> Any:
         return x.transpose(1, 2).reshape(rows, 1, self.heads * self.head_dim)
 
-    def _process(self, scores: Any, step: int, min_tokens: int) -> Any:
-        """transformers' logits processors for a Marian model: no end before ``min_tokens``,
-        no banned token, then log-probabilities again if the model asks for it."""
+    def _ban(self, scores: Any, step: int, min_tokens: int) -> Any:
+        """transformers' logits processors for a Marian model: no end before ``min_tokens``, no
+        banned token (the pad)."""
         if step < min_tokens:
             scores[:, self.eos] = -float("inf")
         if self.banned:
             scores[:, self.banned] = -float("inf")
-        if self.renormalize:
-            scores = scores.log_softmax(dim=-1)
         return scores
+
+    def _log_probs(self, logits: Any, step: int, min_tokens: int) -> Any:
+        """Next-token log-probabilities as beam search scores them. With ``renormalize_logits``
+        (opus-mt's setting) transformers takes log-probabilities, bans tokens, then takes
+        log-probabilities again; banning first and taking them once is the same up to float
+        rounding (log_softmax ignores a constant shift), for one pass over the vocabulary
+        instead of two."""
+        if self.renormalize:
+            return self._ban(logits, step, min_tokens).log_softmax(dim=-1)
+        return self._ban(logits.log_softmax(dim=-1), step, min_tokens)
 
     # -- greedy -----------------------------------------------------------------------------
 
@@ -177,8 +190,8 @@ class MarianSearch:
         history: list[list[int]] = [[] for _ in range(state.items)]
         step = 0
         while state.items:
-            scores = self._process(self._logits(state, tokens, step), step, min_tokens)
-            tokens = scores.argmax(dim=-1)
+            # The best token is the best logit: no log-probabilities needed.
+            tokens = self._ban(self._logits(state, tokens, step), step, min_tokens).argmax(dim=-1)
             keep = []
             for row, token in enumerate(tokens.tolist()):
                 index = state.index[row]
@@ -218,8 +231,15 @@ class MarianSearch:
         step = 0
         while state.items:
             items = state.items
-            log_probs = self._logits(state, tokens, step).log_softmax(dim=-1)
-            log_probs = self._process(log_probs, step, min_tokens)
+            if step == 0 and self.bias.shape[-1] - len(self.banned) - 1 >= wide:
+                # Every beam starts alike: one row per sentence, its scores copied to each beam
+                # (transformers computes k equal rows). The first step's choices all come from
+                # the first beam (the others start at NEG, and the first has enough tokens), so
+                # reordering spreads its keys and values to the others.
+                logits = self._logits(state, tokens[::k], step).repeat_interleave(k, dim=0)
+            else:
+                logits = self._logits(state, tokens, step)
+            log_probs = self._log_probs(logits, step, min_tokens)
             vocab = log_probs.shape[-1]
             totals = (log_probs.view(items, k, vocab) + running_scores[:, :, None]).view(items, -1)
             top_scores, top = torch.topk(totals, wide)
@@ -303,6 +323,7 @@ class _State:
         shape = (rows, search.heads, length, search.head_dim)
         self.keys = [encoded.new_empty(shape) for _ in search.layers]
         self.values = [encoded.new_empty(shape) for _ in search.layers]
+        self.spare: list[Any] = []  # beam search reorders into these, then swaps
         lin = search.linear
         self.cross_keys = [
             search._heads(lin(layer.encoder_attn.k_proj)(encoded), self.items)
@@ -315,9 +336,18 @@ class _State:
         self.source_mask = mask  # None when no source is padded
 
     def reorder(self, rows: Any, step: int) -> None:
-        """Beam search: each row's history becomes that of the beam it continues."""
-        for cache in (*self.keys, *self.values):
-            cache[:, :, :step] = cache[rows, :, :step]
+        """Beam search: each row's history becomes that of the beam it continues (gathered
+        into a spare buffer in one pass, then the buffers swap)."""
+        import torch
+
+        caches = [*self.keys, *self.values]
+        if len(self.spare) != len(caches):
+            self.spare = [c.new_empty(c.shape) for c in caches]
+        for cache, spare in zip(caches, self.spare, strict=True):
+            torch.index_select(cache[:, :, :step], 0, rows, out=spare[:, :, :step])
+        layers = len(self.keys)
+        self.keys, self.values = self.spare[:layers], self.spare[layers:]
+        self.spare = caches
 
     def keep(self, items: list[int]) -> None:
         """Only these sentences (positions in the current batch) go on."""
@@ -326,6 +356,7 @@ class _State:
         rows = (picked[:, None] * self.beams + beams[None, :]).view(-1)
         self.keys = [c[rows] for c in self.keys]
         self.values = [c[rows] for c in self.values]
+        self.spare = []
         self.cross_keys = [c[picked] for c in self.cross_keys]
         self.cross_values = [c[picked] for c in self.cross_values]
         if self.source_mask is not None:

@@ -114,6 +114,19 @@ def test_each_sentence_stops_at_its_own_cap(lively_model: tuple[Any, Any], beams
         assert len(result.ids) + result.ended <= cap
 
 
+@pytest.mark.parametrize("beams", [1, 4])
+def test_long_outputs_grow_the_buffers(lively_model: tuple[Any, Any], beams: int) -> None:
+    """Outputs past the first 32 steps (where the key/value buffers double) and sentences that
+    leave the batch early, beside ones that run to the cap."""
+    model, tokenizer = lively_model
+    enc = tokenizer(SENTENCES, return_tensors="pt", padding=True)
+    got = MarianSearch(model).run(
+        enc["input_ids"], enc["attention_mask"], [80] * len(SENTENCES), beams
+    )
+    assert got == reference(model, enc, beams, cap=80)
+    assert max(len(d.ids) for d in got) > 64
+
+
 def test_min_tokens_forces_length(lively_model: tuple[Any, Any]) -> None:
     model, tokenizer = lively_model
     enc = tokenizer(SENTENCES, return_tensors="pt", padding=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 NEG = -1.0e9  # what transformers adds to rule a candidate out
+_FIRST_ROOM = 32  # decoder steps the key/value buffers hold before they grow
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,17 @@ class MarianSearch:
                 return self._greedy(state, min_tokens)
             return self._beam(state, min_tokens)
 
-    def prepare(self) -> None:
-        """Reorder every linear layer's weights now rather than at first use."""
+    def prepare(self, release: bool = False) -> None:
+        """Reorder every linear layer's weights now rather than at first use. ``release``
+        frees the layers' original weights once reordered (the model then runs only through
+        this search): the caller owns the model and wants the memory back."""
+        torch = self.torch
         modules = [self.encoder_layers, self.layers]
         for layer in (layer for group in modules for layer in group):
             for module in layer.modules():
-                if isinstance(module, self.torch.nn.Linear):
-                    self.linear(module)
+                fast = isinstance(module, torch.nn.Linear) and self.linear(module) is not module
+                if fast and release:
+                    module.weight = torch.nn.Parameter(module.weight.new_empty(0))
 
     # -- the encoder -------------------------------------------------------------------------
 
@@ -130,6 +135,8 @@ class MarianSearch:
         stride = state.beams // beams
         h = self.embed(tokens[:, None]) * self.embed_scale + self.positions[step]
         lin = self.linear
+        if step >= state.keys[0].shape[2]:
+            state.grow(max(state.caps))
         for i, layer in enumerate(self.layers):
             attn = layer.self_attn
             q = self._heads(lin(attn.q_proj)(h), rows)
@@ -319,7 +326,8 @@ class _State:
         self.device = encoded.device
         self.index = list(range(self.items))
         self.caps = list(caps)
-        rows, length = self.items * beams, max(caps)
+        # Room for the first steps; grown (doubling) only for sentences that go on longer.
+        rows, length = self.items * beams, min(max(caps), _FIRST_ROOM)
         shape = (rows, search.heads, length, search.head_dim)
         self.keys = [encoded.new_empty(shape) for _ in search.layers]
         self.values = [encoded.new_empty(shape) for _ in search.layers]
@@ -334,6 +342,21 @@ class _State:
             for layer in search.layers
         ]
         self.source_mask = mask  # None when no source is padded
+
+    def grow(self, most: int) -> None:
+        """Double the room for the decoder's keys and values (up to ``most`` steps)."""
+        import torch
+
+        room = self.keys[0].shape[2]
+        extra = min(most, 2 * room) - room
+
+        def grown(cache: Any) -> Any:
+            pad = cache.new_empty((*cache.shape[:2], extra, cache.shape[3]))
+            return torch.cat((cache, pad), dim=2)
+
+        self.keys = [grown(c) for c in self.keys]
+        self.values = [grown(c) for c in self.values]
+        self.spare = []
 
     def reorder(self, rows: Any, step: int) -> None:
         """Beam search: each row's history becomes that of the beam it continues (gathered

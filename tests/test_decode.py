@@ -143,13 +143,14 @@ def test_fast_linear_agrees_with_torch() -> None:
     from translate.decode import _Linears
 
     torch.manual_seed(0)
-    layer = torch.nn.Linear(64, 300).eval()
-    fast = _Linears(torch)(layer)
+    layer, output = torch.nn.Linear(64, 300).eval(), torch.nn.Linear(64, 500).eval()
+    linears = _Linears(torch, packed=(output,))
     x = torch.randn(7, 1, 64)
     with torch.inference_mode():
-        assert torch.allclose(fast(x), layer(x), atol=1e-5)
-    if torch.backends.mkldnn.is_available():
-        assert fast is not layer  # the fast path is taken where oneDNN is there
+        for module in (layer, output):
+            assert torch.allclose(linears(module)(x), module(x), atol=1e-5)
+            if torch.backends.mkldnn.is_available():
+                assert linears(module) is not module  # the fast path, where oneDNN is there
 
 
 @pytest.mark.shared

@@ -91,7 +91,7 @@ class MarianTranslator(MarianEngine):
 
         if self._search is None:
             self._search = MarianSearch(self.model)
-            self._search.prepare(release=True)
+            self._search.prepare()
 
     def start_workers(self, workers: int, threads: int) -> None:
         """Translate from now on in ``workers`` forked processes of ``threads`` threads each."""

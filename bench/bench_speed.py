@@ -7,7 +7,7 @@ tokens per sentence (random weights never stop on their own), and runs each syst
 process so that peak memory is its own. Prints sentences/s, output tokens/s, peak memory, and
 the ratios to the naive loop and to CTranslate2 at the same settings.
 
-    python bench/bench_speed.py            # about five minutes on 2 cores
+    python bench/bench_speed.py            # about fifteen minutes on 2 cores
 """
 
 from __future__ import annotations

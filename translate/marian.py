@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,19 +105,18 @@ class MarianTranslator(MarianEngine):
             self.pool.close()
             self.pool = None
 
-    def _run(self, pieces: list[str], finished: Callable[[list[int]], None]) -> list[Translation]:
+    def _batch_limit(self, count: int) -> int:
         if self.pool is None:
-            return super()._run(pieces, finished)
-        lengths = [self.count_tokens(p) for p in pieces]
+            return self.batch_size
         # Enough batches to keep every worker busy, however few the pieces.
-        size = min(self.batch_size, -(-len(pieces) // self.pool.workers))
-        batches = self._batches(lengths, max(1, size))
-        done: list[Translation | None] = [None] * len(pieces)
-        for number, results in self.pool.run([[pieces[j] for j in b] for b in batches]):
-            for index, result in zip(batches[number], results, strict=True):
-                done[index] = result
-            finished(batches[number])
-        return [r for r in done if r is not None]
+        return max(1, min(self.batch_size, -(-count // self.pool.workers)))
+
+    def _generate_batches(
+        self, batches: list[list[str]]
+    ) -> Iterator[tuple[int, list[Translation]]]:
+        if self.pool is None:
+            return super()._generate_batches(batches)
+        return self.pool.run(batches)
 
     def generate(self, texts: Sequence[str]) -> list[Translation]:
         self.prepare()

@@ -5,7 +5,7 @@ An engine implements only :meth:`Translator.generate` (one batch) and token coun
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .chunk import split_to_fit
@@ -87,12 +87,24 @@ class Translator(ABC):
         ``finished`` is told the indices of each batch done. An engine with its own batching
         may override this."""
         lengths = [self.count_tokens(p) for p in pieces]
+        batches = self._batches(lengths, self._batch_limit(len(pieces)))
         done: list[Translation | None] = [None] * len(pieces)
-        for batch in self._batches(lengths):
-            for index, result in zip(batch, self.generate([pieces[j] for j in batch]), strict=True):
+        for number, results in self._generate_batches([[pieces[j] for j in b] for b in batches]):
+            for index, result in zip(batches[number], results, strict=True):
                 done[index] = result
-            finished(batch)
+            finished(batches[number])
         return [r for r in done if r is not None]
+
+    def _batch_limit(self, count: int) -> int:
+        """The most pieces in one batch, for a run of ``count`` pieces."""
+        return self.batch_size
+
+    def _generate_batches(
+        self, batches: list[list[str]]
+    ) -> Iterator[tuple[int, list[Translation]]]:
+        """(batch number, its translations) for every batch, in the order they finish."""
+        for number, texts in enumerate(batches):
+            yield number, self.generate(texts)
 
     def close(self) -> None:
         """Release what the translator holds beyond memory (worker processes)."""
@@ -102,10 +114,9 @@ class Translator(ABC):
         """The plain interface: texts in, translations out, same order."""
         return [t.text for t in self.translate(texts)]
 
-    def _batches(self, lengths: list[int], size: int | None = None) -> list[list[int]]:
+    def _batches(self, lengths: list[int], size: int) -> list[list[int]]:
         """Indices grouped longest first, so each batch holds similar lengths (little padding);
-        at most ``size`` (else ``batch_size``) in a batch."""
-        size = size or self.batch_size
+        at most ``size`` in a batch."""
         order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
         batches: list[list[int]] = []
         current: list[int] = []

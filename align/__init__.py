@@ -1,5 +1,7 @@
-"""Pairing source and target segments, and writing the pairs out.
+"""Pairing source and target segments, flagging and writing the pairs (installed as
+``sejajar.align``).
 
-``records`` holds the parallel-document dataclasses that both ``sejajar translate`` and the
-aligner produce; ``export`` renders them (TSV, HTML). Nothing heavy is imported here.
+``pipeline`` turns a translated or aligned document into a parallel document; ``aligner`` (with
+``features`` and ``beads``) pairs two documents; ``flags`` marks pairs for reviewers; ``export``
+renders the formats (TSV, HTML workbench, beads, JSONL, TMX); ``review`` reads a review back.
 """

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from align.features import Matrix, anchor_matrix, bag_of_words
+from sejajar.align.features import Matrix, anchor_matrix, bag_of_words
 
 BEADS = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 0), (0, 1))
 _SKIP_TARGET = BEADS.index((0, 1))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from difflib import SequenceMatcher
 
-from align.records import Flag
+from sejajar.core.records import Flag
 
 # --- length ---------------------------------------------------------------------------------
 

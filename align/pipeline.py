@@ -1,15 +1,76 @@
-"""The align stage: two split documents (and a bridge) in, a parallel document out."""
+"""Parallel documents from a translation (each segment with its own machine translation) or
+from an alignment (two documents and a bridge): links carry flags for reviewers."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from align.aligner import ALIGNER_VERSION, Bead, align
-from align.flags import quality_flags
-from align.records import Flag, Link, ParallelDocument, Signature
-from translate.segments import Document
+from sejajar.align.aligner import ALIGNER_VERSION, Bead, align
+from sejajar.align.flags import quality_flags
+from sejajar.core.records import (
+    Document,
+    Flag,
+    Link,
+    ParallelDocument,
+    Segment,
+    Signature,
+    run_signature,
+)
+from sejajar.translate.split import splitter_id
+from sejajar.translate.translator import Progress, Translation, Translator
 
 LOW_CONFIDENCE = 0.5
+
+
+def to_translate(doc: Document, keep_boilerplate: bool) -> list[int]:
+    """Indices of the segments that get translated."""
+    return [
+        i for i, s in enumerate(doc.segments) if keep_boilerplate or s.kind.translated_by_default
+    ]
+
+
+def translate_document(
+    doc: Document,
+    translator: Translator,
+    *,
+    keep_boilerplate: bool = False,
+    progress: Progress | None = None,
+) -> ParallelDocument:
+    """Translate each segment of ``doc`` on its own and pair it with its translation.
+
+    Boilerplate and bylines are not translated unless ``keep_boilerplate``; they stay in the
+    result as 1-0 links so nothing of the article vanishes.
+    """
+    chosen = to_translate(doc, keep_boilerplate)
+    results = translator.translate([doc.segments[i].text for i in chosen], progress)
+    signature = run_signature(splitter_id(), *translator.signature)
+    return pair_translations(doc, dict(zip(chosen, results, strict=True)), signature)
+
+
+def pair_translations(
+    doc: Document, results: dict[int, Translation], signature: Signature
+) -> ParallelDocument:
+    """Build the 1-1 (translated) and 1-0 (set aside) links of a translated document."""
+    target: list[Segment] = []
+    links: list[Link] = []
+    for i, segment in enumerate(doc.segments):
+        result = results.get(i)
+        if result is None:
+            links.append(Link(source=(i,), target=()))
+            continue
+        flags = _flags(result) + quality_flags(segment.text, result.text)
+        links.append(Link(source=(i,), target=(len(target),), flags=flags))
+        target.append(Segment(result.text, segment.kind, segment.paragraph))
+    return ParallelDocument(doc.name, doc.segments, tuple(target), tuple(links), signature)
+
+
+def _flags(result: Translation) -> tuple[Flag, ...]:
+    flags = []
+    if result.hit_length_cap:
+        flags.append(Flag("length-cap", "output stopped at the length cap, not at sentence end"))
+    if result.split_long:
+        flags.append(Flag("split-long", "source too long for the model; translated in pieces"))
+    return tuple(flags)
 
 
 def align_documents(

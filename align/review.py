@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from align.export.tmx import render_tmx_pairs
-from align.export.tsv import clean_cell
+from sejajar.align.export.tmx import render_tmx_pairs
+from sejajar.align.export.tsv import clean_cell
 
 DECISIONS = ("accepted", "rejected", "pending")
 

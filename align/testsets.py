@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from align.beads import BeadPair
-from translate.evaluate import read_lines
+from sejajar.align.beads import BeadPair
+from sejajar.core.files import read_lines
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from align.aligner import align  # noqa: E402
-from align.beads import score_alignments  # noqa: E402
-from align.testsets import AlignmentCase, tico19_cases  # noqa: E402
+from sejajar.align.aligner import align  # noqa: E402
+from sejajar.align.beads import score_alignments  # noqa: E402
+from sejajar.align.testsets import AlignmentCase, tico19_cases  # noqa: E402
 
 
 def accuracy(cases: list[AlignmentCase], bridge: bool) -> tuple[float, float]:

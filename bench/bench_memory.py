@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import MemorySampler  # noqa: E402
+from sejajar.translate.split import split_text  # noqa: E402
 from tests.modelfactory import build_tiny_model  # noqa: E402
-from translate.split import split_text  # noqa: E402
 
 ARTICLE_BYTES = 20_000
 
@@ -72,7 +72,7 @@ def main() -> None:
         for old in (folder, out):
             shutil.rmtree(old, ignore_errors=True)
         articles = build_folder(folder, megabytes)
-        cmd = [sys.executable, "-m", "translate", "translate", str(folder), "--out", str(out)]
+        cmd = [sys.executable, "-m", "sejajar", "translate", str(folder), "--out", str(out)]
         cmd += ["--model", str(model), "--beams", "1", "--no-cache"]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -51,7 +51,7 @@ SYSTEMS = [
 
 def workload(count: int, seed: int) -> list[str]:
     """Real Indonesian news and health sentences, sampled reproducibly."""
-    from translate.split import split_text
+    from sejajar.translate.split import split_text
 
     pool = [
         s.text
@@ -77,7 +77,7 @@ def run_system(
     repeats: int,
 ) -> dict[str, Any]:
     """One system, timed after loading (and converting); returns its figures."""
-    from translate.workers import layout
+    from sejajar.translate.workers import layout
 
     memory = MemorySampler()
     if engine == "naive":
@@ -98,8 +98,8 @@ def run_system(
         import ctranslate2
         from transformers import MarianTokenizer
 
-        from translate.ct2 import _converted
-        from translate.marian import folder_revision
+        from sejajar.translate.ct2 import _converted
+        from sejajar.translate.marian import folder_revision
 
         tokenizer = MarianTokenizer.from_pretrained(str(model))
         target = _converted(model, folder_revision(model), quantize, cache)
@@ -122,8 +122,8 @@ def run_system(
             repeats,
         )
     else:
-        from translate.ct2 import load_ct2
-        from translate.marian import load_marian
+        from sejajar.translate.ct2 import load_ct2
+        from sejajar.translate.marian import load_marian
 
         if engine == "sejajar-ct2":
             translator: Any = load_ct2(str(model), beams=beams, quantize=quantize, cache_root=cache)
@@ -208,7 +208,7 @@ def main() -> None:
         )
     if not (model / "model.safetensors").exists():
         build_full_model(model, seed=0)
-    from translate.workers import layout
+    from sejajar.translate.workers import layout
 
     workers, threads = layout(None, None, "cpu")
     print(f"machine: {machine()}")

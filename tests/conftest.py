@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sejajar.translate.translator import Translation, Translator
 from tests.modelfactory import ROOT, SHARED_TOKENIZER, build_full_model, build_tiny_model
-from translate.translator import Translation, Translator
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

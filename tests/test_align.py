@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from align.aligner import align
-from align.beads import BeadPair, parse_beads, render_beads, score_alignments
-from align.features import anchors, numbers
-from align.testsets import perturb, tico19_cases
+from sejajar.align.aligner import align
+from sejajar.align.beads import BeadPair, parse_beads, render_beads, score_alignments
+from sejajar.align.features import anchors, numbers
+from sejajar.align.testsets import perturb, tico19_cases
+from sejajar.cli import app
 from tests.conftest import SHARED_DATA, require_shared
 from tests.modelfactory import ROOT
-from translate.cli import app
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data"

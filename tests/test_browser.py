@@ -16,12 +16,12 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner
 
-from align.export.html import render_html
+from sejajar.align.export.html import render_html
+from sejajar.align.pipeline import translate_document
+from sejajar.cli import app
+from sejajar.translate.split import split_document
+from sejajar.translate.translator import Translation, Translator
 from tests.modelfactory import ROOT
-from translate.cli import app
-from translate.pipeline import translate_document
-from translate.split import split_document
-from translate.translator import Translation, Translator
 
 pytestmark = pytest.mark.browser
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

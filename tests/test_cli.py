@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from align.export.tsv import parse_tsv
+from sejajar import __version__
+from sejajar.align.export.tsv import parse_tsv
+from sejajar.cli import app
+from sejajar.core.records import Kind
+from sejajar.translate.split import split_text
 from tests.modelfactory import ROOT
-from translate import __version__
-from translate.cli import app
-from translate.segments import Kind
-from translate.split import split_text
 
 runner = CliRunner()
 TEXTS = ROOT / "texts"
@@ -35,7 +35,7 @@ def test_version_and_help() -> None:
 
 def test_help_does_not_import_torch() -> None:
     code = (
-        "import sys; from translate.cli import app; import translate, align, align.export;"
+        "import sys; from sejajar.cli import app; import translate, align, align.export;"
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -43,7 +43,7 @@ def test_help_does_not_import_torch() -> None:
 
 def test_python_m_translate() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "translate", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "sejajar", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout == f"sejajar {__version__}\n"
 
@@ -206,7 +206,7 @@ def test_missing_model_folder_is_one_line(tmp_path: Path) -> None:
 def test_unreachable_hub_model_in_a_fresh_process(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     result = subprocess.run(
-        [sys.executable, "-m", "translate", "translate", str(KONTAN), "--out", str(tmp_path)],
+        [sys.executable, "-m", "sejajar", "translate", str(KONTAN), "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         env=env,

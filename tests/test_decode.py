@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from sejajar.translate.decode import Decoded, MarianSearch
+from sejajar.translate.split import split_text
 from tests.modelfactory import ROOT
-from translate.decode import Decoded, MarianSearch
-from translate.split import split_text
 
 KONTAN = (ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt").read_text("utf-8")
 ARTICLE = [s.text for s in split_text(KONTAN) if s.kind.value == "sentence"]
@@ -140,7 +140,7 @@ def test_min_tokens_forces_length(lively_model: tuple[Any, Any]) -> None:
 def test_fast_linear_agrees_with_torch() -> None:
     import torch
 
-    from translate.decode import _Linears
+    from sejajar.translate.decode import _Linears
 
     torch.manual_seed(0)
     layer, output = torch.nn.Linear(64, 300).eval(), torch.nn.Linear(64, 500).eval()

@@ -6,8 +6,8 @@ import re
 
 from typer.testing import CliRunner
 
+from sejajar.cli import app
 from tests.modelfactory import ROOT
-from translate.cli import app
 
 README = (ROOT / "README.md").read_text("utf-8")
 

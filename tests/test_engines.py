@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from sejajar.cli import app
+from sejajar.translate.ct2 import load_ct2
+from sejajar.translate.marian import load_marian
+from sejajar.translate.translator import TranslatorError
 from tests.modelfactory import ROOT
-from translate.cli import app
-from translate.ct2 import load_ct2
-from translate.marian import load_marian
-from translate.translator import TranslatorError
 
 KONTAN = ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt"
 TEXTS = [

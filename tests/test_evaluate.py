@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from sejajar.cli import app
+from sejajar.core.files import read_lines
+from sejajar.translate.evaluate import evaluate, translate_lines
 from tests.conftest import SHARED_DATA, FakeTranslator, require_shared
-from translate.cli import app
-from translate.evaluate import evaluate, read_lines
-from translate.pipeline import translate_lines
 
 runner = CliRunner()
 

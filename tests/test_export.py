@@ -11,15 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from align.export.html import render_html
-from align.export.jsonl import render_jsonl, render_meta
-from align.export.tmx import render_tmx
-from align.export.tsv import clean_cell, parse_tsv, render_tsv
-from align.records import Flag, Link, ParallelDocument
+from sejajar.align.export.html import render_html
+from sejajar.align.export.jsonl import render_jsonl, render_meta
+from sejajar.align.export.tmx import render_tmx
+from sejajar.align.export.tsv import clean_cell, parse_tsv, render_tsv
+from sejajar.align.pipeline import translate_document
+from sejajar.core.records import Flag, Kind, Link, ParallelDocument, Segment
+from sejajar.translate.split import split_document
 from tests.conftest import FakeTranslator
-from translate.pipeline import translate_document
-from translate.segments import Kind, Segment
-from translate.split import split_document
 
 GOLDEN = Path(__file__).parent / "golden"
 ARTICLE = (

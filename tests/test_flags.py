@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from align.flags import (
+from sejajar.align.flags import (
     length_ratio,
     names,
     number_mismatch,
@@ -14,8 +14,8 @@ from align.flags import (
     repetition,
     untranslated,
 )
-from translate.segments import Kind
-from translate.split import split_text
+from sejajar.core.records import Kind
+from sejajar.translate.split import split_text
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from translate.cli import app
+from sejajar.cli import app
 
 runner = CliRunner()
 

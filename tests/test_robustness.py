@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from align.export.tsv import parse_tsv
+from sejajar.align.export.tsv import parse_tsv
+from sejajar.cli import app
+from sejajar.core.files import InputError, read_article, write_atomic
+from sejajar.translate.cache import CachingTranslator, TranslationCache
+from sejajar.translate.split import split_text
 from tests.conftest import FakeTranslator
 from tests.modelfactory import ROOT
-from translate.cache import CachingTranslator, TranslationCache
-from translate.cli import app
-from translate.files import InputError, read_article, write_atomic
-from translate.split import split_text
 
 runner = CliRunner()
 KONTAN = ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt"

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from translate.rules import EN_RULES
-from translate.segments import Kind
-from translate.split import paragraphs, presplit_document, split_text
+from sejajar.core.records import Kind
+from sejajar.translate.rules import EN_RULES
+from sejajar.translate.split import paragraphs, presplit_document, split_text
 
 SENTENCES = [
     # datelines

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sejajar.translate.chunk import split_to_fit
+from sejajar.translate.marian import load_marian
+from sejajar.translate.translator import Translation, TranslatorError, output_cap
 from tests.conftest import FakeTranslator
-from translate.chunk import split_to_fit
-from translate.marian import load_marian
-from translate.translator import Translation, TranslatorError, output_cap
 
 
 def test_batches_are_length_sorted_and_order_is_restored(fake: FakeTranslator) -> None:

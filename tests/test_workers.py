@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from sejajar.cli import app
+from sejajar.translate.marian import load_marian
+from sejajar.translate.split import split_text
+from sejajar.translate.translator import TranslatorError
+from sejajar.translate.workers import layout
 from tests.modelfactory import ROOT
-from translate.cli import app
-from translate.marian import load_marian
-from translate.split import split_text
-from translate.translator import TranslatorError
-from translate.workers import layout
 
 KONTAN = (ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt").read_text("utf-8")
 SENTENCES = [s.text for s in split_text(KONTAN) if s.kind.value == "sentence"]
@@ -91,7 +91,7 @@ def test_no_worker_outlives_its_run(how: signal.Signals, tiny_model: Path, tmp_p
     for i in range(60):
         (folder / f"a{i:02}.id.txt").write_text(f"{KONTAN}\nBaris nomor {i} yang baru.\n")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "translate", "translate", str(folder), "--out", str(out)]
+    cmd = [sys.executable, "-m", "sejajar", "translate", str(folder), "--out", str(out)]
     cmd += ["--model", str(tiny_model), "--workers", "2", "--no-cache"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

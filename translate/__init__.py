@@ -1,9 +1,7 @@
-"""sejajar: Indonesian news articles into reviewed English parallel text.
+"""Splitting articles and translating them (installed as ``sejajar.translate``).
 
-The stages live one module each: ``reading`` (bytes to text), ``split`` (text to segments),
-``translator``/``marian`` (segments to English), ``pipeline`` (the whole translate job),
-``evaluate`` (scores); the CLI in ``cli`` is a thin layer over them. Nothing heavy is
-imported here: torch and transformers load only when a model is.
+``rules``/``split`` cut text into segments, ``chunk`` cuts over-long ones; ``translator`` is the
+interface every engine implements, with batching; ``marian`` (transformers, with the search in
+``decode`` and worker processes in ``workers``) and ``ct2`` (CTranslate2) are the engines, chosen
+by name in ``engines``; ``cache`` keeps translations across runs; ``evaluate`` scores them.
 """
-
-__version__ = "0.1.0"

@@ -17,8 +17,8 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from align.records import render_signature
-from translate.translator import Progress, Translation, Translator
+from sejajar.core.records import render_signature
+from sejajar.translate.translator import Progress, Translation, Translator
 
 # Sentences translated between two commits to the cache.
 GROUP = 256

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from translate.marian import MarianEngine, check_settings, folder_revision, model_folder
-from translate.translator import Translation, TranslatorError, output_cap
+from sejajar.translate.marian import MarianEngine, check_settings, folder_revision, model_folder
+from sejajar.translate.translator import Translation, TranslatorError, output_cap
 
 _EOS = "</s>"
 
@@ -111,7 +111,7 @@ def load_ct2(
         import ctranslate2
     except ImportError as exc:
         raise TranslatorError(
-            "--engine ctranslate2 needs the ctranslate2 package: pip install 'sejajar[ct2]'"
+            "{engine} ctranslate2 needs the ctranslate2 package: pip install 'sejajar[ct2]'"
         ) from exc
     from transformers import MarianConfig, MarianTokenizer
 
@@ -156,7 +156,7 @@ def _has_cuda() -> bool:
 def _converted(folder: Path, revision: str, quantize: str, cache_root: Path | None) -> Path:
     """The converted model, made once per revision and quantisation. Conversion writes to a
     temporary folder renamed into place, so concurrent runs never see half a model."""
-    from translate.cache import default_cache_path
+    from sejajar.translate.cache import default_cache_path
 
     root = cache_root or default_cache_path().parent / "ctranslate2"
     target = root / f"{revision.replace(':', '-')}-{quantize}"
@@ -164,7 +164,7 @@ def _converted(folder: Path, revision: str, quantize: str, cache_root: Path | No
         return target
     from ctranslate2.converters import TransformersConverter
 
-    from translate.marian import quiet_transformers
+    from sejajar.translate.marian import quiet_transformers
 
     quiet_transformers()
     root.mkdir(parents=True, exist_ok=True)

@@ -7,14 +7,15 @@ Scores are sacreBLEU's own (default settings, 13a tokenisation), so they match p
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from translate.files import InputError, decode
+from sejajar.core.files import InputError, decode
+from sejajar.translate.split import split_text
+from sejajar.translate.translator import Progress, Translator
 
-METRICS = ("BLEU", "chrF", "TER")
 # TER is slow and rarely reported for this pair: on request only.
 DEFAULT_METRICS = ("BLEU", "chrF")
 
@@ -47,16 +48,28 @@ class Evaluation:
     bootstrap: int = 0
 
 
-def read_lines(path: Path) -> list[str]:
-    """One segment per line. Only ``\\n`` ends a line (not the other Unicode separators some
-    test sets hold inside segments); a final newline ends the last line, it adds none."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    text = decode(path.read_bytes(), path).replace("\r\n", "\n")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
+def translate_lines(
+    lines: list[str],
+    translator: Translator,
+    *,
+    resplit: bool = False,
+    progress: Callable[[int], Progress] | None = None,
+) -> list[str]:
+    """Translate a test set: one output line per input line, in order.
+
+    By default each line is one segment, as published scores assume. With ``resplit`` each
+    line is run through the article splitter, its sentences (of every kind: test data has no
+    boilerplate to set aside) translated, and joined back into one line, which shows what
+    sentence splitting does to quality. ``progress`` receives the number of segments to
+    translate (with ``resplit``, sentences rather than lines) and returns the callback.
+    """
+    pieces: list[list[str]] = [
+        [s.text for s in split_text(line)] if resplit else ([line.strip()] if line.strip() else [])
+        for line in lines
+    ]
+    flat = [p for group in pieces for p in group]
+    results = iter(translator.translate(flat, progress(len(flat)) if progress else None))
+    return [" ".join(next(results).text for _ in group) for group in pieces]
 
 
 def _metric(name: str) -> Any:

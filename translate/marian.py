@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .translator import Translation, Translator, TranslatorError, output_cap
+from sejajar.translate.translator import Translation, Translator, TranslatorError, output_cap
 
 if TYPE_CHECKING:
-    from .workers import WorkerPool
+    from sejajar.translate.workers import WorkerPool
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -87,7 +87,7 @@ class MarianTranslator(MarianEngine):
 
     def prepare(self) -> None:
         """Set up the search (weights reordered for the fast path) before any worker forks."""
-        from .decode import MarianSearch
+        from sejajar.translate.decode import MarianSearch
 
         if self._search is None:
             self._search = MarianSearch(self.model)
@@ -95,7 +95,7 @@ class MarianTranslator(MarianEngine):
 
     def start_workers(self, workers: int, threads: int) -> None:
         """Translate from now on in ``workers`` forked processes of ``threads`` threads each."""
-        from .workers import WorkerPool
+        from sejajar.translate.workers import WorkerPool
 
         self.prepare()
         self.pool = WorkerPool(self, workers, threads)
@@ -150,15 +150,15 @@ def load_marian(
     ``workers`` processes translate batches in parallel with ``threads`` threads each (call
     :meth:`MarianTranslator.close` to end them); ``workers=None`` picks the layout, one
     single-threaded worker per core on a CPU (see :func:`workers.layout`), as the CLI does."""
-    from .workers import layout
+    from sejajar.translate.workers import layout
 
     check_settings(beams, batch_size, quantize, threads, workers)
     folder = _local_folder(name)
     resolved_device = _device(device)
     if quantize == "int8" and resolved_device != "cpu":
-        raise TranslatorError("--quantize int8 runs on the CPU only; use --device cpu")
+        raise TranslatorError("{quantize} int8 runs on the CPU only; use {device} cpu")
     if resolved_device != "cpu" and workers not in (None, 1):
-        raise TranslatorError("--workers runs on the CPU only; use --device cpu")
+        raise TranslatorError("{workers} runs on the CPU only; use {device} cpu")
     workers, threads = layout(workers, threads, resolved_device)
     import torch
 
@@ -198,15 +198,15 @@ def check_settings(
     beams: int, batch_size: int, quantize: str, threads: int | None, workers: int | None = None
 ) -> None:
     if beams < 1:
-        raise TranslatorError(f"--beams must be at least 1, not {beams}")
+        raise TranslatorError(f"{{beams}} must be at least 1, not {beams}")
     if batch_size < 1:
-        raise TranslatorError(f"--batch-size must be at least 1, not {batch_size}")
+        raise TranslatorError(f"{{batch_size}} must be at least 1, not {batch_size}")
     if quantize not in ("none", "int8"):
-        raise TranslatorError(f"--quantize must be none or int8, not {quantize}")
+        raise TranslatorError(f"{{quantize}} must be none or int8, not {quantize}")
     if threads is not None and threads < 1:
-        raise TranslatorError(f"--threads must be at least 1, not {threads}")
+        raise TranslatorError(f"{{threads}} must be at least 1, not {threads}")
     if workers is not None and workers < 1:
-        raise TranslatorError(f"--workers must be at least 1, not {workers}")
+        raise TranslatorError(f"{{workers}} must be at least 1, not {workers}")
 
 
 def _quantized(model: Any) -> Any:
@@ -254,7 +254,7 @@ def _local_folder(name: str) -> Path | None:
             return None
         raise TranslatorError(f"model folder {name} does not exist")
     if not path.is_dir():
-        raise TranslatorError(f"--model {name} is a file; give a model folder or a hub id")
+        raise TranslatorError(f"{{model}} {name} is a file; give a model folder or a hub id")
     missing = [f for f in ("config.json", *_TOKENIZER_FILES) if not (path / f).exists()]
     if not any((path / w).exists() for w in WEIGHT_FILES):
         missing.append(" or ".join(WEIGHT_FILES))
@@ -275,9 +275,9 @@ def _device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise TranslatorError("--device cuda: torch sees no CUDA device here; use --device cpu")
+        raise TranslatorError("{device} cuda: torch sees no CUDA device here; use {device} cpu")
     if device not in ("cpu", "cuda"):
-        raise TranslatorError(f"--device must be auto, cpu or cuda, not {device}")
+        raise TranslatorError(f"{{device}} must be auto, cpu or cuda, not {device}")
     return device
 
 
@@ -300,7 +300,7 @@ def _unavailable(name: str, folder: Path | None, exc: Exception) -> str:
     )
     return (
         f"model {name} is unavailable: {why}. Run once with network access to download it, "
-        f"or pass --model DIR (a folder with config.json, the weights and the tokenizer files)"
+        f"or pass {{model}} DIR (a folder with config.json, the weights and the tokenizer files)"
     )
 
 
@@ -318,7 +318,7 @@ def _hub_local_only(name: str) -> bool:
     except RepositoryNotFoundError as exc:
         raise TranslatorError(
             f"model {name} is not on the Hugging Face hub (or is private); check the name, "
-            "or pass --model DIR"
+            "or pass {model} DIR"
         ) from exc
     except Exception:  # no network, DNS, time-out, proxy: use the cache if it has the model
         return True

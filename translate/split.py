@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterator
 from itertools import pairwise
 
-from .rules import ID_RULES, Rules
-from .segments import Document, Kind, Segment
+from sejajar.core.records import Document, Kind, Segment
+from sejajar.translate.rules import ID_RULES, Rules
 
 SPLITTER_VERSION = "2"
 
@@ -149,3 +149,8 @@ def presplit_document(name: str, text: str) -> Document:
             segments.append(Segment(fold(body), Kind.SENTENCE, number, start, start + len(body)))
         pos += len(line) + 1
     return Document(name=name, text=text, segments=tuple(segments))
+
+
+def splitter_id(rules: Rules = ID_RULES, *, presplit: bool = False) -> str:
+    """How a document was cut, for the run signature: ``id-2``, or ``presplit``."""
+    return "presplit" if presplit else f"{rules.name}-{SPLITTER_VERSION}"

@@ -8,12 +8,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .chunk import split_to_fit
+from sejajar.core.errors import SejajarError
+from sejajar.translate.chunk import split_to_fit
 
 Progress = Callable[[int], None]
 
 
-class TranslatorError(Exception):
+class TranslatorError(SejajarError):
     """A translator cannot be built or run (missing model, bad device...): a user-facing error."""
 
 

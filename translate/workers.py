@@ -16,7 +16,7 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
-from .translator import Translation
+from sejajar.translate.translator import Translation
 
 _engine: Any = None  # the translator a worker runs; a fork inherits it
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from align.records import ParallelDocument
+from sejajar.core.records import ParallelDocument
 
 from .beads import render_links
 from .html import render_html

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from align.beads import render_beads
-from align.records import ParallelDocument
+from sejajar.align.beads import render_beads
+from sejajar.core.records import ParallelDocument
 
 
 def render_links(doc: ParallelDocument) -> str:

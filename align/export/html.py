@@ -15,9 +15,8 @@ from html import escape
 from itertools import groupby
 from pathlib import Path
 
-from align.export.jsonl import link_record
-from align.records import Link, ParallelDocument, render_signature
-from translate.segments import Kind
+from sejajar.align.export.jsonl import link_record
+from sejajar.core.records import Kind, Link, ParallelDocument, render_signature
 
 _HERE = Path(__file__).parent
 _CSS = (_HERE / "page.css").read_text("utf-8")

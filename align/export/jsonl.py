@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from align.records import Link, ParallelDocument, render_signature
+from sejajar.core.records import Link, ParallelDocument, render_signature
 
 
 def link_record(doc: ParallelDocument, number: int, link: Link) -> dict[str, Any]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape, quoteattr
 
-from align.records import ParallelDocument, render_signature
-from translate import __version__
+from sejajar import __version__
+from sejajar.core.records import ParallelDocument, render_signature
 
 # Characters XML 1.0 forbids even escaped; input normalisation removes them already, this is
 # the exporter's own guarantee.

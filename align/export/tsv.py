@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from align.records import ParallelDocument
+from sejajar.core.records import ParallelDocument
 
 
 def clean_cell(text: str) -> str:

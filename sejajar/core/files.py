@@ -10,8 +10,10 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+from sejajar.core.errors import SejajarError
 
-class InputError(Exception):
+
+class InputError(SejajarError):
     """An input cannot be used; the message is one line naming the problem."""
 
 
@@ -62,6 +64,18 @@ def decode(data: bytes, path: Path) -> str:
             f"{path}: invalid UTF-8 at line {line}, column {column} (byte 0x{data[exc.start]:02x});"
             " save it as UTF-8"
         ) from exc
+
+
+def read_lines(path: Path) -> list[str]:
+    """One segment per line. Only ``\\n`` ends a line (not the other Unicode separators some
+    test sets hold inside segments); a final newline ends the last line, it adds none."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    text = decode(path.read_bytes(), path).replace("\r\n", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def normalise(text: str) -> str:

@@ -1,34 +1,44 @@
-"""Running the translate job over files: input expansion, output planning, per-file outcomes.
-
-Every failure of one input is recorded in its :class:`Outcome` and the others go on.
-"""
+"""Files of a run: expanding inputs, planning and checking outputs, reading and splitting an
+input, writing a parallel document in every format asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from align.export import FORMATS
-from align.records import ParallelDocument
-from translate.files import InputError, read_article, write_atomic
-from translate.pipeline import to_translate, translate_document
-from translate.rules import ID_RULES, Rules
-from translate.segments import Document
-from translate.split import presplit_document, split_document
-from translate.translator import Progress, Translator
+from sejajar.align.beads import BeadPair, parse_beads
+from sejajar.align.export import FORMATS
+from sejajar.core.errors import SejajarError
+from sejajar.core.files import InputError, read_article, write_atomic
+from sejajar.core.records import Document, ParallelDocument
+from sejajar.translate.rules import ID_RULES, Rules
+from sejajar.translate.split import presplit_document, split_document
 
 
-class JobError(Exception):
-    """The job as a whole cannot start (outputs would collide or be overwritten)."""
+class JobError(SejajarError):
+    """The job as a whole cannot start (outputs would collide or be overwritten, an option is
+    unknown); the message is one line."""
 
 
-@dataclass(frozen=True)
-class Outcome:
-    source: Path
-    outputs: tuple[Path, ...] = ()
-    error: str | None = None
-    translated: int = 0
+def parse_formats(value: str, known: Iterable[str]) -> list[str]:
+    """``"tsv, html"`` -> ``["tsv", "html"]``: known names, in order, each once."""
+    known = list(known)
+    formats = [f.strip() for f in value.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in known]
+    if unknown or not formats:
+        raise JobError(
+            f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}"
+        )
+    return list(dict.fromkeys(formats))
+
+
+def check_new(paths: Iterable[Path], force: bool, resumable: bool = False) -> None:
+    """Refuse to overwrite an existing output unless ``force``."""
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        resume = " or {skip_existing} to resume" if resumable else ""
+        raise JobError(f"{existing[0]} exists{more}; use {{force}} to overwrite{resume}")
 
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
@@ -58,6 +68,7 @@ def check_outputs(
     formats: Sequence[str],
     force: bool,
     skip_existing: bool = False,
+    resumable: bool = True,
 ) -> list[Path]:
     """The inputs to process. Refuses before any work when two inputs would write the same
     file, or when an output exists and neither ``force`` nor ``skip_existing`` is on. With
@@ -73,13 +84,7 @@ def check_outputs(
         return [
             s for s in sources if not all(p.exists() for p in output_paths(s, out_dir, formats))
         ]
-    if not force:
-        existing = [p for p in owners if p.exists()]
-        if existing:
-            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-            raise JobError(
-                f"{existing[0]} exists{more}; use --force to overwrite or --skip-existing to resume"
-            )
+    check_new(owners, force, resumable)
     return list(sources)
 
 
@@ -104,28 +109,9 @@ def write_outputs(
     return tuple(path for path, _ in rendered)
 
 
-def translate_file(
-    source: Path,
-    out_dir: Path,
-    translator: Callable[[], Translator],
-    *,
-    formats: Sequence[str],
-    keep_boilerplate: bool = False,
-    progress: Callable[[int], Progress] | None = None,
-) -> Outcome:
-    """Translate one input into its outputs. ``translator`` is called only when there is
-    something to translate, so a bad input never costs a model load. ``progress`` receives the
-    number of segments to translate and returns the per-batch callback."""
+def read_bead_file(path: Path) -> list[BeadPair]:
+    """A bead file (Vecalign's format); :class:`InputError` names the file and the line."""
     try:
-        doc = load_document(source)
-    except InputError as exc:
-        return Outcome(source, error=str(exc))
-    engine = translator()
-    count = len(to_translate(doc, keep_boilerplate))
-    callback = progress(count) if progress else None
-    result = translate_document(doc, engine, keep_boilerplate=keep_boilerplate, progress=callback)
-    try:
-        outputs = write_outputs(result, source, out_dir, formats)
-    except OSError as exc:
-        return Outcome(source, error=f"cannot write to {out_dir}: {exc.strerror or exc}")
-    return Outcome(source, outputs=outputs, translated=count)
+        return parse_beads(read_article(path))
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from exc

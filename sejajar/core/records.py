@@ -1,10 +1,49 @@
-"""A parallel document: source and target segments and the links that pair them."""
+"""The records every stage passes on (frozen dataclasses): a document and its segments, and
+a parallel document with the links that pair its segments."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
-from translate.segments import Kind, Segment
+
+class Kind(str, Enum):
+    """What a segment is; decides whether it is translated and how it is shown."""
+
+    SENTENCE = "sentence"
+    HEADING = "heading"
+    BOILERPLATE = "boilerplate"
+    BYLINE = "byline"
+
+    @property
+    def translated_by_default(self) -> bool:
+        return self in (Kind.SENTENCE, Kind.HEADING)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One unit of text.
+
+    ``start``/``end`` index the document text the segment was cut from (``text`` is that slice
+    with inner whitespace folded), so every segment can be traced back; a segment that was
+    generated (a translation) has no span and both are -1.
+    """
+
+    text: str
+    kind: Kind
+    paragraph: int
+    start: int = -1
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class Document:
+    """A read and split article: its (normalised) text and its segments in order."""
+
+    name: str
+    text: str
+    segments: tuple[Segment, ...]
+
 
 Signature = tuple[tuple[str, str], ...]
 
@@ -58,3 +97,11 @@ class ParallelDocument:
 def render_signature(signature: Signature) -> str:
     """``key:value|key:value``, sacreBLEU style: every setting behind an output."""
     return "|".join(f"{k}:{v}" for k, v in signature)
+
+
+def run_signature(splitter: str, *settings: tuple[str, str], **extra: str) -> Signature:
+    """The one signature builder: sejajar's version, the splitter, then the settings of what
+    made the output (a translator's :attr:`signature`, the aligner, a bridge) in that order."""
+    from sejajar import __version__
+
+    return (("sejajar", __version__), ("splitter", splitter), *settings, *extra.items())

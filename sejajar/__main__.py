@@ -1,0 +1,3 @@
+from sejajar.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""``sejajar align`` and ``sejajar score-align``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sejajar.cli.common import (
+    ForceOption,
+    OutOption,
+    app,
+    fail,
+    model_options,
+    output_formats,
+    progress_bar,
+    reported,
+)
+from sejajar.translate.engines import ModelSettings
+
+
+@app.command()
+@model_options
+def align(
+    source: Annotated[Path, typer.Argument(help="The Indonesian article.")],
+    target: Annotated[Path, typer.Argument(help="An English version of it.")],
+    out: OutOption = Path("."),
+    presplit: Annotated[
+        bool, typer.Option("--presplit", help="Both files hold one segment per line already.")
+    ] = False,
+    bridge: Annotated[
+        Path | None,
+        typer.Option("--bridge", help="Ready translations of the source segments, one a line."),
+    ] = None,
+    no_bridge: Annotated[
+        bool, typer.Option("--no-bridge", help="Align on length and anchors only, no model.")
+    ] = False,
+    force: ForceOption = False,
+    format: Annotated[
+        str, typer.Option("--format", help="Comma list of output formats.")
+    ] = "tsv,html,beads",
+    *,
+    settings: ModelSettings,
+    cache: Path | bool,
+) -> None:
+    """Pair an Indonesian article with an English version sentence by sentence."""
+    from sejajar.align.export import FORMATS
+    from sejajar.jobs.align import align_file
+    from sejajar.translate.engines import open_translator
+
+    if bridge is not None and no_bridge:
+        fail("--bridge and --no-bridge exclude each other", 2)
+    with reported():
+        formats = output_formats(format, FORMATS)
+    with (
+        open_translator(settings, cache) as session,
+        progress_bar(source.name) as progress,
+        reported(),
+    ):
+        try:
+            outputs = align_file(
+                source, target, out, None if no_bridge else (bridge or session),
+                formats=formats, force=force, presplit=presplit, progress=progress,
+            )  # fmt: skip
+        except OSError as exc:
+            fail(f"cannot write to {out}: {exc.strerror or exc}")
+    typer.echo(f"{source} + {target} -> {', '.join(map(str, outputs))}")
+
+
+@app.command("score-align")
+def score_align(
+    gold: Annotated[Path, typer.Argument(help="Gold alignment, bead format.")],
+    predicted: Annotated[Path, typer.Argument(help="Predicted alignment, bead format.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Strict and lax precision, recall and F1 of an alignment against a gold one."""
+    import json
+    from dataclasses import asdict
+
+    from sejajar.align.beads import score_alignments
+    from sejajar.jobs.files import read_bead_file
+
+    with reported():
+        score = score_alignments([(read_bead_file(gold), read_bead_file(predicted))])
+    typer.echo(json.dumps(asdict(score), indent=2) if json_output else score.render(), nl=False)

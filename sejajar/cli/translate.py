@@ -1,0 +1,96 @@
+"""``sejajar translate`` and ``sejajar split``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sejajar.cli.common import (
+    ForceOption,
+    OutOption,
+    app,
+    fail,
+    model_options,
+    output_formats,
+    progress_bar,
+    reported,
+)
+from sejajar.translate.engines import ModelSettings
+
+
+@app.command()
+@model_options
+def translate(
+    inputs: Annotated[list[Path], typer.Argument(help="Article .txt files or folders of them.")],
+    out: OutOption = Path("."),
+    force: ForceOption = False,
+    keep_boilerplate: Annotated[
+        bool, typer.Option("--keep-boilerplate", help="Translate boilerplate and bylines too.")
+    ] = False,
+    format: Annotated[
+        str, typer.Option("--format", help="Comma list of output formats.")
+    ] = "tsv,html",
+    skip_existing: Annotated[
+        bool,
+        typer.Option("--skip-existing", help="Skip inputs whose outputs all exist (resume)."),
+    ] = False,
+    *,
+    settings: ModelSettings,
+    cache: Path | bool,
+) -> None:
+    """Translate articles sentence by sentence into NAME.tsv and NAME.html under --out."""
+    from sejajar.align.export import FORMATS
+    from sejajar.jobs.files import check_outputs, expand_inputs
+    from sejajar.jobs.translate import Summary, translate_file
+    from sejajar.translate.engines import open_translator
+
+    if force and skip_existing:
+        fail("--force and --skip-existing exclude each other", 2)
+    with reported():
+        formats = output_formats(format, FORMATS)
+        sources = expand_inputs(inputs)
+        if not sources:
+            fail("no .txt files found in the given folders")
+        if out.exists() and not out.is_dir():
+            fail(f"--out {out} is a file, not a folder")
+        todo = check_outputs(sources, out, formats, force, skip_existing)
+    summary = Summary(len(sources), skipped=len(sources) - len(todo))
+    with open_translator(settings, cache) as session, reported():
+        for source in todo:
+            with progress_bar(source.name) as progress:
+                outcome = translate_file(
+                    source, out, session, formats=formats,
+                    keep_boilerplate=keep_boilerplate, progress=progress,
+                )  # fmt: skip
+            for notice in session.notices:
+                typer.echo(f"Warning: {notice}", err=True)
+            session.notices.clear()
+            if outcome.error:
+                summary.failed += 1
+                typer.echo(f"Error: {outcome.error}", err=True)
+                continue
+            summary.done += 1
+            summary.translated += outcome.translated
+            typer.echo(f"{source} -> {', '.join(map(str, outcome.outputs))}")
+        summary.translated, summary.cached = session.counts(summary.translated)
+    typer.echo(summary.render(), err=True)
+    if summary.failed:
+        fail(f"{summary.failed} of {len(sources)} inputs failed")
+
+
+@app.command()
+def split(
+    file: Annotated[Path, typer.Argument(help="An article .txt file.")],
+    kinds: Annotated[
+        bool, typer.Option("--kinds", help="Prefix each segment with its kind.")
+    ] = False,
+) -> None:
+    """Print the article's segments one per line, as the translator will see them."""
+    from sejajar.jobs.files import load_document
+
+    with reported():
+        doc = load_document(file)
+    for segment in doc.segments:
+        typer.echo(f"{segment.kind.value}\t{segment.text}" if kinds else segment.text)

@@ -1,0 +1,2 @@
+"""The bottom layer: records every stage passes on (``records``), user-facing errors
+(``errors``), reading and writing text files (``files``)."""

@@ -1,0 +1,41 @@
+"""The one kind of error a user is shown: a one-line message, which may name the settings
+behind it. The library names them as its parameters; a front end may name them its own way
+(the CLI, as flags)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# The settings messages may name, written ``{name}`` in a message.
+PARAMETERS = (
+    "model",
+    "beams",
+    "batch_size",
+    "device",
+    "engine",
+    "quantize",
+    "threads",
+    "workers",
+    "cache",
+    "no_cache",
+    "format",
+    "force",
+    "skip_existing",
+    "bridge",
+    "no_bridge",
+    "presplit",
+)
+_PARAMETER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")\}")
+
+
+class SejajarError(Exception):
+    """A user-facing error. ``str()`` shows the message with each ``{name}`` as the bare
+    parameter name; :meth:`naming` lets a front end choose how a parameter is called."""
+
+    def __init__(self, message: str) -> None:
+        self.template = message
+        super().__init__(self.naming(lambda name: name))
+
+    def naming(self, name: Callable[[str], str]) -> str:
+        return _PARAMETER.sub(lambda m: name(m.group(1)), self.template)

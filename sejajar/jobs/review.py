@@ -1,0 +1,57 @@
+"""The apply-review job: a reviewer's exported decisions in, the accepted pairs (with edits)
+out as clean TSV and TMX."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sejajar.align.review import (
+    Decision,
+    ReviewError,
+    parse_review,
+    render_accepted_tmx,
+    render_accepted_tsv,
+    review_name,
+)
+from sejajar.core.files import InputError, read_article, write_atomic
+from sejajar.jobs.files import check_new
+
+RENDERERS = {"tsv": render_accepted_tsv, "tmx": render_accepted_tmx}
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    decisions: tuple[Decision, ...]
+    outputs: tuple[Path, ...]
+
+    def render(self) -> str:
+        count = {
+            d: sum(1 for x in self.decisions if x.decision == d) for d in ("accepted", "rejected")
+        }
+        edited = sum(1 for x in self.decisions if x.decision == "accepted" and x.edited)
+        pending = len(self.decisions) - count["accepted"] - count["rejected"]
+        return (
+            f"{len(self.decisions)} pairs: {count['accepted']} accepted ({edited} edited), "
+            f"{count['rejected']} rejected, {pending} pending -> "
+            + ", ".join(map(str, self.outputs))
+        )
+
+
+def apply_review(
+    review: Path, out_dir: Path, formats: Sequence[str], force: bool = False
+) -> ReviewOutcome:
+    """Write ``NAME.accepted.{tsv,tmx}``; raises :class:`InputError` for an unusable review,
+    :class:`JobError` for an output that exists, :class:`OSError` when writing fails."""
+    name = review_name(review)
+    paths = {f: out_dir / f"{name}.accepted.{f}" for f in formats}
+    check_new(paths.values(), force)
+    try:
+        decisions = parse_review(read_article(review), jsonl=review.suffix == ".jsonl")
+    except ReviewError as exc:
+        raise InputError(f"{review}: {exc}") from exc
+    rendered = {f: RENDERERS[f](decisions) for f in formats}
+    for f, path in paths.items():
+        write_atomic(path, rendered[f])
+    return ReviewOutcome(tuple(decisions), tuple(paths.values()))

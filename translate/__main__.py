@@ -1,3 +1,0 @@
-from translate.cli import main
-
-main()

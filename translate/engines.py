@@ -1,0 +1,148 @@
+"""Choosing and opening a translator: the engines by name, the settings they are built from,
+and a session that loads the model on first use and puts the translation cache in front of it.
+
+Engines are registered by name, as the exporters are: ``ENGINES["ctranslate2"](settings)``.
+Nothing heavy is imported here; an engine's loader imports its back-end when it is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sejajar.translate.marian import DEFAULT_MODEL
+from sejajar.translate.translator import Translator, TranslatorError
+
+if TYPE_CHECKING:
+    from sejajar.translate.cache import TranslationCache
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything that picks and runs the model."""
+
+    model: str = DEFAULT_MODEL
+    beams: int = 4
+    batch_size: int = 16
+    device: str = "auto"
+    engine: str = "transformers"
+    quantize: str = "none"
+    threads: int | None = None
+    # Batches translated in parallel; None: one per core on a CPU (see ``workers.layout``).
+    workers: int | None = None
+
+
+def _load_transformers(s: ModelSettings) -> Translator:
+    from sejajar.translate.marian import load_marian
+
+    return load_marian(
+        s.model,
+        beams=s.beams,
+        batch_size=s.batch_size,
+        device=s.device,
+        quantize=s.quantize,
+        threads=s.threads,
+        workers=s.workers,
+    )
+
+
+def _load_ctranslate2(s: ModelSettings) -> Translator:
+    from sejajar.translate.ct2 import load_ct2
+
+    return load_ct2(
+        s.model,
+        beams=s.beams,
+        batch_size=s.batch_size,
+        device=s.device,
+        quantize=s.quantize,
+        threads=s.threads,
+        workers=s.workers,
+    )
+
+
+ENGINES: dict[str, Callable[[ModelSettings], Translator]] = {
+    "transformers": _load_transformers,
+    "ctranslate2": _load_ctranslate2,
+}
+
+
+def load_translator(settings: ModelSettings) -> Translator:
+    """The translator ``settings`` describe; :class:`TranslatorError` when it cannot be had."""
+    loader = ENGINES.get(settings.engine)
+    if loader is None:
+        raise TranslatorError(
+            f"{{engine}} must be one of {', '.join(ENGINES)}, not {settings.engine}"
+        )
+    return loader(settings)
+
+
+class TranslatorSession:
+    """The translator of a run, loaded on first call (an input that fails never costs a model
+    load) and wrapped by the translation cache unless ``cache`` is False.
+
+    ``cache`` is a cache file, True for the default one, or False for none. ``notices`` collects
+    what the user should be told (a corrupt cache set aside...).
+    """
+
+    def __init__(self, settings: ModelSettings, cache: Path | bool = True) -> None:
+        self.settings = settings
+        self.cache_setting = cache
+        self.notices: list[str] = []
+        self.loaded: Translator | None = None
+        self.cache: TranslationCache | None = None
+        self._translator: Translator | None = None
+
+    def __call__(self) -> Translator:
+        if self._translator is None:
+            loaded = self.loaded = load_translator(self.settings)
+            self._translator = self._cached(loaded) if self.cache_setting is not False else loaded
+        return self._translator
+
+    @property
+    def signature(self) -> tuple[tuple[str, str], ...]:
+        return self().signature
+
+    def _cached(self, translator: Translator) -> Translator:
+        import sqlite3
+
+        from sejajar.translate.cache import CachingTranslator, TranslationCache, default_cache_path
+
+        path = self.cache_setting if isinstance(self.cache_setting, Path) else default_cache_path()
+        try:
+            self.cache = TranslationCache(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise TranslatorError(
+                f"cannot use the cache {path}: {exc}; pass {{cache}} PATH or {{no_cache}}"
+            ) from exc
+        if self.cache.notice:
+            self.notices.append(self.cache.notice)
+        return CachingTranslator(translator, self.cache)
+
+    def counts(self, fallback: int) -> tuple[int, int]:
+        """(sentences translated, served from the cache); ``fallback`` when uncached."""
+        from sejajar.translate.cache import CachingTranslator
+
+        if isinstance(self._translator, CachingTranslator):
+            return self._translator.translated, self._translator.cached
+        return fallback, 0
+
+    def close(self) -> None:
+        if self.loaded is not None:
+            self.loaded.close()
+        if self.cache is not None:
+            self.cache.close()
+
+
+@contextmanager
+def open_translator(
+    settings: ModelSettings, cache: Path | bool = True
+) -> Iterator[TranslatorSession]:
+    """A :class:`TranslatorSession` closed on exit (its worker processes and cache file)."""
+    session = TranslatorSession(settings, cache)
+    try:
+        yield session
+    finally:
+        session.close()

@@ -8,19 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from sejajar.align.aligner import align
 from sejajar.align.beads import BeadPair, parse_beads, render_beads, score_alignments
 from sejajar.align.features import anchors, numbers
 from sejajar.align.testsets import perturb, tico19_cases
-from sejajar.cli import app
-from tests.conftest import SHARED_DATA, require_shared
-from tests.modelfactory import ROOT
+from tests.helpers import KONTAN, SHARED_DATA, require_shared, run
 
-runner = CliRunner()
 DATA = Path(__file__).parent / "data"
-KONTAN = ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt"
 KONTAN_EN = DATA / "kontan.en.txt"
 GOLD = parse_beads((DATA / "kontan.gold.align.txt").read_text("utf-8"))
 
@@ -179,11 +174,6 @@ def test_tico19_accuracy_with_and_without_bridge() -> None:
 
     assert run(bridge=True) >= 0.97
     assert run(bridge=False) >= 0.85
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_align_cli_with_a_bridge_file(tmp_path: Path) -> None:

@@ -21,11 +21,10 @@ from sejajar.align.pipeline import translate_document
 from sejajar.cli import app
 from sejajar.translate.split import split_document
 from sejajar.translate.translator import Translation, Translator
-from tests.modelfactory import ROOT
+from tests.helpers import KONTAN
 
 pytestmark = pytest.mark.browser
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-KONTAN = ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt"
 BRIDGE = Path(__file__).parent / "data" / "kontan.bridge.txt"
 
 

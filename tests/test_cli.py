@@ -15,16 +15,9 @@ from sejajar.align.export.tsv import parse_tsv
 from sejajar.cli import app
 from sejajar.core.records import Kind
 from sejajar.translate.split import split_text
-from tests.modelfactory import ROOT
+from tests.helpers import KONTAN, TEXTS, run
 
 runner = CliRunner()
-TEXTS = ROOT / "texts"
-KONTAN = TEXTS / "kontan-2023-04-26-us-south-korea.id.txt"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_version_and_help() -> None:

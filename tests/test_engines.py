@@ -14,9 +14,8 @@ from sejajar.cli import app
 from sejajar.translate.ct2 import load_ct2
 from sejajar.translate.marian import load_marian
 from sejajar.translate.translator import TranslatorError
-from tests.modelfactory import ROOT
+from tests.helpers import KONTAN
 
-KONTAN = ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt"
 TEXTS = [
     "Amerika Serikat pada Rabu (26/4/2023) berjanji memberi Korea Selatan wawasan.",
     "Harga naik.",

@@ -18,7 +18,7 @@ from sejajar.align.export.tsv import clean_cell, parse_tsv, render_tsv
 from sejajar.align.pipeline import translate_document
 from sejajar.core.records import Flag, Kind, Link, ParallelDocument, Segment
 from sejajar.translate.split import split_document
-from tests.conftest import FakeTranslator
+from tests.helpers import FakeTranslator
 
 GOLDEN = Path(__file__).parent / "golden"
 ARTICLE = (

@@ -23,17 +23,10 @@ from sejajar.cli import app
 from sejajar.core.files import InputError, read_article, write_atomic
 from sejajar.translate.cache import CachingTranslator, TranslationCache
 from sejajar.translate.split import split_text
-from tests.conftest import FakeTranslator
-from tests.modelfactory import ROOT
+from tests.helpers import KONTAN, FakeTranslator, run
 
 runner = CliRunner()
-KONTAN = ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt"
 ARTICLE = "Harga naik 5 persen.\nPresiden tiba di Jakarta. Ia disambut.\n"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -228,15 +221,10 @@ def test_cache_serves_repeats_and_only_new_text_is_translated(tmp_path: Path) ->
 def test_cache_is_keyed_by_settings(tmp_path: Path) -> None:
     cache = TranslationCache(tmp_path / "c.sqlite")
     CachingTranslator(FakeTranslator(), cache).translate_batch(["Harga naik."])
-    other = FakeTranslator()
-    other_sig = (("model", "fake-glossary"), ("rev", "1"), ("beams", "4"))
-    type(other).signature = property(lambda self: other_sig)  # type: ignore[assignment]
-    try:
-        wrapped = CachingTranslator(other, cache)
-        wrapped.translate_batch(["Harga naik."])
-        assert (wrapped.translated, wrapped.cached) == (1, 0)
-    finally:
-        del type(other).signature  # type: ignore[misc]
+    other = FakeTranslator(signature=(("model", "fake-glossary"), ("rev", "1"), ("beams", "4")))
+    wrapped = CachingTranslator(other, cache)
+    wrapped.translate_batch(["Harga naik."])
+    assert (wrapped.translated, wrapped.cached) == (1, 0)
 
 
 def test_rerun_translates_nothing_and_edit_translates_only_the_change(

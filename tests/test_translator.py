@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sejajar.translate.chunk import split_to_fit
 from sejajar.translate.marian import load_marian
 from sejajar.translate.translator import Translation, TranslatorError, output_cap
-from tests.conftest import FakeTranslator
+from tests.helpers import FakeTranslator
 
 
 def test_batches_are_length_sorted_and_order_is_restored(fake: FakeTranslator) -> None:

@@ -20,17 +20,14 @@ def _text(value: str) -> str:
 
 def render_tmx_pairs(pairs: list[tuple[str, str, list[tuple[str, str]]]], signature: str) -> str:
     """TMX for (source, target, properties) triples; properties are (type, value)."""
-    units = []
-    for number, (source, target, props) in enumerate(pairs, 1):
-        prop_lines = "".join(
-            f"      <prop type={quoteattr(kind)}>{_text(value)}</prop>\n" for kind, value in props
-        )
-        units.append(
-            f'    <tu tuid="{number}">\n{prop_lines}'
-            f'      <tuv xml:lang="id"><seg>{_text(source)}</seg></tuv>\n'
-            f'      <tuv xml:lang="en"><seg>{_text(target)}</seg></tuv>\n'
-            "    </tu>\n"
-        )
+    units = (
+        tmx_unit(n, source, target, props) for n, (source, target, props) in enumerate(pairs, 1)
+    )
+    return tmx_header(signature) + "".join(units) + TMX_FOOTER
+
+
+def tmx_header(signature: str) -> str:
+    """Everything before the first unit: a large TMX is written as header, units, footer."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n'
@@ -38,8 +35,23 @@ def render_tmx_pairs(pairs: list[tuple[str, str, list[tuple[str, str]]]], signat
         f'  <header creationtool="sejajar" creationtoolversion="{__version__}" '
         'segtype="sentence" o-tmf="sejajar" adminlang="en" srclang="id" datatype="plaintext">\n'
         f'    <prop type="x-sejajar-signature">{_text(signature)}</prop>\n'
-        "  </header>\n  <body>\n" + "".join(units) + "  </body>\n</tmx>\n"
+        "  </header>\n  <body>\n"
     )
+
+
+def tmx_unit(number: int, source: str, target: str, props: list[tuple[str, str]]) -> str:
+    prop_lines = "".join(
+        f"      <prop type={quoteattr(kind)}>{_text(value)}</prop>\n" for kind, value in props
+    )
+    return (
+        f'    <tu tuid="{number}">\n{prop_lines}'
+        f'      <tuv xml:lang="id"><seg>{_text(source)}</seg></tuv>\n'
+        f'      <tuv xml:lang="en"><seg>{_text(target)}</seg></tuv>\n'
+        "    </tu>\n"
+    )
+
+
+TMX_FOOTER = "  </body>\n</tmx>\n"
 
 
 def render_tmx(doc: ParallelDocument) -> str:

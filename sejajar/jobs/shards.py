@@ -1,0 +1,266 @@
+"""Corpus shards: finding them, reading their documents, and writing each shard's pairs as one
+Parquet file plus a manifest, both atomically.
+
+A shard is a Parquet or JSONL (``.jsonl``, ``.jsonl.gz``) file of documents, or a group of
+``.txt`` articles from one folder (one document per file). Needs pyarrow (``sejajar[ray]``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sejajar.core.files import InputError, atomic_file, read_article, write_atomic
+
+SHARD_SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz")
+# .txt articles of one folder are grouped into shards of at most this many files.
+TXT_SHARD_FILES = 1000
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One unit of work: a data file, or up to ``TXT_SHARD_FILES`` .txt files of one folder.
+    ``name`` names its outputs (``NAME.parquet``, ``NAME.manifest.json``) and is unique in a run."""
+
+    name: str
+    path: Path
+    articles: tuple[Path, ...] = ()
+
+    def fingerprint(self) -> list[list[Any]]:
+        """Sizes and modification times of what the shard reads: a changed input is redone."""
+        files = self.articles or (self.path,)
+        return [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where a document's parts are in a data file."""
+
+    text: str = "text"
+    id: str = "id"
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class CorpusDocument:
+    doc_id: str
+    text: str | None
+    target: str | None = None
+    error: str | None = None  # why the document cannot be used (a missing text...)
+
+
+@dataclass
+class ShardResult:
+    """What a shard's run did; the manifest records it."""
+
+    shard: str
+    output: str = ""
+    documents: int = 0
+    failed: int = 0
+    pairs: int = 0
+    translated: int = 0
+    cached: int = 0
+    error: str | None = None
+    signature: str = ""
+    node: str = ""
+    fingerprint: list[list[Any]] = field(default_factory=list)
+
+
+def find_shards(inputs: Iterable[Path]) -> list[Shard]:
+    """Shards of the given files and folders (searched recursively), in a stable order."""
+    shards: list[Shard] = []
+    for root in inputs:
+        if not root.exists():
+            raise InputError(f"{root}: no such file or folder")
+        if root.is_file():
+            if not _is_shard(root) and root.suffix != ".txt":
+                raise InputError(
+                    f"{root}: not a shard (.parquet, .jsonl, .jsonl.gz, or .txt articles)"
+                )
+            shards.extend(_shards_of(root.parent, [root], base=root.parent))
+            continue
+        files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+        shards.extend(_shards_of(root, files, base=root))
+    names = [s.name for s in shards]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise InputError(f"two inputs make the same shard name {twice}; give them separately")
+    return shards
+
+
+def _is_shard(path: Path) -> bool:
+    return path.name.endswith(SHARD_SUFFIXES)
+
+
+def _shards_of(root: Path, files: Sequence[Path], base: Path) -> Iterator[Shard]:
+    by_folder: dict[Path, list[Path]] = {}
+    for f in files:
+        if _is_shard(f):
+            stem = f.name
+            for suffix in SHARD_SUFFIXES:
+                stem = stem.removesuffix(suffix)
+            yield Shard(_name(f.parent / stem, base), f)
+        elif f.suffix == ".txt":
+            by_folder.setdefault(f.parent, []).append(f)
+    for folder, texts in sorted(by_folder.items()):
+        for start in range(0, len(texts), TXT_SHARD_FILES):
+            group = tuple(texts[start : start + TXT_SHARD_FILES])
+            name = _name(folder, base.parent) + f"-txt{start // TXT_SHARD_FILES:05d}"
+            yield Shard(name, folder, group)
+
+
+def _name(path: Path, base: Path) -> str:
+    try:
+        relative = path.relative_to(base)
+    except ValueError:
+        relative = Path(path.name)
+    return "__".join(relative.parts) or path.name
+
+
+def read_shard(shard: Shard, columns: Columns) -> list[CorpusDocument]:
+    """The shard's documents; a document without usable text becomes one with an error."""
+    if shard.articles:
+        return [_article(path) for path in shard.articles]
+    rows = _rows(shard.path, columns)
+    documents = []
+    for index, row in enumerate(rows):
+        doc_id = row.get(columns.id)
+        doc_id = f"{shard.name}:{index}" if doc_id is None else str(doc_id)
+        text = row.get(columns.text)
+        target = row.get(columns.target) if columns.target else None
+        if not isinstance(text, str) or not text.strip():
+            documents.append(CorpusDocument(doc_id, None, error=f"no text in {columns.text!r}"))
+        else:
+            documents.append(
+                CorpusDocument(doc_id, text, target if isinstance(target, str) else None)
+            )
+    return documents
+
+
+def _article(path: Path) -> CorpusDocument:
+    try:
+        return CorpusDocument(path.name, read_article(path))
+    except InputError as exc:
+        return CorpusDocument(path.name, None, error=str(exc))
+
+
+def _rows(path: Path, columns: Columns) -> list[dict[str, Any]]:
+    wanted = [c for c in (columns.id, columns.text, columns.target) if c]
+    try:
+        if path.name.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            schema = pq.read_schema(path)
+            if columns.text not in schema.names:
+                raise InputError(
+                    f"{path}: no column {columns.text!r} (columns: {', '.join(schema.names)})"
+                )
+            table = pq.read_table(path, columns=[c for c in wanted if c in schema.names])
+            return table.to_pylist()  # type: ignore[no-any-return]
+        opener = gzip.open if path.name.endswith(".gz") else open
+        rows = []
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise InputError(f"{path}: line {number}: not a JSON object")
+                rows.append({c: record.get(c) for c in wanted})
+        return rows
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:  # unreadable, bad gzip, bad JSON, bad Parquet
+        raise InputError(f"{path}: cannot read the shard ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # pyarrow's own errors (ArrowInvalid...)
+        raise InputError(f"{path}: cannot read the shard ({type(exc).__name__}: {exc})") from exc
+
+
+def manifest_path(out_dir: Path, shard: Shard) -> Path:
+    return out_dir / f"{shard.name}.manifest.json"
+
+
+def output_path(out_dir: Path, shard: Shard) -> Path:
+    return out_dir / f"{shard.name}.parquet"
+
+
+def is_done(out_dir: Path, shard: Shard) -> bool:
+    """Whether a finished run of this very input is recorded: its manifest says done, names an
+    output that exists, and its fingerprint matches the input now."""
+    try:
+        manifest = json.loads(manifest_path(out_dir, shard).read_text("utf-8"))
+        return bool(
+            manifest.get("status") == "done"
+            and (out_dir / manifest["output"]).is_file()
+            and manifest.get("fingerprint") == shard.fingerprint()
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+PAIR_COLUMNS = (
+    "doc_id",
+    "pair",
+    "source",
+    "target",
+    "kind",
+    "flags",
+    "confidence",
+    "signature",
+    "error",
+)
+
+
+def write_shard(
+    out_dir: Path, shard: Shard, rows: list[dict[str, Any]], result: ShardResult
+) -> None:
+    """The shard's pairs as Parquet, then its manifest: each file whole or not at all, and the
+    manifest (what a re-run trusts) only after the data it describes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(rows, schema=pair_schema())
+    output = output_path(out_dir, shard)
+    with atomic_file(output) as handle:
+        pq.write_table(table, handle)
+    result.output = output.name
+    manifest = {"version": MANIFEST_VERSION, "status": "done", **asdict(result)}
+    write_atomic(manifest_path(out_dir, shard), json.dumps(manifest, indent=1) + "\n")
+
+
+def pair_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("pair", pa.int32()),
+            ("source", pa.string()),
+            ("target", pa.string()),
+            ("kind", pa.string()),
+            ("flags", pa.list_(pa.string())),
+            ("confidence", pa.float64()),
+            ("signature", pa.string()),
+            ("error", pa.string()),
+        ]
+    )
+
+
+def remove_stale_temporaries(out_dir: Path, shards: Sequence[Shard]) -> int:
+    """Temporary files a killed run left beside this run's outputs; returns how many went."""
+    removed = 0
+    for shard in shards:
+        for final in (output_path(out_dir, shard), manifest_path(out_dir, shard)):
+            for tmp in out_dir.glob(f".{final.name}.*.tmp"):
+                try:
+                    os.unlink(tmp)
+                    removed += 1
+                except OSError:
+                    pass
+    return removed

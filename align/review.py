@@ -65,7 +65,9 @@ def _text(record: dict[str, Any], field: str) -> str:
         raise ValueError(f"{field} must be a string, not {_shown(value)}")
     bad = _CONTROL.search(value)
     if bad:
-        raise ValueError(f"{field} holds the control character U+{ord(bad.group()):04X}")
+        code = ord(bad.group())
+        what = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "the control character"
+        raise ValueError(f"{field} holds {what} U+{code:04X}")
     return value
 
 

@@ -152,8 +152,8 @@ class _JsonReview(_Identity):
         if not edited and target != original:
             raise ValueError("target differs from original_target but edited is false")
         _pair_text(decision, source, target)
-        self._check_id(_integer(record, "id"), _integer(record, "links"), number)
         self.check(_digest(_text(record, "document")), _text(record, "signature"), number)
+        self._check_id(_integer(record, "id"), _integer(record, "links"), number)
         return Decision(decision, source, target, edited, record["signature"], record["document"])
 
     def _check_id(self, pair: int, links: int, number: int) -> None:

@@ -26,8 +26,10 @@ def render_beads(beads: Iterable[tuple[Sequence[int], Sequence[int], float | Non
 
 
 def parse_beads(text: str) -> list[BeadPair]:
-    """Read beads; a malformed line is an error naming its number."""
+    """Read beads; a malformed line is an error naming its number, and so is a segment that
+    is in two beads (or twice in one): an alignment puts each segment in one bead at most."""
     beads = []
+    seen: tuple[dict[int, int], dict[int, int]] = ({}, {})
     for number, line in enumerate(text.split("\n"), 1):
         line = line.strip()
         if not line:
@@ -35,7 +37,15 @@ def parse_beads(text: str) -> list[BeadPair]:
         match = _LINE.match(line)
         if match is None:
             raise ValueError(f"line {number}: not a bead like [0, 1]:[0]:0.93: {line[:60]!r}")
-        beads.append((_ids(match.group(1)), _ids(match.group(2))))
+        bead = (_ids(match.group(1)), _ids(match.group(2)))
+        for side, ids, lines in zip(("source", "target"), bead, seen, strict=True):
+            for i in ids:
+                if i in lines:
+                    earlier = lines[i]
+                    where = "twice in this bead" if earlier == number else f"in line {earlier} too"
+                    raise ValueError(f"line {number}: {side} segment {i} is {where}")
+                lines[i] = number
+        beads.append(bead)
     return beads
 
 

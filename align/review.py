@@ -4,17 +4,25 @@ accepted pairs, with the reviewer's edits."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 from sejajar.align.export.tmx import render_tmx_pairs
 from sejajar.align.export.tsv import clean_cell
 
 DECISIONS = ("accepted", "rejected", "pending")
+# The first line of a TSV review: "# sejajar review<TAB>DOCUMENT<TAB>SIGNATURE".
+TSV_HEADER = "# sejajar review"
+_DIGEST = re.compile("[0-9a-f]{64}")
+# Tabs and line ends are whitespace, folded into one space on output; every other control
+# character (and a lone surrogate) has no place in a pair and would make the TSV binary.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class ReviewError(Exception):
-    """A review file that cannot be read; the message names the line."""
+    """A review file that cannot be read; the message names the line and the field."""
 
 
 @dataclass(frozen=True)
@@ -24,45 +32,177 @@ class Decision:
     target: str
     edited: bool = False
     signature: str = ""
+    # The page's document digest (``document_digest``): which page the decision was made on.
+    document: str = ""
 
 
 def parse_review(text: str, jsonl: bool) -> list[Decision]:
+    """Read a review exported by the page. Every field is checked, and every line must come
+    from the same page: one document digest and signature, each pair id once and in range."""
+    reader = _JsonReview() if jsonl else _TsvReview()
     decisions = []
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
-            decisions.append(_from_json(line) if jsonl else _from_tsv(line))
-        except KeyError as exc:
-            raise ReviewError(f"line {number}: missing field {exc}") from exc
-        except (ValueError, TypeError) as exc:
+            decision = reader.read(line, number)
+        except RecursionError:
+            raise ReviewError(f"line {number}: nested too deeply to be a review line") from None
+        except ValueError as exc:
             raise ReviewError(f"line {number}: {exc}") from exc
+        if decision is not None:
+            decisions.append(decision)
+    if not reader.identified:
+        raise ReviewError(
+            "not a review exported by a sejajar page (no document digest): export it again"
+        )
     return decisions
 
 
-def _from_json(line: str) -> Decision:
-    record = json.loads(line)
-    decision = _checked(record["decision"])
-    return Decision(
-        decision,
-        str(record["source"]),
-        str(record["target"]),
-        bool(record.get("edited", False)),
-        str(record.get("signature", "")),
-    )
+def _text(record: dict[str, Any], field: str) -> str:
+    value = record[field] if field in record else _missing(field)
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a string, not {_shown(value)}")
+    bad = _CONTROL.search(value)
+    if bad:
+        code = ord(bad.group())
+        what = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "the control character"
+        raise ValueError(f"{field} holds {what} U+{code:04X}")
+    return value
 
 
-def _from_tsv(line: str) -> Decision:
-    cells = line.split("\t")
-    if len(cells) != 3:
-        raise ValueError(f"expected decision, source and target, found {len(cells)} columns")
-    return Decision(_checked(cells[0]), cells[1], cells[2])
+def _integer(record: dict[str, Any], field: str) -> int:
+    value = record[field] if field in record else _missing(field)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{field} must be a whole number >= 0, not {_shown(value)}")
+    return value
 
 
-def _checked(value: object) -> str:
+def _missing(field: str) -> NoReturn:
+    raise ValueError(f"missing field {field!r}")
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _decision(value: str) -> str:
     if value not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {value!r}")
-    return str(value)
+    return value
+
+
+def _pair_text(decision: str, source: str, target: str) -> None:
+    if decision == "accepted" and not (source.strip() and target.strip()):
+        side = "target" if source.strip() else "source"
+        raise ValueError(f"{side} is empty in an accepted pair: reject it or edit it on the page")
+
+
+def _digest(value: str) -> str:
+    if not _DIGEST.fullmatch(value):
+        raise ValueError(f"document must be a sejajar page's digest (64 hex digits), not {value!r}")
+    return value
+
+
+class _Identity:
+    """The page the first line came from; every later line must name the same one."""
+
+    def __init__(self) -> None:
+        self.first: tuple[str, str] | None = None
+        self.first_line = 0
+
+    @property
+    def identified(self) -> bool:
+        return self.first is not None
+
+    def check(self, document: str, signature: str, number: int) -> None:
+        if self.first is None:
+            self.first, self.first_line = (document, signature), number
+        elif document != self.first[0]:
+            raise ValueError(
+                f"document differs from line {self.first_line}'s: a review of another page"
+            )
+        elif signature != self.first[1]:
+            raise ValueError(
+                f"signature differs from line {self.first_line}'s: a review of another run"
+            )
+
+
+class _JsonReview(_Identity):
+    """One object per line, as the page's JSONL export writes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: dict[int, int] = {}
+        self.links: int | None = None
+
+    def read(self, line: str, number: int) -> Decision:
+        record = json.loads(line, object_pairs_hook=_unique_fields, parse_constant=_no_constant)
+        if not isinstance(record, dict):
+            raise ValueError(f"expected a JSON object, found {type(record).__name__}")
+        decision = _decision(_text(record, "decision"))
+        source, target = _text(record, "source"), _text(record, "target")
+        original = _text(record, "original_target")
+        edited = record["edited"] if "edited" in record else _missing("edited")
+        if not isinstance(edited, bool):
+            raise ValueError(f"edited must be true or false, not {_shown(edited)}")
+        if edited and decision != "accepted":
+            raise ValueError(f"edited is true but the pair is {decision}")
+        if not edited and target != original:
+            raise ValueError("target differs from original_target but edited is false")
+        _pair_text(decision, source, target)
+        self.check(_digest(_text(record, "document")), _text(record, "signature"), number)
+        self._check_id(_integer(record, "id"), _integer(record, "links"), number)
+        return Decision(decision, source, target, edited, record["signature"], record["document"])
+
+    def _check_id(self, pair: int, links: int, number: int) -> None:
+        if self.links is None:
+            self.links = links
+        elif links != self.links:
+            raise ValueError(f"links is {links}, the first line says {self.links}")
+        if pair >= links:
+            raise ValueError(f"id {pair} is out of range: the page has {links} links")
+        if pair in self.ids:
+            raise ValueError(f"id {pair} is on line {self.ids[pair]} too")
+        self.ids[pair] = number
+
+
+class _TsvReview(_Identity):
+    """The header line, then ``decision<TAB>source<TAB>target`` per pair."""
+
+    def read(self, line: str, number: int) -> Decision | None:
+        cells = line.split("\t")
+        if self.first is None:
+            if cells[0] != TSV_HEADER or len(cells) != 3:
+                raise ValueError(
+                    f"expected the header {TSV_HEADER!r}, document and signature: "
+                    "export the review again from the page"
+                )
+            record = {"document": cells[1], "signature": cells[2]}
+            self.check(_digest(_text(record, "document")), _text(record, "signature"), number)
+            return None
+        if len(cells) != 3:
+            raise ValueError(f"expected decision, source and target, found {len(cells)} columns")
+        record = dict(zip(("decision", "source", "target"), cells, strict=True))
+        decision = _decision(_text(record, "decision"))
+        source, target = _text(record, "source"), _text(record, "target")
+        _pair_text(decision, source, target)
+        assert self.first is not None
+        return Decision(decision, source, target, False, self.first[1], self.first[0])
+
+
+def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen = [key for key, _ in pairs]
+        twice = next(key for key in seen if seen.count(key) > 1)
+        raise ValueError(f"field {twice!r} appears twice")
+    return record
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def review_name(path: Path) -> str:

@@ -17,8 +17,24 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+DOCUMENT = "ab" * 32
+
+
 def _jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    """Rows as the page exports them: the fields a row leaves out take the page's values."""
+    full = []
+    for number, row in enumerate(rows):
+        record: dict[str, object] = {
+            "id": number,
+            "links": len(rows),
+            "document": DOCUMENT,
+            "signature": "sejajar:0.1.0",
+            "edited": False,
+            **row,
+        }
+        record.setdefault("original_target", "edited" if record["edited"] else record["target"])
+        full.append(record)
+    path.write_text("".join(json.dumps(r) + "\n" for r in full), "utf-8")
     return path
 
 
@@ -59,7 +75,9 @@ def test_accepted_pairs_only_with_edits(tmp_path: Path) -> None:
 
 def test_tsv_review(tmp_path: Path) -> None:
     review = tmp_path / "b.review.tsv"
-    review.write_text("accepted\tSatu.\tOne.\nrejected\tDua.\tTwo.\n")
+    review.write_text(
+        f"# sejajar review\t{DOCUMENT}\tsejajar:0.1.0\naccepted\tSatu.\tOne.\nrejected\tDua.\tTwo.\n"
+    )
     code, _, _ = run(str(review), "--out", str(tmp_path), "--format", "tsv")
     assert code == 0 and (tmp_path / "b.accepted.tsv").read_text() == "Satu.\tOne.\n"
     assert not (tmp_path / "b.accepted.tmx").exists()
@@ -67,15 +85,16 @@ def test_tsv_review(tmp_path: Path) -> None:
 
 def test_errors(tmp_path: Path) -> None:
     bad = tmp_path / "c.review.tsv"
-    bad.write_text("accepted\tSatu.\tOne.\nmaybe\tDua.\tTwo.\n")
+    header = f"# sejajar review\t{DOCUMENT}\tsig\n"
+    bad.write_text(header + "accepted\tSatu.\tOne.\nmaybe\tDua.\tTwo.\n")
     assert run(str(bad), "--out", str(tmp_path)) == (
         1,
         "",
-        f"Error: {bad}: line 2: decision must be one of accepted, rejected, pending, not 'maybe'\n",
+        f"Error: {bad}: line 3: decision must be one of accepted, rejected, pending, not 'maybe'\n",
     )
-    bad.write_text("accepted\tSatu.\n")
+    bad.write_text(header + "accepted\tSatu.\n")
     assert run(str(bad), "--out", str(tmp_path))[2] == (
-        f"Error: {bad}: line 1: expected decision, source and target, found 2 columns\n"
+        f"Error: {bad}: line 2: expected decision, source and target, found 2 columns\n"
     )
     broken = tmp_path / "d.review.jsonl"
     broken.write_text('{"decision": "accepted"}\n')

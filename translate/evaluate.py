@@ -92,6 +92,8 @@ def evaluate(
     """Score each system against ``references``; with two or more systems, each one after the
     first is compared with it by paired bootstrap resampling (``bootstrap`` resamples).
     ``documents`` are (doc id, 0-based line indices) for per-document scores, worst first."""
+    if not references:
+        raise InputError("the reference has no lines: nothing to score")
     for name, hyps in systems:
         if len(hyps) != len(references):
             raise InputError(
@@ -145,14 +147,16 @@ def _paired(
         cis: dict[str, float] = {}
         for m in metrics:
             res: Any = table[keys[m]][row]
-            scores[m] = res.score
+            # sacreBLEU's bootstrap figures are numpy floats: plain floats for JSON.
+            scores[m] = float(res.score)
             if res.mean is not None:
-                means[m], cis[m] = res.mean, res.ci
+                means[m], cis[m] = float(res.mean), float(res.ci)
             if res.p_value is not None:
                 # sacreBLEU counts resamples with a *strictly* larger difference, so a system
                 # identical to the baseline (every difference 0) would get p = 1/(n+1) and look
                 # significant. Identical outputs cannot differ: p is 1.
-                p_values[m] = 1.0 if list(systems[row][1]) == baseline else res.p_value
+                p = 1.0 if list(systems[row][1]) == baseline else res.p_value
+                p_values[m] = float(p)
         results.append(SystemScore(name, scores, p_values, means, cis))
     return results, {m: str(sigs[keys[m]]) for m in metrics}
 
@@ -187,9 +191,8 @@ def read_documents(path: Path, lines: int) -> list[tuple[str, list[int]]]:
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-            doc_id, numbers = str(record["doc_id"]), [int(n) for n in record["line_numbers"]]
-        except (ValueError, KeyError, TypeError) as exc:
+            doc_id, numbers = _document_record(json.loads(raw))
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise InputError(f"{path}: line {number}: not a document record ({exc})") from exc
         bad = [n for n in numbers if not 1 <= n <= lines]
         if bad or not numbers:
@@ -199,6 +202,21 @@ def read_documents(path: Path, lines: int) -> list[tuple[str, list[int]]]:
             )
         documents.append((doc_id, [n - 1 for n in numbers]))
     return documents
+
+
+def _document_record(record: object) -> tuple[str, list[int]]:
+    """``doc_id`` (a string or an integer) and ``line_numbers`` (a list of integers): a
+    string of digits is not a list of line numbers (``"12"`` is not lines 1 and 2)."""
+    if not isinstance(record, dict):
+        raise TypeError(f"expected an object, found {type(record).__name__}")
+    doc_id, numbers = record["doc_id"], record["line_numbers"]
+    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
+        raise TypeError(f"doc_id must be a string, not {json.dumps(doc_id)[:40]}")
+    if not isinstance(numbers, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) for n in numbers
+    ):
+        raise TypeError(f"line_numbers must be a list of integers, not {json.dumps(numbers)[:40]}")
+    return str(doc_id), numbers
 
 
 def render_table(result: Evaluation) -> str:

@@ -47,11 +47,25 @@ def _json_for_script(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def storage_key(doc: ParallelDocument) -> str:
-    """Where the page keeps decisions: one key per signature and content, so two articles,
-    or two runs with other settings, never share decisions."""
-    content = "\n".join([render_signature(doc.signature), doc.name, *(s.text for s in doc.source)])
-    return "sejajar:" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
+def document_digest(doc: ParallelDocument) -> str:
+    """The page's identity: SHA-256 of everything it shows (name, signature, both sides'
+    segments with their kinds and paragraphs, every link with its score and flags). Two
+    alignments of one source against different English texts differ here."""
+    content = {
+        "name": doc.name,
+        "signature": render_signature(doc.signature),
+        "source": [[s.text, s.kind.value, s.paragraph] for s in doc.source],
+        "target": [[s.text, s.kind.value, s.paragraph] for s in doc.target],
+        "links": [link_record(doc, n, link) for n, link in enumerate(doc.links)],
+    }
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def storage_key(digest: str) -> str:
+    """Where the page keeps decisions: one key per document digest, so two pages that show
+    anything different never share decisions (all file:// pages share one storage)."""
+    return "sejajar:" + digest[:32]
 
 
 def render_html(doc: ParallelDocument) -> str:
@@ -64,7 +78,14 @@ def render_html(doc: ParallelDocument) -> str:
         for number, links in groupby(numbered, key=lambda item: doc.paragraph(item[1]))
     ]
     records = [link_record(doc, n, link) for n, link in numbered if link.source and link.target]
-    data = {"name": doc.name, "signature": render_signature(doc.signature), "records": records}
+    digest = document_digest(doc)
+    data = {
+        "name": doc.name,
+        "signature": render_signature(doc.signature),
+        "document": digest,
+        "links": len(doc.links),
+        "records": records,
+    }
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -84,7 +105,7 @@ def render_html(doc: ParallelDocument) -> str:
         '<button type="button" id="export-jsonl">Export JSONL</button>'
         f'<p class="keys">{_KEYS}</p></div>\n'
         "</header>\n"
-        f'<table id="pairs" data-storage-key="{storage_key(doc)}">\n'
+        f'<table id="pairs" data-storage-key="{storage_key(digest)}">\n'
         '<thead><tr><th class="n">#</th><th lang="id">Indonesian</th>'
         '<th lang="en">English</th><th class="status">review</th></tr></thead>\n'
         + "".join(bodies)

@@ -15,20 +15,99 @@
   let current = null;
   let editing = null;
 
+  // Storage. Every file:// page shares one origin and one quota, so each page keeps its
+  // decisions under its document digest, and an index records when each sejajar page last
+  // saved: when the quota is full, other pages' decisions go, least recently used first.
+  const INDEX = "sejajar:index";
+  const PAGE_KEY = /^sejajar:[0-9a-f]{24,64}$/;
+  const warning = storageWarning();
+
   function load() {
     try {
-      return JSON.parse(localStorage.getItem(storageKey) || "{}");
+      const stored = JSON.parse(localStorage.getItem(storageKey) || "{}");
+      return stored && typeof stored === "object" && !Array.isArray(stored) ? stored : {};
     } catch (e) {
       return {};
     }
   }
 
-  function save() {
+  function readIndex() {
     try {
-      localStorage.setItem(storageKey, JSON.stringify(decisions));
+      const index = JSON.parse(localStorage.getItem(INDEX) || "{}");
+      return index && typeof index === "object" && !Array.isArray(index) ? index : {};
     } catch (e) {
-      counter.textContent = "cannot save decisions in this browser: export them now";
+      return {};
     }
+  }
+
+  // Other sejajar pages' keys, least recently used first (keys the index lacks first of all).
+  function staleKeys() {
+    const index = readIndex();
+    const keys = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (key !== storageKey && PAGE_KEY.test(key)) keys.push(key);
+    }
+    return keys.sort((a, b) => (Number(index[a]) || 0) - (Number(index[b]) || 0));
+  }
+
+  function quotaFull(e) {
+    return !!e && (e.name === "QuotaExceededError" || e.name === "NS_ERROR_DOM_QUOTA_REACHED");
+  }
+
+  function save() {
+    const value = JSON.stringify(decisions);
+    const evicted = [];
+    let stale = null;
+    for (;;) {
+      try {
+        localStorage.setItem(storageKey, value);
+        break;
+      } catch (e) {
+        if (quotaFull(e) && stale === null) stale = staleKeys();
+        if (!quotaFull(e) || stale.length === 0) {
+          warning.hidden = false;
+          return;
+        }
+        const key = stale.shift();
+        localStorage.removeItem(key);
+        evicted.push(key);
+      }
+    }
+    warning.hidden = true;
+    touch(evicted);
+  }
+
+  // Marks this page as just used (and forgets evicted ones) in the index.
+  function touch(evicted) {
+    try {
+      const index = readIndex();
+      for (const key of evicted) delete index[key];
+      index[storageKey] = Date.now();
+      localStorage.setItem(INDEX, JSON.stringify(index));
+    } catch (e) {
+      // The decisions are saved; a stale index only changes which page is evicted first.
+    }
+  }
+
+  // A lasting warning, with an offer to export, for as long as decisions cannot be saved.
+  function storageWarning() {
+    const box = document.createElement("div");
+    box.id = "storage-warning";
+    box.setAttribute("role", "alert");
+    box.hidden = true;
+    const text = document.createElement("span");
+    text.textContent =
+      "Your decisions cannot be saved in this browser (its storage is full or turned off)" +
+      " and will be lost when the page closes: export them now. ";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.id = "export-now";
+    button.textContent = "Export JSONL now";
+    button.addEventListener("click", exportJsonl);
+    box.append(text, button);
+    document.querySelector("header").append(box);
+    return box;
   }
 
   function textCell(row) {
@@ -145,6 +224,8 @@
         original_target: record.target,
         target: edited ? decision.t : record.target,
         signature: data.signature,
+        document: data.document,
+        links: data.links,
       });
     });
   }
@@ -164,16 +245,22 @@
     return text.replace(/\s+/g, " ").trim();
   }
 
-  document.getElementById("export-jsonl").addEventListener("click", () => {
+  function exportJsonl() {
     const lines = exported().map((r) => JSON.stringify(r) + "\n");
     download(data.name + ".review.jsonl", lines.join(""), "application/x-ndjson");
-  });
-  document.getElementById("export-tsv").addEventListener("click", () => {
+  }
+
+  // The first line names the page (document digest and signature), for apply-review to check.
+  function exportTsv() {
+    const header = ["# sejajar review", data.document, data.signature].join("\t") + "\n";
     const lines = exported().map(
       (r) => [r.decision, clean(r.source), clean(r.target)].join("\t") + "\n",
     );
-    download(data.name + ".review.tsv", lines.join(""), "text/tab-separated-values");
-  });
+    download(data.name + ".review.tsv", header + lines.join(""), "text/tab-separated-values");
+  }
+
+  document.getElementById("export-jsonl").addEventListener("click", exportJsonl);
+  document.getElementById("export-tsv").addEventListener("click", exportTsv);
   onlyFlagged.addEventListener("change", filter);
   search.addEventListener("input", filter);
   for (const row of rows) row.addEventListener("click", () => editing || select(row));
@@ -221,5 +308,10 @@
 
   rows.forEach(show);
   count();
+  try {
+    if (localStorage.getItem(storageKey) !== null) touch([]);
+  } catch (e) {
+    // No storage at all: the first decision shows the warning.
+  }
   document.documentElement.classList.add("ready");
 })();

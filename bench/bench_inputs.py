@@ -1,0 +1,82 @@
+"""Reading reviews, bead files and page identities at growing sizes: each doubling of the
+input should about double the time (linear cost), checks included.
+
+    python bench/bench_inputs.py [--start 25000] [--steps 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from align.beads import parse_beads  # noqa: E402
+from align.export.html import document_digest  # noqa: E402
+from align.records import Link, ParallelDocument  # noqa: E402
+from align.review import parse_review  # noqa: E402
+from translate.segments import Kind, Segment  # noqa: E402
+
+
+def review(n: int) -> str:
+    rows = (
+        {
+            "id": i, "source": f"Kalimat nomor {i}.", "target": f"Sentence number {i}.",
+            "decision": "accepted", "edited": False, "original_target": f"Sentence number {i}.",
+            "signature": "sejajar:0.1.0", "document": "ab" * 32, "links": n,
+            "flags": [{"name": "names", "reason": "x"}],
+        }
+        for i in range(n)
+    )  # fmt: skip
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def beads(n: int) -> str:
+    return "".join(f"[{2 * i}, {2 * i + 1}]:[{i}]:0.50\n" for i in range(n))
+
+
+def document(n: int) -> ParallelDocument:
+    side = tuple(Segment(f"Kalimat nomor {i}.", Kind.SENTENCE, i // 5) for i in range(n))
+    links = tuple(Link((i,), (i,), 0.5) for i in range(n))
+    return ParallelDocument("bench", side, side, links, (("model", "x"),))
+
+
+def best(work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--start", type=int, default=25000)
+    parser.add_argument("--steps", type=int, default=4)
+    args = parser.parse_args()
+    cases: list[tuple[str, Callable[[int], object], Callable[[object], object]]] = [
+        ("apply-review JSONL", review, lambda t: parse_review(str(t), jsonl=True)),
+        ("score-align beads", beads, lambda t: parse_beads(str(t))),
+        ("page digest", document, lambda d: document_digest(d)),  # type: ignore[arg-type]
+    ]
+    print(f"{'input':<20}{'lines':>10}{'seconds':>10}{'x previous':>12}")
+    for name, make, run in cases:
+        previous = None
+        for step in range(args.steps):
+            n = args.start * 2**step
+            data = make(n)
+            seconds = best(partial(run, data))
+            ratio = f"{seconds / previous:.2f}" if previous else ""
+            print(f"{name:<20}{n:>10}{seconds:>10.3f}{ratio:>12}")
+            previous = seconds
+
+
+if __name__ == "__main__":
+    main()

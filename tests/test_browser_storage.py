@@ -1,0 +1,162 @@
+"""Issue 14 in real headless Chromium: decisions stay with the page they were made on (all
+file:// pages share one storage), and a full storage evicts other sejajar pages' decisions,
+least recently used first, or else shows a lasting warning with an offer to export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.test_browser import BRIDGE, KONTAN, _download, _driver, _keys, _open, _page, _state
+from translate.cli import app
+from translate.split import split_document
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    driver = _driver(tmp_path)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _table(change: str = "") -> dict[str, str]:
+    doc = split_document("kontan", KONTAN.read_text("utf-8"))
+    english = BRIDGE.read_text("utf-8").splitlines()
+    table = {s.text: e for s, e in zip(doc.segments, english, strict=True)}
+    if change:  # another English version of the same article: one sentence differs
+        first = doc.segments[1].text
+        table[first] = change
+    return table
+
+
+def test_decisions_stay_with_their_page(browser: Any, tmp_path: Path) -> None:
+    text = KONTAN.read_text("utf-8")
+    first = _page(tmp_path, text, _table(), "kontan")
+    other = tmp_path / "other"
+    other.mkdir()
+    second = _page(other, text, _table("A different English sentence."), "kontan")
+    _open(browser, first)
+    _keys(browser, "ja")
+    _keys(browser, "je")
+    _keys(browser, "An edit made on the first page.\n")
+    assert _state(browser)["counter"].startswith("2 / ")
+    exported = _download(browser, "export-jsonl", "kontan.review.jsonl")
+    kept = tmp_path / "first.review.jsonl"
+    exported.rename(kept)
+
+    _open(browser, second)  # same source, same signature, other English: nothing carried over
+    state = _state(browser)
+    assert state["counter"] == f"0 / {len(state['ids'])} reviewed"
+    assert set(state["status"].values()) == {""}
+    _keys(browser, "jjr")
+    theirs = _download(browser, "export-jsonl", "kontan.review.jsonl")
+    assert all(
+        json.loads(line)["decision"] != "accepted" for line in theirs.read_text().splitlines()
+    )
+
+    # Decisions of the two pages mixed in one file are refused, naming the line.
+    mixed = tmp_path / "mixed.review.jsonl"
+    mixed.write_text(kept.read_text() + theirs.read_text().splitlines(keepends=True)[0])
+    result = CliRunner().invoke(app, ["apply-review", str(mixed), "--out", str(tmp_path)])
+    lines = len(kept.read_text().splitlines())
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {mixed}: line {lines + 1}: document differs from line 1's:"
+        " a review of another page\n",
+    )
+
+
+FILL = """
+// Fill this origin's storage with key PREFIX + n, down to single characters.
+const prefix = arguments[0];
+let size = 1 << 20, n = 0;
+while (size >= 1) {
+  try { localStorage.setItem(prefix + n, "x".repeat(size)); n++; }
+  catch (e) { size = Math.floor(size / 2); }
+}
+return n;
+"""
+
+
+def _storage(driver: Any) -> dict[str, int]:
+    return driver.execute_script(
+        "return Object.fromEntries(Object.keys(localStorage)"
+        ".map(k => [k, localStorage.getItem(k).length]))"
+    )
+
+
+def _warning_shown(driver: Any) -> bool:
+    return driver.execute_script(
+        "const w = document.getElementById('storage-warning');"
+        "return !!w && !w.hidden && w.offsetParent !== null"
+    )
+
+
+def test_full_storage_evicts_other_pages_oldest_first(browser: Any, tmp_path: Path) -> None:
+    page = _page(tmp_path, KONTAN.read_text("utf-8"), _table(), "kontan")
+    _open(browser, page)
+    legacy, oldest, newer = "sejajar:" + "a" * 24, "sejajar:" + "b" * 32, "sejajar:" + "c" * 32
+    browser.execute_script(
+        """
+        localStorage.setItem(arguments[0], "{}");  // a page from before the index: small
+        localStorage.setItem(arguments[1], "x".repeat(1 << 20));
+        localStorage.setItem(arguments[2], "x".repeat(1 << 20));
+        localStorage.setItem("sejajar:index", JSON.stringify({[arguments[1]]: 1000, [arguments[2]]: 2000}));
+        localStorage.setItem("unrelated", "another page's data, never touched");
+        """,
+        legacy,
+        oldest,
+        newer,
+    )
+    assert browser.execute_script(FILL, "filler-") > 0
+    _keys(browser, "ja")
+    stored = _storage(browser)
+    key = browser.execute_script("return document.getElementById('pairs').dataset.storageKey")
+    # The legacy page went first, it was not enough, then the least recently used one.
+    assert legacy not in stored and oldest not in stored
+    assert newer in stored and "unrelated" in stored
+    assert json.loads(browser.execute_script("return localStorage.getItem(arguments[0])", key))
+    index = json.loads(browser.execute_script("return localStorage.getItem('sejajar:index')"))
+    assert set(index) == {newer, key} and index[key] > 2000
+    assert not _warning_shown(browser)
+    browser.refresh()
+    _open(browser, page)
+    assert _state(browser)["counter"].startswith("1 / ")
+
+
+def test_full_storage_shows_a_lasting_warning_and_offers_export(
+    browser: Any, tmp_path: Path
+) -> None:
+    page = _page(tmp_path, KONTAN.read_text("utf-8"), _table(), "kontan")
+    _open(browser, page)
+    assert not _warning_shown(browser)
+    browser.execute_script(FILL, "other-app-")  # nothing of sejajar's to evict
+    _keys(browser, "ja")
+    assert _warning_shown(browser)
+    _keys(browser, "jr")  # counting again must not hide it
+    state = _state(browser)
+    assert state["counter"] == f"2 / {len(state['ids'])} reviewed" and _warning_shown(browser)
+    text = browser.find_element("id", "storage-warning").text
+    assert "cannot be saved" in text and "export them now" in text
+    exported = _download(browser, "export-now", "kontan.review.jsonl")
+    decisions = [json.loads(line)["decision"] for line in exported.read_text().splitlines()]
+    assert decisions[:3] == ["accepted", "rejected", "pending"]
+
+    browser.execute_script(  # room again: the next save keeps everything, the warning goes
+        "Object.keys(localStorage).filter(k => k.startsWith('other-app-'))"
+        ".forEach(k => localStorage.removeItem(k))"
+    )
+    _keys(browser, "ja")
+    assert not _warning_shown(browser)
+    browser.refresh()
+    _open(browser, page)
+    assert _state(browser)["counter"] == f"3 / {len(state['ids'])} reviewed"

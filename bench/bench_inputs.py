@@ -17,11 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from align.beads import parse_beads  # noqa: E402
-from align.export.html import document_digest  # noqa: E402
-from align.records import Link, ParallelDocument  # noqa: E402
-from align.review import parse_review  # noqa: E402
-from translate.segments import Kind, Segment  # noqa: E402
+from sejajar.align.beads import parse_beads  # noqa: E402
+from sejajar.align.export.html import document_digest  # noqa: E402
+from sejajar.align.review import parse_review  # noqa: E402
+from sejajar.core.records import Kind, Link, ParallelDocument, Segment  # noqa: E402  # noqa: E402
 
 
 def review(n: int) -> str:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from sejajar.cli import app
+from sejajar.translate.split import split_document
 from tests.test_browser import BRIDGE, KONTAN, _download, _driver, _keys, _open, _page, _state
-from translate.cli import app
-from translate.split import split_document
 
 pytestmark = pytest.mark.browser
 

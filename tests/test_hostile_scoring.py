@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from translate.cli import app
+from sejajar.cli import app
 
 runner = CliRunner()
 

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from align.export.html import document_digest, render_html, storage_key
-from align.records import Link, ParallelDocument
-from align.review import ReviewError, parse_review
-from translate.cli import app
-from translate.segments import Kind, Segment
+from sejajar.align.export.html import document_digest, render_html, storage_key
+from sejajar.align.review import ReviewError, parse_review
+from sejajar.cli import app
+from sejajar.core.records import Kind, Link, ParallelDocument, Segment
 
 DOC = "ab" * 32
 OTHER = "cd" * 32

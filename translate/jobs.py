@@ -16,7 +16,7 @@ from translate.pipeline import to_translate, translate_document
 from translate.rules import ID_RULES, Rules
 from translate.segments import Document
 from translate.split import presplit_document, split_document
-from translate.translator import Progress, Translator
+from translate.translator import Progress, Translator, TranslatorError
 
 
 class JobError(Exception):
@@ -123,7 +123,12 @@ def translate_file(
     engine = translator()
     count = len(to_translate(doc, keep_boilerplate))
     callback = progress(count) if progress else None
-    result = translate_document(doc, engine, keep_boilerplate=keep_boilerplate, progress=callback)
+    try:
+        result = translate_document(
+            doc, engine, keep_boilerplate=keep_boilerplate, progress=callback
+        )
+    except TranslatorError as exc:  # a worker process died translating it, twice
+        return Outcome(source, error=f"{source}: cannot translate: {exc}")
     try:
         outputs = write_outputs(result, source, out_dir, formats)
     except OSError as exc:

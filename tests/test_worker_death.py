@@ -4,6 +4,7 @@ one error line and the other inputs are still translated. Never a hang."""
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 from collections.abc import Iterator, Sequence
@@ -29,9 +30,13 @@ def time_limit() -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.alarm(240)
+    # If the hung code swallows the alarm's exception (the old pool's terminate() could
+    # wait forever too), end the test process with a traceback rather than hang.
+    faulthandler.dump_traceback_later(360, exit=True)
     try:
         yield
     finally:
+        faulthandler.cancel_dump_traceback_later()
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 

@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 an input or the job failed, 2 a usage error, 130 Ctrl-C
 from __future__ import annotations
 
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -136,6 +135,10 @@ class Engine:
         self.translator: Translator | None = None
         self.loaded: Translator | None = None
         self.cache: TranslationCache | None = None
+        # Why the cache was off for (part of) the run, when it failed.
+        self.cache_off: str | None = None
+        if use_cache and cache_path is not None and cache_path.is_dir():
+            fail(f"--cache {cache_path} is a folder; give the path of a file", 2)
 
     def __call__(self) -> Translator:
         if self.translator is None:
@@ -173,16 +176,34 @@ class Engine:
         )
 
     def _cached(self, translator: Translator) -> Translator:
-        from translate.cache import CachingTranslator, TranslationCache, default_cache_path
+        from translate.cache import (
+            CacheUnavailable,
+            CachingTranslator,
+            TranslationCache,
+            default_cache_path,
+        )
 
         path = self.cache_path or default_cache_path()
         try:
             self.cache = TranslationCache(path)
-        except (OSError, sqlite3.Error) as exc:
-            fail(f"cannot use the cache {path}: {exc}; pass --cache PATH or --no-cache")
+        except CacheUnavailable as exc:
+            # The run goes on uncached: translations are still right, only slower to redo.
+            self.cache_off = str(exc)
+            _warn(f"{exc}; going on without the cache (--no-cache silences this)")
+            return translator
         if self.cache.notice:
-            typer.echo(f"Warning: {self.cache.notice}", err=True)
-        return CachingTranslator(translator, self.cache)
+            _warn(self.cache.notice)
+        return CachingTranslator(translator, self.cache, warn=_warn)
+
+    def cache_note(self) -> str:
+        """What the summary line says about a cache that was off, or nothing."""
+        from translate.cache import CachingTranslator
+
+        if isinstance(self.translator, CachingTranslator) and self.translator.off:
+            return f" (the cache failed and was off for the rest of the run: {self.translator.off})"
+        if self.cache_off is not None:
+            return " (the cache was off: see the warning above)"
+        return ""
 
     def counts(self, fallback: int) -> tuple[int, int]:
         """(sentences translated, served from the cache); ``fallback`` when uncached."""
@@ -197,6 +218,10 @@ class Engine:
             self.loaded.close()
         if self.cache is not None:
             self.cache.close()
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"Warning: {message}", err=True)
 
 
 @contextmanager
@@ -303,7 +328,8 @@ def translate(
     translated, cached = engine.counts(sentences)
     typer.echo(
         f"{len(sources)} inputs: {len(todo) - failed} done, {len(sources) - len(todo)} skipped, "
-        f"{failed} failed; {translated} sentences translated, {cached} from the cache",
+        f"{failed} failed; {translated} sentences translated, {cached} from the cache"
+        + engine.cache_note(),
         err=True,
     )
     if failed:

@@ -78,12 +78,14 @@ def old_paragraphs(text: str) -> list[tuple[int, int]]:
     return found
 
 
+# fmt: off
 PIECES = [
     ".", "..", "...", "!", "?", "\u2026", " ", "  ", "\t", "\u00a0", "\n", "\n\n", '"', "'",
     "\u201c", "\u201d", "\u2019", "(", ")", "[", "]", ":", ",", "1", "12", "123", "A", "B",
     "Y", "a", "b", "dr", "Dr", "Prof", "No", "jl", "U.S", "s.h", "kata", "Budi", "AS",
     "KONTAN.CO.ID - WASHINGTON. ", "JAKARTA, KOMPAS.com - ", "Kamis (20/10/2016)", "\u00c9",
 ]
+# fmt: on
 TEXT = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
 
 
@@ -103,5 +105,12 @@ def test_paragraphs_agree_with_the_original(text: str) -> None:
 
 
 def test_runs_of_terminators_cut_as_before() -> None:
-    for text in ["...... A", "Ya.... Tidak. B", "a. .'.'. B", "12. Satu. Dua", " 1. Satu", "x !?!? Y"]:
+    for text in [
+        "...... A",
+        "Ya.... Tidak. B",
+        "a. .'.'. B",
+        "12. Satu. Dua",
+        " 1. Satu",
+        "x !?!? Y",
+    ]:
         assert sentence_ends(text, ID_RULES) == old_sentence_ends(text, ID_RULES)

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sejajar.core.records import render_signature
@@ -43,31 +43,90 @@ def normalise_source(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
-class TranslationCache:
-    """The cache file. ``notice`` says what happened to a corrupt file set aside on open."""
+class CacheUnavailable(Exception):
+    """The cache cannot be used (locked too long, read-only, disk full, another program's
+    database, a folder): the run goes on without it. The message says why."""
 
-    def __init__(self, path: Path) -> None:
+
+# SQLite's primary result codes that say the file itself is no database.
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+_COLUMNS = ["key", "text", "hit_length_cap", "split_long", "tokens"]
+# How long to wait for another run holding the cache's lock, in seconds.
+LOCK_TIMEOUT = 60.0
+
+
+def not_a_database(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused the file as no database at all (or a damaged one), rather than
+    as locked, read-only or full."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    text = str(exc)
+    return "file is not a database" in text or "disk image is malformed" in text
+
+
+def describe(exc: sqlite3.Error) -> str:
+    """A short reason for the user, naming a lock as one."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"{text}: another program held it for too long"
+    return text
+
+
+class TranslationCache:
+    """The cache file. ``notice`` says what happened to a corrupt file set aside on open.
+
+    Raises :class:`CacheUnavailable` when the file is a folder, another program's database, or
+    cannot be opened (locked after ``timeout`` seconds, read-only, disk full). Only a file
+    SQLite does not read as a database at all is moved aside, and a new cache started."""
+
+    def __init__(self, path: Path, timeout: float | None = None) -> None:
         self.path = path
+        self.timeout = LOCK_TIMEOUT if timeout is None else timeout
         self.notice: str | None = None
+        if path.is_dir():
+            raise CacheUnavailable(f"cache {path} is a folder; give the path of a file")
         try:
             self.db = self._open()
         except sqlite3.DatabaseError as exc:
+            if not not_a_database(exc) or not path.is_file():
+                raise CacheUnavailable(f"cannot use the cache {path}: {describe(exc)}") from exc
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            path.replace(aside)
+            try:
+                path.replace(aside)
+                self.db = self._open()
+            except (OSError, sqlite3.Error) as again:
+                raise CacheUnavailable(f"cannot use the cache {path}: {again}") from again
             self.notice = (
                 f"cache {path} was unreadable ({exc}); moved it to {aside}, starting empty"
             )
-            self.db = self._open()
+        except OSError as exc:
+            raise CacheUnavailable(f"cannot use the cache {path}: {exc.strerror or exc}") from exc
 
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=60)
+        db = sqlite3.connect(self.path, timeout=self.timeout)
         try:
+            # Looked at before anything is changed: another program's database stays as it is.
+            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master")]
+            if "translations" not in tables:
+                if tables:  # someone else's database: leave it alone
+                    raise CacheUnavailable(
+                        f"{self.path} is an SQLite database but not a sejajar cache (it holds "
+                        f"{', '.join(sorted(tables)[:5])}); left as it is"
+                    )
+                with db:
+                    db.execute(_SCHEMA)
+            columns = [row[1] for row in db.execute("PRAGMA table_info(translations)")]
+            if columns != _COLUMNS:
+                raise CacheUnavailable(
+                    f"{self.path} holds a translations table of another layout "
+                    f"({', '.join(columns)}): not a cache of this sejajar; left as it is"
+                )
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
             # Reading the table proves the file is a database we can use.
             db.execute("SELECT count(*) FROM translations").fetchone()
-        except sqlite3.DatabaseError:
+        except BaseException:
             db.close()
             raise
         return db
@@ -104,16 +163,25 @@ class TranslationCache:
 class CachingTranslator(Translator):
     """Wraps a translator: serves what the cache holds, translates the rest (each distinct
     sentence once) and stores it group by group. Counts what it did in ``translated`` and
-    ``cached``."""
+    ``cached``. When the cache fails during the run (disk full, a lock held too long), it is
+    switched off, ``warn`` is told why once and ``off`` holds the reason, and translation goes
+    on without it."""
 
-    def __init__(self, inner: Translator, cache: TranslationCache) -> None:
+    def __init__(
+        self,
+        inner: Translator,
+        cache: TranslationCache,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.inner = inner
         self.cache = cache
+        self.warn = warn
         self.max_input_tokens = inner.max_input_tokens
         self.batch_size = inner.batch_size
         self.namespace = render_signature(inner.signature)
         self.translated = 0
         self.cached = 0
+        self.off: str | None = None
 
     @property
     def signature(self) -> tuple[tuple[str, str], ...]:
@@ -125,11 +193,26 @@ class CachingTranslator(Translator):
     def generate(self, texts: Sequence[str]) -> list[Translation]:
         return self.inner.generate(texts)
 
+    def _switch_off(self, exc: sqlite3.Error) -> None:
+        self.off = describe(exc)
+        if self.warn is not None:
+            self.warn(
+                f"the cache {self.cache.path} failed ({self.off}); going on without it, "
+                "nothing more is cached in this run"
+            )
+
     def translate(
         self, texts: Sequence[str], progress: Progress | None = None
     ) -> list[Translation]:
+        if self.off is not None:
+            self.translated += len(texts)
+            return self.inner.translate(texts, progress)
         keys = [self.cache.key(self.namespace, t) for t in texts]
-        known = self.cache.get_many(list(dict.fromkeys(keys)))
+        try:
+            known = self.cache.get_many(list(dict.fromkeys(keys)))
+        except sqlite3.Error as exc:
+            self._switch_off(exc)
+            return self.translate(texts, progress)
         hits = sum(1 for k in keys if k in known)
         self.cached += hits
         if progress is not None and hits:
@@ -140,7 +223,11 @@ class CachingTranslator(Translator):
             group = pending[start : start + GROUP]
             results = self.inner.translate([t for _, t in group])
             pairs = [(k, r) for (k, _), r in zip(group, results, strict=True)]
-            self.cache.put_many(pairs)
+            if self.off is None:
+                try:
+                    self.cache.put_many(pairs)
+                except sqlite3.Error as exc:
+                    self._switch_off(exc)
             known.update(pairs)
             self.translated += len(group)
             if progress is not None:

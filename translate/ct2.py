@@ -7,7 +7,6 @@ on the same weights, greedy and fp32, both engines give the same text (tested).
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from typing import Any
 
 from sejajar.translate.marian import MarianEngine, check_settings, folder_revision, model_folder
 from sejajar.translate.translator import Translation, TranslatorError, output_cap
+from sejajar.translate.workers import layout
 
 _EOS = "</s>"
 
@@ -69,17 +69,32 @@ class CT2Translator(MarianEngine):
         return results
 
     def _translate(self, texts: list[str], max_batch_size: int) -> list[Translation]:
+        """Translate ``texts`` in length-sorted batches of ``max_batch_size`` (0: as one batch),
+        each run to its own longest cap: CTranslate2 takes one ``max_decoding_length`` per
+        call, so one call for all would run every batch to the longest sentence's cap. The
+        batches are submitted together, asynchronously, so its worker threads run them in
+        parallel."""
         ids = [self._ids.get(t) or self.tokenizer(t)["input_ids"] for t in texts]
         tokens = [self.tokenizer.convert_ids_to_tokens(i) for i in ids]
         caps = [output_cap(len(t), self.max_positions - 1) for t in tokens]
-        options: dict[str, Any] = {
-            "beam_size": self.beams,
-            "max_decoding_length": max(caps, default=1),
-            "return_end_token": True,
-            "max_batch_size": max_batch_size,
-            **self.generation_overrides,
-        }
-        results = self.translator.translate_batch(tokens, **options)
+        order = sorted(range(len(texts)), key=lambda i: (-caps[i], i))
+        size = max_batch_size or len(texts) or 1
+        groups = [order[start : start + size] for start in range(0, len(order), size)]
+        pending = []
+        for group in groups:
+            options: dict[str, Any] = {
+                "beam_size": self.beams,
+                "max_decoding_length": max(caps[i] for i in group),
+                "return_end_token": True,
+                "max_batch_size": 0,
+                "asynchronous": True,
+                **self.generation_overrides,
+            }
+            pending.append(self.translator.translate_batch([tokens[i] for i in group], **options))
+        results: list[Any] = [None] * len(texts)
+        for group, waiting in zip(groups, pending, strict=True):
+            for i, result in zip(group, waiting, strict=True):
+                results[i] = result.result()
         out = []
         for result, cap in zip(results, caps, strict=True):
             hyp = list(result.hypotheses[0])
@@ -118,10 +133,10 @@ def load_ct2(
     folder = model_folder(name)
     revision = folder_revision(folder)
     target = _converted(folder, revision, quantize, cache_root)
-    cores = os.cpu_count() or 1
-    inter = workers or cores
-    intra = threads or max(1, cores // inter)
     resolved = "cuda" if device == "cuda" or (device == "auto" and _has_cuda()) else "cpu"
+    # The default engine's layout: one single-threaded worker per usable core (the affinity
+    # mask) by default, one process of N threads for --threads N alone.
+    inter, intra = layout(workers, threads, resolved)
     compute = {"none": "float32", "int8": "int8"}[quantize]
     try:
         translator = ctranslate2.Translator(

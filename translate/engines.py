@@ -88,11 +88,15 @@ class TranslatorSession:
     """
 
     def __init__(self, settings: ModelSettings, cache: Path | bool = True) -> None:
+        if isinstance(cache, Path) and cache.is_dir():
+            raise TranslatorError(f"{{cache}} {cache} is a folder; give the path of a file")
         self.settings = settings
         self.cache_setting = cache
         self.notices: list[str] = []
         self.loaded: Translator | None = None
         self.cache: TranslationCache | None = None
+        # Why the cache could not be opened: the run goes on without it.
+        self.cache_off: str | None = None
         self._translator: Translator | None = None
 
     def __call__(self) -> Translator:
@@ -106,20 +110,36 @@ class TranslatorSession:
         return self().signature
 
     def _cached(self, translator: Translator) -> Translator:
-        import sqlite3
-
-        from sejajar.translate.cache import CachingTranslator, TranslationCache, default_cache_path
+        from sejajar.translate.cache import (
+            CacheUnavailable,
+            CachingTranslator,
+            TranslationCache,
+            default_cache_path,
+        )
 
         path = self.cache_setting if isinstance(self.cache_setting, Path) else default_cache_path()
         try:
             self.cache = TranslationCache(path)
-        except (OSError, sqlite3.Error) as exc:
-            raise TranslatorError(
-                f"cannot use the cache {path}: {exc}; pass {{cache}} PATH or {{no_cache}}"
-            ) from exc
+        except CacheUnavailable as exc:
+            # The run goes on uncached: translations are still right, only slower to redo.
+            self.cache_off = str(exc)
+            self.notices.append(f"{exc}; going on without the cache ({{no_cache}} silences this)")
+            return translator
         if self.cache.notice:
             self.notices.append(self.cache.notice)
-        return CachingTranslator(translator, self.cache)
+        return CachingTranslator(translator, self.cache, warn=self.notices.append)
+
+    def cache_note(self) -> str:
+        """What a run's summary says about a cache that was off, or nothing."""
+        from sejajar.translate.cache import CachingTranslator
+
+        if isinstance(self._translator, CachingTranslator) and self._translator.off:
+            return (
+                f" (the cache failed and was off for the rest of the run: {self._translator.off})"
+            )
+        if self.cache_off is not None:
+            return " (the cache was off: see the warning above)"
+        return ""
 
     def counts(self, fallback: int) -> tuple[int, int]:
         """(sentences translated, served from the cache); ``fallback`` when uncached."""

@@ -18,11 +18,13 @@ SPLITTER_VERSION = "2"
 _TERMINAL = ".!?\u2026"
 _CLOSERS = "\"'\u201d\u2019)]"
 # A terminator run, closing quotes/brackets, then whitespace: a place a sentence may end.
-_CANDIDATE = re.compile(r"([.!?\u2026]+)([\"'\u201d\u2019)\]]*)(\s+)")
+# Tried only where a run starts: from inside a long run ("....") each try would rescan it.
+_CANDIDATE = re.compile(r"(?<![.!?\u2026])([.!?\u2026]+)([\"'\u201d\u2019)\]]*)(\s+)")
 # What may open the next sentence: a capital or digit, possibly behind an opening quote (not a
 # bracket: "Tbk. (ASII) naik" goes on).
 _STARTER = re.compile(r"[\"'\u201c\u2018]*[A-Z0-9\u00c0-\u00de]")
-_WORD_BEFORE = re.compile(r"([^\s\"'\u201c\u2018(\[]+)$")
+# Characters that end the word before a period looking back (besides whitespace).
+_WORD_STOPS = "\"'\u201c\u2018(["
 _WHITESPACE = re.compile(r"\s+")
 _HEADING_MAX_WORDS = 12
 _HEADING_MAX_CHARS = 120
@@ -47,8 +49,10 @@ def paragraphs(text: str) -> Iterator[tuple[int, int]]:
                 yield start, end
             start = -1
             continue
-        prev = text[start:end] if start >= 0 else ""
-        wraps = bool(prev) and prev[-1] not in _TERMINAL + _CLOSERS + ":" and stripped[0].islower()
+        # The paragraph so far ends at text[end - 1] (not copied: a long wrapped paragraph
+        # would cost quadratic time).
+        wraps = start >= 0 and text[end - 1] not in _TERMINAL + _CLOSERS + ":"
+        wraps = wraps and stripped[0].islower()
         if wraps:
             end = lend
             continue
@@ -83,30 +87,38 @@ def sentence_ends(paragraph: str, rules: Rules = ID_RULES) -> list[int]:
     if rules.dateline is not None and (m := rules.dateline.match(paragraph)):
         protected = m.end()
     ends: list[int] = []
+    # Where the text starts (after leading whitespace): a number there is an enumeration.
+    first = len(paragraph) - len(paragraph.lstrip())
     for m in _CANDIDATE.finditer(paragraph):
         after = m.end()
         if m.start() < protected or after >= len(paragraph):
             continue
         if not _STARTER.match(paragraph, after):
             continue
-        if m.group(1) == "." and not _may_end_after(paragraph[: m.start()], ends, rules):
+        if m.group(1) == "." and not _may_end_after(paragraph, m.start(), first, ends, rules):
             continue
         ends.append(m.end(2))
     return ends
 
 
-def _may_end_after(before: str, ends: list[int], rules: Rules) -> bool:
-    """Whether a single period closing ``before`` can end a sentence."""
-    word_match = _WORD_BEFORE.search(before)
-    if word_match is None:
+def _may_end_after(paragraph: str, period: int, first: int, ends: list[int], rules: Rules) -> bool:
+    """Whether the single period at ``period`` can end a sentence. Looks back only over the
+    word before it (to the previous whitespace, which ends the previous candidate), so the
+    whole paragraph costs linear time."""
+    start = period
+    while (
+        start > 0 and paragraph[start - 1] not in _WORD_STOPS and not paragraph[start - 1].isspace()
+    ):
+        start -= 1
+    if start == period:
         return True
-    word = word_match.group(1)
+    word = paragraph[start:period]
     if word.lower() in rules.never_final:
         return False
     if len(word) == 1 and word.isupper():  # an initial: "Suk Y. Yeol"
         return False
     # "1." opening a paragraph is an enumeration, not a sentence.
-    return not (word.isdigit() and len(word) <= 2 and not ends and not before[: -len(word)].strip())
+    return not (word.isdigit() and len(word) <= 2 and not ends and start <= first)
 
 
 def fold(text: str) -> str:

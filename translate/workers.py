@@ -4,6 +4,12 @@ The workers are forked once the model is loaded and prepared, so they share its 
 (copy-on-write) rather than each loading a copy. On a CPU, several single-threaded workers
 keep the cores busier than one process whose threads meet at every layer of every decoding
 step (CTranslate2's ``inter_threads`` layout); bench/README.md has the figures.
+
+The pool is made by hand rather than with ``multiprocessing.Pool``, which loses the batch of a
+worker that dies (the OOM killer, a crash in a native library) and then waits for it forever.
+Here the parent hands each worker one batch at a time and watches its process: a batch whose
+worker died is given once more to a fresh fork; if that one dies too the batch is given up,
+the others finish, and the run raises :class:`WorkerDied`.
 """
 
 from __future__ import annotations
@@ -13,24 +19,56 @@ import ctypes
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Iterator
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from sejajar.translate.translator import Translation
-
-_engine: Any = None  # the translator a worker runs; a fork inherits it
+from sejajar.translate.translator import Translation, TranslatorError
 
 _PR_SET_PDEATHSIG = 1
+# How many times a batch is run in all before it is given up (a first try and one retry).
+ATTEMPTS = 2
+
+
+class WorkerDied(TranslatorError):
+    """A batch's worker process died on every attempt."""
 
 
 def layout(workers: int | None, threads: int | None, device: str) -> tuple[int, int]:
     """(workers, threads per worker): by default one single-threaded worker per core on a CPU,
     at most 8; one process with every core otherwise."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
+    cores = usable_cores()
     if workers is None:
         workers = min(cores, 8) if device == "cpu" and threads is None else 1
     return workers, threads or max(1, cores // workers)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask), not all the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+class _Worker:
+    """One forked process and the parent's end of its pipe."""
+
+    def __init__(self, engine: Any, threads: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self.conn, child = context.Pipe()
+        self.process: Any = context.Process(
+            target=_serve, args=(engine, threads, child, self.conn), daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.job: int | None = None  # the batch it is translating
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.conn.close()
 
 
 class WorkerPool:
@@ -38,35 +76,120 @@ class WorkerPool:
     batches it is given, with ``threads`` threads."""
 
     def __init__(self, engine: Any, workers: int, threads: int) -> None:
-        global _engine
-        _engine = engine
-        context = multiprocessing.get_context("fork")
-        self.pool: Any = context.Pool(workers, initializer=_start, initargs=(threads,))
+        self.engine = engine
+        self.threads = threads
         self.workers = workers
+        self._pool = [_Worker(engine, threads) for _ in range(workers)]
 
     def run(self, batches: list[list[str]]) -> Iterator[tuple[int, list[Translation]]]:
-        """(batch number, its translations), in the order batches finish."""
-        return self.pool.imap_unordered(_generate, enumerate(batches))  # type: ignore[no-any-return]
+        """(batch number, its translations), in the order batches finish. A batch whose worker
+        dies is retried once on a fresh worker; one that fails both times is skipped and,
+        once every other batch is done, :class:`WorkerDied` is raised."""
+        queue = deque(range(len(batches)))
+        attempts = [0] * len(batches)
+        lost: list[str] = []
+        finished = False
+        try:
+            while queue or any(w.job is not None for w in self._pool):
+                for worker in self._pool:
+                    if worker.job is None and queue:
+                        worker.job = queue.popleft()
+                        attempts[worker.job] += 1
+                        worker.conn.send(batches[worker.job])
+                busy = [w for w in self._pool if w.job is not None]
+                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+                for worker in busy:
+                    if worker.conn not in ready and worker.process.sentinel not in ready:
+                        continue
+                    number = worker.job
+                    assert number is not None
+                    reply = _receive(worker.conn)
+                    if reply is not None:
+                        worker.job = None
+                        kind, payload = reply
+                        if kind == "error":
+                            raise payload
+                        yield number, payload
+                        continue
+                    # The worker died with the batch: replace it, retry the batch or give up.
+                    why = _death(worker.process)
+                    self._replace(worker)
+                    if attempts[number] < ATTEMPTS:
+                        queue.appendleft(number)
+                    else:
+                        lost.append(f"batch {number + 1} of {len(batches)} ({why})")
+            finished = True
+        finally:
+            if not finished:
+                # Left in the middle (an error, Ctrl-C, a caller that stopped reading): the
+                # batches still running would answer the next run; start afresh.
+                self._restart()
+        if lost:
+            raise WorkerDied(
+                f"a worker process died on each of {ATTEMPTS} attempts to translate "
+                + "; ".join(lost)
+            )
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.stop()
+        self._pool[self._pool.index(worker)] = _Worker(self.engine, self.threads)
+
+    def _restart(self) -> None:
+        for worker in list(self._pool):
+            self._replace(worker)
 
     def close(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+        for worker in self._pool:
+            worker.stop()
+        self._pool = []
 
 
-def _start(threads: int) -> None:
+def _receive(conn: Connection) -> tuple[str, Any] | None:
+    """The worker's reply, or None when it died before sending one."""
+    try:
+        if conn.poll():
+            reply: tuple[str, Any] = conn.recv()
+            return reply
+    except (EOFError, OSError):
+        pass
+    return None
+
+
+def _death(process: Any) -> str:
+    process.join(5)
+    code = process.exitcode
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit status {code}"
+
+
+def _serve(engine: Any, threads: int, conn: Connection, parent_end: Connection) -> None:
     """In each worker: Ctrl-C is the parent's to handle, SIGTERM (how the pool ends a worker)
     ends it quietly rather than through a handler inherited from the parent, the worker ends
-    with its parent, and it runs on its own share of the cores."""
+    with its parent, and it runs on its own share of the cores. Then: batches in, results out,
+    until the parent closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent_end.close()
     # Not on Linux, prctl is missing: the pool still ends its workers when the parent exits.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     import torch
 
     torch.set_num_threads(threads)
-
-
-def _generate(job: tuple[int, list[str]]) -> tuple[int, list[Translation]]:
-    number, texts = job
-    return number, _engine.generate(texts)
+    while True:
+        try:
+            texts = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[str, Any] = ("done", engine.generate(texts))
+        except Exception as exc:  # handed to the parent, which raises it
+            reply = ("error", exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an exception that does not pickle
+            conn.send(("error", TranslatorError(f"{type(exc).__name__}: {exc}")))

@@ -16,6 +16,7 @@ from sejajar.cli.common import (
     output_formats,
     progress_bar,
     reported,
+    warn,
 )
 from sejajar.translate.engines import ModelSettings
 
@@ -65,6 +66,7 @@ def align(
             )  # fmt: skip
         except OSError as exc:
             fail(f"cannot write to {out}: {exc.strerror or exc}")
+        warn(session)
     typer.echo(f"{source} + {target} -> {', '.join(map(str, outputs))}")
 
 

@@ -17,7 +17,7 @@ import typer
 
 from sejajar import __version__
 from sejajar.core.errors import SejajarError
-from sejajar.translate.engines import ModelSettings
+from sejajar.translate.engines import ModelSettings, TranslatorSession
 from sejajar.translate.marian import DEFAULT_MODEL
 from sejajar.translate.translator import Progress
 
@@ -62,6 +62,13 @@ def output_formats(value: str, known: Iterable[str]) -> list[str]:
         return parse_formats(value, known)
     except JobError as exc:
         fail(f"--format: {message(exc)}", 2)
+
+
+def warn(session: TranslatorSession) -> None:
+    """Print what the run's translator has to say (a cache set aside or off), once."""
+    for notice in session.notices:
+        typer.echo(f"Warning: {message(SejajarError(notice))}", err=True)
+    session.notices.clear()
 
 
 def _version(value: bool) -> None:
@@ -164,6 +171,8 @@ def model_options(command: F) -> F:
         cache, no_cache = values.pop("cache"), values.pop("no_cache")
         for name in ("device", "engine", "quantize"):
             values[name] = values[name].value
+        if not no_cache and cache is not None and cache.is_dir():
+            fail(f"--cache {cache} is a folder; give the path of a file", 2)
         kwargs["settings"] = ModelSettings(**values)
         kwargs["cache"] = False if no_cache else (cache or True)
         command(**kwargs)

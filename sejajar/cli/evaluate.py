@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sejajar.cli.common import app, fail, model_options, progress_bar, reported
+from sejajar.cli.common import app, fail, model_options, progress_bar, reported, warn
 from sejajar.translate.engines import ModelSettings
 
 
@@ -59,4 +59,5 @@ def evaluate(
             ref, hyp or [], src=src, translator=session, system_name=f"sejajar:{settings.model}",
             resplit=resplit, ter=ter, by_doc=by_doc, bootstrap=bootstrap, progress=progress,
         )  # fmt: skip
+        warn(session)
     typer.echo(render_json(result) if json_output else render_table(result), nl=False)

@@ -16,6 +16,7 @@ from sejajar.cli.common import (
     output_formats,
     progress_bar,
     reported,
+    warn,
 )
 from sejajar.translate.engines import ModelSettings
 
@@ -64,9 +65,7 @@ def translate(
                     source, out, session, formats=formats,
                     keep_boilerplate=keep_boilerplate, progress=progress,
                 )  # fmt: skip
-            for notice in session.notices:
-                typer.echo(f"Warning: {notice}", err=True)
-            session.notices.clear()
+            warn(session)
             if outcome.error:
                 summary.failed += 1
                 typer.echo(f"Error: {outcome.error}", err=True)
@@ -75,6 +74,7 @@ def translate(
             summary.translated += outcome.translated
             typer.echo(f"{source} -> {', '.join(map(str, outcome.outputs))}")
         summary.translated, summary.cached = session.counts(summary.translated)
+        summary.note = session.cache_note()
     typer.echo(summary.render(), err=True)
     if summary.failed:
         fail(f"{summary.failed} of {len(sources)} inputs failed")

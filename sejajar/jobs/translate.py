@@ -9,7 +9,7 @@ from pathlib import Path
 from sejajar.align.pipeline import to_translate, translate_document
 from sejajar.core.files import InputError
 from sejajar.jobs.files import load_document, write_outputs
-from sejajar.translate.translator import Progress, Translator
+from sejajar.translate.translator import Progress, Translator, TranslatorError
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,13 @@ class Summary:
     failed: int = 0
     translated: int = 0
     cached: int = 0
+    note: str = ""  # what happened to the cache, when it was off
 
     def render(self) -> str:
         return (
             f"{self.inputs} inputs: {self.done} done, {self.skipped} skipped, "
             f"{self.failed} failed; {self.translated} sentences translated, "
-            f"{self.cached} from the cache"
+            f"{self.cached} from the cache{self.note}"
         )
 
 
@@ -58,7 +59,12 @@ def translate_file(
     engine = translator()
     count = len(to_translate(doc, keep_boilerplate))
     callback = progress(count) if progress else None
-    result = translate_document(doc, engine, keep_boilerplate=keep_boilerplate, progress=callback)
+    try:
+        result = translate_document(
+            doc, engine, keep_boilerplate=keep_boilerplate, progress=callback
+        )
+    except TranslatorError as exc:  # a worker process died translating it, twice
+        return Outcome(source, error=f"{source}: cannot translate: {exc}")
     try:
         outputs = write_outputs(result, source, out_dir, formats)
     except OSError as exc:

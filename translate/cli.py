@@ -325,6 +325,9 @@ def align(
     no_bridge: Annotated[
         bool, typer.Option("--no-bridge", help="Align on length and anchors only, no model.")
     ] = False,
+    monotone: Annotated[
+        bool, typer.Option("--monotone", help="Keep links in order: no moved blocks.")
+    ] = False,
     model: ModelOption = DEFAULT_MODEL,
     beams: BeamsOption = 4,
     batch_size: BatchOption = 16,
@@ -383,7 +386,7 @@ def align(
             finally:
                 engine.close()
             signature += engine().signature
-        doc = align_documents(src, tgt, lines, signature)
+        doc = align_documents(src, tgt, lines, signature, monotone)
         outputs = write_outputs(doc, source, out, formats)
     except (InputError, JobError) as exc:
         fail(str(exc))
@@ -398,11 +401,12 @@ def score_align(
     predicted: Annotated[Path, typer.Argument(help="Predicted alignment, bead format.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Strict and lax precision, recall and F1 of an alignment against a gold one."""
+    """Strict and lax precision, recall and F1 of an alignment against a gold one, and
+    link-level figures (which also score moved, out-of-order links)."""
     import json
     from dataclasses import asdict
 
-    from align.beads import parse_beads, score_alignments
+    from align.beads import link_scores, parse_beads, score_alignments
     from translate.files import InputError, read_article
 
     try:
@@ -415,7 +419,12 @@ def score_align(
     except InputError as exc:
         fail(str(exc))
     score = score_alignments([(pairs[0], pairs[1])])
-    typer.echo(json.dumps(asdict(score), indent=2) if json_output else score.render(), nl=False)
+    link = link_scores([(pairs[0], pairs[1])])
+    if json_output:
+        figures = asdict(score) | {f"link_{k}": v for k, v in asdict(link).items()}
+        typer.echo(json.dumps(figures, indent=2))
+    else:
+        typer.echo(score.render() + link.render(), nl=False)
 
 
 @app.command("apply-review")

@@ -51,7 +51,9 @@ def _units(
         roll = rng.random()
         two = i + 1 < len(source)
         if roll < MERGE and two:  # two source sentences, one target sentence: 2-1
-            units.append(_Unit(source[i : i + 2], bridge[i : i + 2], [f"{target[i]} {target[i + 1]}"]))
+            units.append(
+                _Unit(source[i : i + 2], bridge[i : i + 2], [f"{target[i]} {target[i + 1]}"])
+            )
             i += 2
         elif roll < 2 * MERGE and two:  # 1-2
             joined = [f"{source[i]} {source[i + 1]}"], [f"{bridge[i]} {bridge[i + 1]}"]
@@ -126,9 +128,7 @@ def adapt(
     return AdaptedCase(name, tuple(src), tuple(tgt), tuple(brg), tuple(gold), tuple(flags))
 
 
-def tico19_adapted(
-    folder: Path, seed: int, moves: int, article: int = 30
-) -> list[AdaptedCase]:
+def tico19_adapted(folder: Path, seed: int, moves: int, article: int = 30) -> list[AdaptedCase]:
     """TICO-19 documents cut into articles of about ``article`` lines, each adapted, with the
     recorded opus-mt-id-en output as the bridge."""
     source, target, bridge = (

@@ -100,7 +100,7 @@ def align(
     from align.reorder import recover_moved
 
     model = move_model or (BRIDGE_MODEL if bridge is not None else NO_BRIDGE_MODEL)
-    return recover_moved(path, scorer, model)
+    return recover_moved(path, scorer, model, (source, target))
 
 
 class _Band:

@@ -18,9 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 BeadPair = tuple[tuple[int, ...], tuple[int, ...]]
-_LINE = re.compile(
-    r"^\[([\d,\s]*)\]:\[([\d,\s]*)\](?::(-?[\d.]+(?:[eE]-?\d+)?))?(?::(moved))?$"
-)
+_LINE = re.compile(r"^\[([\d,\s]*)\]:\[([\d,\s]*)\](?::(-?[\d.]+(?:[eE]-?\d+)?))?(?::(moved))?$")
 MOVED = "moved"
 
 

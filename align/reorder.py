@@ -15,7 +15,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from align.aligner import Bead, _Scorer
-from align.moved import Candidates, MoveModel, candidates, choose, probabilities
+from align.moved import (
+    Candidates,
+    MoveModel,
+    candidates,
+    choose,
+    probabilities,
+    shared_tokens,
+)
 
 
 def _pool(path: Sequence[Bead], release: float) -> tuple[list[int], list[int], list[int], set[int]]:
@@ -38,7 +45,12 @@ def _pool(path: Sequence[Bead], release: float) -> tuple[list[int], list[int], l
     return loose_source, expected, sorted(loose_target), released
 
 
-def loose_pairs(path: Sequence[Bead], scorer: _Scorer, model: MoveModel) -> Candidates:
+def loose_pairs(
+    path: Sequence[Bead],
+    scorer: _Scorer,
+    model: MoveModel,
+    texts: tuple[Sequence[str], Sequence[str]],
+) -> Candidates:
     """The candidate pairs of loose segments (:func:`align.moved.candidates`)."""
     loose_source, expected, loose_target, _ = _pool(path, scorer.settings.release_below)
     bridge = (scorer.bridge_src, scorer.bridge_tgt) if scorer.has_bridge else None
@@ -50,6 +62,7 @@ def loose_pairs(path: Sequence[Bead], scorer: _Scorer, model: MoveModel) -> Cand
         bridge,
         (scorer.anchor_src, scorer.anchor_tgt),
         ([int(x) for x in lengths[0]], [int(x) for x in lengths[1]]),
+        shared_tokens(*texts),
         model.window,
         scorer.settings.length_ratio,
         scorer.settings.length_variance,
@@ -66,7 +79,7 @@ def _widen(
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The 1-1 bead (i, j), or a 2-1 / 1-2 bead with a free neighbour where that scores
     better by more than the merge penalty."""
-    best = ((i,), (j,))
+    best: tuple[tuple[int, ...], tuple[int, ...]] = ((i,), (j,))
     best_score = _score(scorer, *best) + scorer.settings.merge_penalty
     options = [((i - 1, i), (j,)), ((i, i + 1), (j,)), ((i,), (j - 1, j)), ((i,), (j, j + 1))]
     for src, tgt in options:
@@ -77,9 +90,14 @@ def _widen(
     return best
 
 
-def recover_moved(path: list[Bead], scorer: _Scorer, model: MoveModel) -> list[Bead]:
+def recover_moved(
+    path: list[Bead],
+    scorer: _Scorer,
+    model: MoveModel,
+    texts: tuple[Sequence[str], Sequence[str]],
+) -> list[Bead]:
     _, _, _, released = _pool(path, scorer.settings.release_below)
-    found = loose_pairs(path, scorer, model)
+    found = loose_pairs(path, scorer, model, texts)
     chosen = choose(found, probabilities(found.features, model), model.threshold)
     if not chosen:
         return path
@@ -106,9 +124,7 @@ def recover_moved(path: list[Bead], scorer: _Scorer, model: MoveModel) -> list[B
         if not taken_s.intersection(path[k].source) and not taken_t.intersection(path[k].target)
     }
     kept = [
-        b
-        for k, b in enumerate(path)
-        if b.source and b.target and (k not in released or k in keep)
+        b for k, b in enumerate(path) if b.source and b.target and (k not in released or k in keep)
     ]
     beads: list[Bead] = []
     for k, bead in enumerate(path):

@@ -15,7 +15,7 @@ moved-link models on seeds 100-104 (disjoint from the evaluation seeds) and prin
 
     python bench/bench_align.py            # needs ../shared/data/tico19
     python bench/bench_align.py --adapted
-    python bench/bench_align.py --fit
+    python bench/bench_align.py --fit both   # or bridge, no-bridge
 """
 
 from __future__ import annotations
@@ -68,12 +68,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "tico19")
     parser.add_argument("--sizes", default="1000,2000,4000,8000")
     parser.add_argument("--adapted", action="store_true", help="the adapted-news benchmark")
-    parser.add_argument("--fit", action="store_true", help="fit the moved-link models")
+    parser.add_argument(
+        "--fit", choices=("both", "bridge", "no-bridge"), help="fit the moved-link models"
+    )
     args = parser.parse_args()
     if not (args.data / "tico19-test.docs.jsonl").exists():
         sys.exit(f"Error: {args.data} has no TICO-19 data (see ../shared/data/README.md)")
     if args.fit:
-        fit_main(args.data)
+        fit_main(args.data, args.fit)
         return
     if args.adapted:
         adapted_main(args.data, [int(s) for s in args.sizes.split(",")])

@@ -88,11 +88,30 @@ def test_monotone_keeps_the_old_alignment(tmp_path: Path) -> None:
 
 def test_moved_block_without_shared_data() -> None:
     """Three sentences moved to the front of the English, each matched by its bridge."""
-    topics = ["harga beras", "banjir Jakarta", "pemilu 2024", "ekspor batu bara", "vaksin",
-              "kereta cepat", "pajak karbon", "nikel Sulawesi", "gempa Cianjur", "rupiah"]
-    english = ["rice prices", "Jakarta floods", "the 2024 election", "coal exports",
-               "vaccines", "the high-speed train", "a carbon tax", "Sulawesi nickel",
-               "the Cianjur earthquake", "the rupiah"]
+    topics = [
+        "harga beras",
+        "banjir Jakarta",
+        "pemilu 2024",
+        "ekspor batu bara",
+        "vaksin",
+        "kereta cepat",
+        "pajak karbon",
+        "nikel Sulawesi",
+        "gempa Cianjur",
+        "rupiah",
+    ]
+    english = [
+        "rice prices",
+        "Jakarta floods",
+        "the 2024 election",
+        "coal exports",
+        "vaccines",
+        "the high-speed train",
+        "a carbon tax",
+        "Sulawesi nickel",
+        "the Cianjur earthquake",
+        "the rupiah",
+    ]
     source = [f"Berita tentang {t} nomor {k} hari ini." for k, t in enumerate(topics)]
     bridge = [f"News about {e} number {k} today." for k, e in enumerate(english)]
     order = [6, 7, 8, 0, 1, 2, 3, 4, 5, 9]
@@ -106,7 +125,11 @@ def test_moved_block_without_shared_data() -> None:
 
 def test_dropped_sentences_stay_unaligned() -> None:
     source = ["Harga naik 5 persen.", "Kucing itu tidur di atas meja.", "Pasar tutup pukul 14.30."]
-    bridge = ["Prices rose 5 percent.", "The cat slept on the table.", "The market closed at 14:30."]
+    bridge = [
+        "Prices rose 5 percent.",
+        "The cat slept on the table.",
+        "The market closed at 14:30.",
+    ]
     target = ["The market closed at 14:30.", "Prices rose 5 percent.", "Oil exports fell sharply."]
     beads = align(source, target, bridge)
     assert {(b.source, b.target) for b in beads if b.source and b.target} == {
@@ -139,8 +162,14 @@ def test_link_scores_handle_non_monotone_gold() -> None:
 
 def test_adapted_cases_have_exact_gold() -> None:
     n = 40
-    case = adapt("x", [f"s{i}" for i in range(n)], [f"t{i}" for i in range(n)],
-                 [f"b{i}" for i in range(n)], moves=3, seed=4)
+    case = adapt(
+        "x",
+        [f"s{i}" for i in range(n)],
+        [f"t{i}" for i in range(n)],
+        [f"b{i}" for i in range(n)],
+        moves=3,
+        seed=4,
+    )
     assert sorted(i for s, _ in case.gold for i in s) == list(range(len(case.source)))
     assert sorted(j for _, t in case.gold for j in t) == list(range(len(case.target)))
     for s, t in case.gold:  # gold pairs the lines that were parallel
@@ -156,9 +185,12 @@ def test_adapted_cases_have_exact_gold() -> None:
 def test_adapted_news_with_a_bridge() -> None:
     require_shared("../shared/data", SHARED_DATA)
     cases = tico19_adapted(SHARED_DATA / "tico19", seed=7, moves=2)[:30]
-    pairs = [(c.gold, [(b.source, b.target) for b in align(c.source, c.target, c.bridge)])
-             for c in cases]
-    monotone = [(c.gold, [(b.source, b.target) for b in align(c.source, c.target, c.bridge,
-                                                              monotone=True)]) for c in cases]
+    pairs = [
+        (c.gold, [(b.source, b.target) for b in align(c.source, c.target, c.bridge)]) for c in cases
+    ]
+    monotone = [
+        (c.gold, [(b.source, b.target) for b in align(c.source, c.target, c.bridge, monotone=True)])
+        for c in cases
+    ]
     assert link_scores(pairs).f1 >= 0.97
     assert link_scores(pairs).f1 > link_scores(monotone).f1 + 0.05

@@ -40,7 +40,7 @@ class MoveModel:
 # uses 0-2); the threshold is the one with the best link F1 among those keeping the precision of
 # moved links at 0.97 or more on the training seeds (see bench/README.md).
 BRIDGE_MODEL = MoveModel((5.056, 1.425, -1.034, 0.621, 2.955, 7.264, 0.0, -2.709), 0.5)
-NO_BRIDGE_MODEL = MoveModel((0.0, 1.796, 0.72, 1.308, 2.699, 4.869, 0.0, -3.117), 0.9)
+NO_BRIDGE_MODEL = MoveModel((0.0, -0.06, 0.47, 1.407, 2.354, 4.269, 2.838, -3.259), 0.9)
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ import numpy as np
 import numpy.typing as npt
 
 from sejajar.align.features import Matrix, anchor_matrix, bag_of_words
+from sejajar.align.moved import BRIDGE_MODEL, NO_BRIDGE_MODEL, MoveModel
 
 BEADS = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 0), (0, 1))
 _SKIP_TARGET = BEADS.index((0, 1))
-ALIGNER_VERSION = "1"
+ALIGNER_VERSION = "2"  # 1: monotone only (now `monotone=True`)
 Array = npt.NDArray[np.float64]
 
 
@@ -54,6 +55,9 @@ class Settings:
     # Half-width of the first band around the (scaled) diagonal; doubled while the best path
     # runs along its edge.
     min_band: int = 32
+    # Links of the monotone search below this confidence are reconsidered with the unaligned
+    # segments when recovering moved blocks (they are kept when nothing better is found).
+    release_below: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class Bead:
     source: tuple[int, ...]
     target: tuple[int, ...]
     confidence: float
+    # A link recovered out of order (a moved block): its target lies before a link's target
+    # that comes earlier in the source, or after one that comes later.
+    moved: bool = False
 
 
 def align(
@@ -68,9 +75,13 @@ def align(
     target: Sequence[str],
     bridge: Sequence[str] | None = None,
     settings: Settings = Settings(),
+    monotone: bool = False,
+    move_model: MoveModel | None = None,
 ) -> list[Bead]:
     """Align ``source`` (Indonesian) with ``target`` (English) segments. ``bridge`` holds a
-    machine translation of each source segment; without it, anchors and length decide."""
+    machine translation of each source segment; without it, anchors and length decide.
+    Unless ``monotone``, segments the monotone search leaves unaligned on both sides are then
+    paired out of order where they match (moved blocks, :mod:`align.moved`)."""
     if bridge is not None and len(bridge) != len(source):
         raise ValueError(f"the bridge has {len(bridge)} lines for {len(source)} source segments")
     n, m = len(source), len(target)
@@ -82,8 +93,14 @@ def align(
         band = _Band(n, m, width)
         path, touches_edge = _search(scorer, band, settings)
         if not touches_edge or band.is_full:
-            return path
+            break
         width *= 2
+    if monotone:
+        return path
+    from sejajar.align.reorder import recover_moved
+
+    model = move_model or (BRIDGE_MODEL if bridge is not None else NO_BRIDGE_MODEL)
+    return recover_moved(path, scorer, model, (source, target))
 
 
 class _Band:

@@ -1,6 +1,10 @@
 """Vecalign's bead format (``[1, 2]:[1]:0.71``, one bead per line, 0-based indices) and
 alignment scoring with its strict and lax precision, recall and F1.
 
+A moved link (out of order, see :mod:`align.reorder`) gets a fourth field: ``[7]:[2]:0.91:moved``.
+Vecalign's own reader splits a line on ``:`` and keeps the first two fields, so it reads such a
+file unchanged; so does a reader that also takes the third as the score.
+
 Strict counts a predicted bead only when the gold alignment has exactly that bead. Lax counts
 it when it overlaps a gold bead on both sides. Precision is over predicted beads; recall is over
 gold beads, leaving out 1-0 and 0-1 beads on both sides (they have nothing to recall).
@@ -14,15 +18,32 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 BeadPair = tuple[tuple[int, ...], tuple[int, ...]]
-_LINE = re.compile(r"^\[([\d,\s]*)\]:\[([\d,\s]*)\](?::(-?[\d.]+(?:[eE]-?\d+)?))?$")
+_LINE = re.compile(r"^\[([\d,\s]*)\]:\[([\d,\s]*)\](?::(-?[\d.]+(?:[eE]-?\d+)?))?(?::(moved))?$")
+MOVED = "moved"
 
 
-def render_beads(beads: Iterable[tuple[Sequence[int], Sequence[int], float | None]]) -> str:
+def render_beads(
+    beads: Iterable[tuple[Sequence[int], Sequence[int], float | None]],
+    moved: Sequence[bool] = (),
+) -> str:
+    """One line per bead; ``moved[k]`` adds the ``:moved`` field to bead ``k``."""
     lines = []
-    for source, target, score in beads:
+    for k, (source, target, score) in enumerate(beads):
         line = f"[{', '.join(map(str, source))}]:[{', '.join(map(str, target))}]"
-        lines.append(line + (f":{score:.2f}" if score is not None else ""))
+        line += f":{score:.2f}" if score is not None else ""
+        if k < len(moved) and moved[k]:
+            line += f":{MOVED}"
+        lines.append(line)
     return "".join(f"{line}\n" for line in lines)
+
+
+def moved_beads(text: str) -> list[bool]:
+    """For each bead of a file :func:`parse_beads` accepts, whether it is marked moved."""
+    return [
+        bool(match.group(4))
+        for line in text.split("\n")
+        if line.strip() and (match := _LINE.match(line.strip())) is not None
+    ]
 
 
 def parse_beads(text: str) -> list[BeadPair]:
@@ -110,3 +131,37 @@ def score_alignments(
     sp, lp = (ps / pn, pl / pn) if pn else (0.0, 0.0)
     sr, lr = (rs / rn, rl / rn) if rn else (0.0, 0.0)
     return AlignmentScore(sp, sr, _f1(sp, sr), lp, lr, _f1(lp, lr))
+
+
+@dataclass(frozen=True)
+class LinkScore:
+    """Precision, recall and F1 over links, each a (source segment, target segment) pair that
+    some bead joins: order plays no part, so it scores moved (non-monotone) links too."""
+
+    precision: float
+    recall: float
+    f1: float
+
+    def render(self) -> str:
+        return (
+            f"links   precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}\n"
+        )
+
+
+def links(beads: Iterable[BeadPair]) -> set[tuple[int, int]]:
+    return {(i, j) for s, t in beads for i in s for j in t}
+
+
+def link_scores(
+    pairs: Iterable[tuple[Sequence[BeadPair], Sequence[BeadPair]]],
+) -> LinkScore:
+    """Score (gold, predicted) alignments link by link, counts summed over all documents."""
+    hits = predicted_n = gold_n = 0
+    for gold, predicted in pairs:
+        g, p = links(gold), links(predicted)
+        hits += len(g & p)
+        predicted_n += len(p)
+        gold_n += len(g)
+    precision = hits / predicted_n if predicted_n else 0.0
+    recall = hits / gold_n if gold_n else 0.0
+    return LinkScore(precision, recall, _f1(precision, recall))

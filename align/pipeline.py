@@ -78,12 +78,20 @@ def align_documents(
     target: Document,
     bridge: Sequence[str] | None,
     signature: Signature,
+    monotone: bool = False,
 ) -> ParallelDocument:
     """Align every segment of ``source`` with ``target``; links carry the aligner's confidence
-    and flags for reviewers (``non-1-1``, ``low-confidence``)."""
-    beads = align([s.text for s in source.segments], [t.text for t in target.segments], bridge)
+    and flags for reviewers (``non-1-1``, ``low-confidence``, ``moved``). ``monotone`` keeps
+    the links in order (no moved blocks), as version 1 of the aligner did."""
+    beads = align(
+        [s.text for s in source.segments],
+        [t.text for t in target.segments],
+        bridge,
+        monotone=monotone,
+    )
     links = tuple(_link(bead, source, target) for bead in beads)
-    full = (*signature, ("aligner", f"{ALIGNER_VERSION}"))
+    version = "1" if monotone else ALIGNER_VERSION
+    full = (*signature, ("aligner", version))
     return ParallelDocument(source.name, source.segments, target.segments, links, full)
 
 
@@ -98,4 +106,7 @@ def _link(bead: Bead, source: Document, target: Document) -> Link:
             flags.append(Flag("non-1-1", f"{shape} link: sentences were split or joined"))
         if bead.confidence < LOW_CONFIDENCE:
             flags.append(Flag("low-confidence", f"alignment confidence {bead.confidence:.2f}"))
-    return Link(bead.source, bead.target, bead.confidence, tuple(flags))
+        if bead.moved:
+            where = ", ".join(str(j + 1) for j in bead.target)
+            flags.append(Flag("moved", f"out of order: the English has it at sentence {where}"))
+    return Link(bead.source, bead.target, bead.confidence, tuple(flags), bead.moved)

@@ -7,7 +7,15 @@ for several seeds and perturbation rates.
 Cost: long documents made by chaining all 19 documents, aligned at growing lengths; the time
 per sentence stays flat when the cost is linear.
 
+Adapted news (``--adapted``, issue 13): the documents cut into ~30-line articles with moved
+blocks, cut, added and merged sentences (``align/adapted.py``); link P/R/F1, strict bead F1 and
+moved-block figures for the monotone search and the default (moved blocks recovered), with and
+without a bridge, on evaluation seeds 0-2; cost per sentence from 1k to 16k. ``--fit`` fits the
+moved-link models on seeds 100-104 (disjoint from the evaluation seeds) and prints them.
+
     python bench/bench_align.py            # needs ../shared/data/tico19
+    python bench/bench_align.py --adapted
+    python bench/bench_align.py --fit both   # or bridge, no-bridge
 """
 
 from __future__ import annotations
@@ -20,15 +28,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_moved import adapted_main, fit_main  # noqa: E402
 from sejajar.align.aligner import align  # noqa: E402
 from sejajar.align.beads import score_alignments  # noqa: E402
 from sejajar.align.testsets import AlignmentCase, tico19_cases  # noqa: E402
 
 
-def accuracy(cases: list[AlignmentCase], bridge: bool) -> tuple[float, float]:
+def accuracy(
+    cases: list[AlignmentCase], bridge: bool, monotone: bool = True
+) -> tuple[float, float]:
     pairs = []
     for case in cases:
-        beads = align(case.source, case.target, case.bridge if bridge else None)
+        beads = align(case.source, case.target, case.bridge if bridge else None, monotone=monotone)
         pairs.append((case.gold, [(b.source, b.target) for b in beads]))
     score = score_alignments(pairs)
     return score.strict_f1, score.lax_f1
@@ -56,26 +67,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="aligner accuracy and cost")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "tico19")
     parser.add_argument("--sizes", default="1000,2000,4000,8000")
+    parser.add_argument("--adapted", action="store_true", help="the adapted-news benchmark")
+    parser.add_argument(
+        "--fit", choices=("both", "bridge", "no-bridge"), help="fit the moved-link models"
+    )
     args = parser.parse_args()
     if not (args.data / "tico19-test.docs.jsonl").exists():
         sys.exit(f"Error: {args.data} has no TICO-19 data (see ../shared/data/README.md)")
+    if args.fit:
+        fit_main(args.data, args.fit)
+        return
+    if args.adapted:
+        adapted_main(args.data, [int(s) for s in args.sizes.split(",")])
+        return
 
     print("accuracy on TICO-19 (19 documents, 2100 lines), strict F1 / lax F1")
-    print(f"{'seed':>4} {'rate':>5} {'segments':>8} {'with bridge':>14} {'no bridge':>14}")
+    print("monotone search; in brackets the default (moved blocks recovered)")
+    print(f"{'seed':>4} {'rate':>5} {'segments':>8} {'with bridge':>24} {'no bridge':>24}")
     for seed in (0, 1, 2):
         for rate in (0.05, 0.15, 0.3):
             cases = tico19_cases(args.data, seed=seed, rate=rate)
             n = sum(len(c.source) for c in cases)
             wb, nb = accuracy(cases, True), accuracy(cases, False)
-            print(f"{seed:>4} {rate:>5} {n:>8} {wb[0]:>7.3f}/{wb[1]:.3f} {nb[0]:>7.3f}/{nb[1]:.3f}")
+            wd, nd = accuracy(cases, True, False), accuracy(cases, False, False)
+            print(
+                f"{seed:>4} {rate:>5} {n:>8} {wb[0]:>7.3f}/{wb[1]:.3f} ({wd[0]:.3f}/{wd[1]:.3f})"
+                f" {nb[0]:>7.3f}/{nb[1]:.3f} ({nd[0]:.3f}/{nd[1]:.3f})"
+            )
 
-    print("\ncost on one long document (with bridge, rate 0.15)")
+    print("\ncost on one long document (monotone, with bridge, rate 0.15)")
     print(f"{'source':>7} {'target':>7} {'seconds':>8} {'ms/sentence':>12} {'strict F1':>10}")
     cases = tico19_cases(args.data, seed=0)
     for size in (int(s) for s in args.sizes.split(",")):
         case = chained(cases, size)
         start = time.perf_counter()
-        beads = align(case.source, case.target, case.bridge)
+        beads = align(case.source, case.target, case.bridge, monotone=True)
         seconds = time.perf_counter() - start
         f1 = score_alignments([(case.gold, [(b.source, b.target) for b in beads])]).strict_f1
         per = 1000 * seconds / len(case.source)

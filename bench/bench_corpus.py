@@ -77,16 +77,18 @@ def timed(cmd: list[str]) -> tuple[float, float, str, list[float]]:
     """(seconds, peak MB of the process tree, stderr, times at which stdout lines came)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
-    )
-    sampler = MemorySampler(proc.pid)
-    stamps = []
-    assert proc.stdout is not None and proc.stderr is not None
-    for _ in proc.stdout:
-        stamps.append(time.perf_counter() - start)
-    err = proc.stderr.read()
-    proc.wait()
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=errors, text=True, env=env, cwd=ROOT
+        )
+        sampler = MemorySampler(proc.pid)
+        stamps = []
+        assert proc.stdout is not None
+        for _ in proc.stdout:
+            stamps.append(time.perf_counter() - start)
+        proc.wait()
+        errors.seek(0)
+        err = errors.read()
     seconds = time.perf_counter() - start
     peak = sampler.stop()
     if proc.returncode != 0:

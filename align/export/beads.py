@@ -7,5 +7,9 @@ from sejajar.core.records import ParallelDocument
 
 
 def render_links(doc: ParallelDocument) -> str:
-    """Every link, in order, with its confidence (none where pairing was by construction)."""
-    return render_beads((link.source, link.target, link.score) for link in doc.links)
+    """Every link, in order, with its confidence (none where pairing was by construction) and
+    ``:moved`` on links out of order."""
+    return render_beads(
+        ((link.source, link.target, link.score) for link in doc.links),
+        [link.moved for link in doc.links],
+    )

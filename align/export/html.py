@@ -21,6 +21,9 @@ from sejajar.core.records import Kind, Link, ParallelDocument, render_signature
 _HERE = Path(__file__).parent
 _CSS = (_HERE / "page.css").read_text("utf-8")
 _JS = (_HERE / "review.js").read_text("utf-8")
+# Added only to pages with moved links, so other pages stay byte-identical.
+_MOVED_CSS = (_HERE / "moved.css").read_text("utf-8")
+_MOVED_JS = (_HERE / "moved.js").read_text("utf-8")
 _KEYS = (
     "<kbd>j</kbd>/<kbd>k</kbd> next/previous pair · <kbd>n</kbd>/<kbd>N</kbd> next/previous "
     "flagged · <kbd>a</kbd> accept · <kbd>r</kbd> reject · <kbd>e</kbd> edit "
@@ -34,9 +37,11 @@ def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-def _csp(css: str, js: str) -> str:
+def _csp(css: str, js: str, extra_css: str = "", extra_js: str = "") -> str:
+    styles = " ".join(_hash(c) for c in (css, extra_css) if c)
+    scripts = " ".join(_hash(j) for j in (js, extra_js) if j)
     return (
-        f"default-src 'none'; style-src {_hash(css)}; script-src {_hash(js)}; "
+        f"default-src 'none'; style-src {styles}; script-src {scripts}; "
         "img-src 'none'; form-action 'none'; base-uri 'none'"
     )
 
@@ -72,6 +77,8 @@ def render_html(doc: ParallelDocument) -> str:
     pairs = sum(1 for link in doc.links if link.source and link.target)
     aside = sum(1 for link in doc.links if not link.target)
     flagged = sum(1 for link in doc.links if link.flags)
+    moved = sum(1 for link in doc.links if link.moved)
+    extra = (_MOVED_CSS, _MOVED_JS) if moved else ("", "")
     numbered = list(enumerate(doc.links))
     bodies = [
         _paragraph(doc, number, list(links))
@@ -89,16 +96,19 @@ def render_html(doc: ParallelDocument) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_csp(_CSS, _JS)}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_csp(_CSS, _JS, *extra)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(doc.name)} \u00b7 sejajar</title>\n<style>{_CSS}</style>\n</head>\n"
+        f"<title>{escape(doc.name)} \u00b7 sejajar</title>\n<style>{_CSS}</style>\n"
+        + (f"<style>{_MOVED_CSS}</style>\n" if moved else "")
+        + "</head>\n"
         "<body>\n<header>\n"
         f"<h1>{escape(doc.name)}</h1>\n"
         f'<p class="signature"><code>{escape(render_signature(doc.signature))}</code></p>\n'
         f'<p class="stats">{_count(pairs, "pair")} \u00b7 {aside} set aside \u00b7 '
-        f"{flagged} to check</p>\n"
+        f"{flagged} to check{_moved_stat(moved)}</p>\n"
         '<div class="toolbar">'
         '<label><input type="checkbox" id="only-flagged"> only flagged</label> '
+        f"{_moved_filter(moved)}"
         '<input type="search" id="search" placeholder="search (/)" aria-label="search"> '
         f'<span id="counter" aria-live="polite">0 / {pairs} reviewed</span> '
         '<button type="button" id="export-tsv">Export TSV</button> '
@@ -112,8 +122,20 @@ def render_html(doc: ParallelDocument) -> str:
         + "</table>\n"
         f'<script type="application/json" id="sejajar-data">{_json_for_script(data)}</script>\n'
         f"<script>{_JS}</script>\n"
-        "</body>\n</html>\n"
+        + (f"<script>{_MOVED_JS}</script>\n" if moved else "")
+        + "</body>\n</html>\n"
     )
+
+
+def _moved_stat(moved: int) -> str:
+    return f" \u00b7 {moved} moved" if moved else ""
+
+
+def _moved_filter(moved: int) -> str:
+    """Moved links (paired out of order) can be shown alone; pages without any lack the box."""
+    if not moved:
+        return ""
+    return f'<label><input type="checkbox" id="only-moved"> only moved ({moved})</label> '
 
 
 def _count(n: int, noun: str) -> str:
@@ -132,6 +154,9 @@ def _row(doc: ParallelDocument, number: int, link: Link) -> str:
     source = escape(doc.source_text(link)) if link.source else ""
     if link.target:
         target = f'<span class="text">{escape(doc.target_text(link))}</span>'
+        if link.moved:
+            where = ", ".join(str(j + 1) for j in link.target)
+            target += f'<span class="from" title="moved block">from English #{where}</span>'
     elif link.score is None and kind in (Kind.BOILERPLATE, Kind.BYLINE):
         # Set aside by the translate stage; an aligner's unpaired segment has a score.
         target = f'<span class="note">{kind.value}, not translated</span>'

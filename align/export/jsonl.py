@@ -1,4 +1,7 @@
-"""JSONL: one object per link, every line alike; the run's signature goes to NAME.meta.json."""
+"""JSONL: one object per link, every line alike; the run's signature goes to NAME.meta.json.
+
+A document with moved links (out of order, from ``sejajar align``) has a ``moved`` field on
+every line; one without any has none, so its lines are as they always were."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from sejajar.core.records import Link, ParallelDocument, render_signature
 
 def link_record(doc: ParallelDocument, number: int, link: Link) -> dict[str, Any]:
     """The JSON form of one link, shared by the JSONL export and the HTML page's data."""
-    return {
+    record: dict[str, Any] = {
         "id": number,
         "source": doc.source_text(link),
         "target": doc.target_text(link),
@@ -21,6 +24,9 @@ def link_record(doc: ParallelDocument, number: int, link: Link) -> dict[str, Any
         "score": link.score,
         "flags": [{"name": f.name, "reason": f.reason} for f in link.flags],
     }
+    if doc.has_moved:
+        record["moved"] = link.moved
+    return record
 
 
 def render_jsonl(doc: ParallelDocument) -> str:

@@ -63,5 +63,7 @@ def render_tmx(doc: ParallelDocument) -> str:
         if link.score is not None:
             props.append(("x-confidence", f"{link.score:.2f}"))
         props.append(("x-kind", doc.kind(link).value))
+        if link.moved:
+            props.append(("x-moved", "target " + ",".join(str(j + 1) for j in link.target)))
         pairs.append((doc.source_text(link), doc.target_text(link), props))
     return render_tmx_pairs(pairs, render_signature(doc.signature))

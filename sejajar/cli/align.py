@@ -37,6 +37,9 @@ def align(
     no_bridge: Annotated[
         bool, typer.Option("--no-bridge", help="Align on length and anchors only, no model.")
     ] = False,
+    monotone: Annotated[
+        bool, typer.Option("--monotone", help="Keep links in order: no moved blocks.")
+    ] = False,
     force: ForceOption = False,
     format: Annotated[
         str, typer.Option("--format", help="Comma list of output formats.")
@@ -62,7 +65,8 @@ def align(
         try:
             outputs = align_file(
                 source, target, out, None if no_bridge else (bridge or session),
-                formats=formats, force=force, presplit=presplit, progress=progress,
+                formats=formats, force=force, presplit=presplit, monotone=monotone,
+                progress=progress,
             )  # fmt: skip
         except OSError as exc:
             fail(f"cannot write to {out}: {exc.strerror or exc}")
@@ -76,13 +80,19 @@ def score_align(
     predicted: Annotated[Path, typer.Argument(help="Predicted alignment, bead format.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Strict and lax precision, recall and F1 of an alignment against a gold one."""
+    """Strict and lax precision, recall and F1 of an alignment against a gold one, and
+    link-level figures (which also score moved, out-of-order links)."""
     import json
     from dataclasses import asdict
 
-    from sejajar.align.beads import score_alignments
+    from sejajar.align.beads import link_scores, score_alignments
     from sejajar.jobs.files import read_bead_file
 
     with reported():
-        score = score_alignments([(read_bead_file(gold), read_bead_file(predicted))])
-    typer.echo(json.dumps(asdict(score), indent=2) if json_output else score.render(), nl=False)
+        pairs = [(read_bead_file(gold), read_bead_file(predicted))]
+    score, link = score_alignments(pairs), link_scores(pairs)
+    if json_output:
+        figures = asdict(score) | {f"link_{k}": v for k, v in asdict(link).items()}
+        typer.echo(json.dumps(figures, indent=2))
+    else:
+        typer.echo(score.render() + link.render(), nl=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 
 class Kind(str, Enum):
@@ -61,13 +62,15 @@ class Link:
     """Source segment ids paired with target segment ids (1-1, 1-2, 2-1, 1-0, 0-1...).
 
     ``score`` is the aligner's confidence in [0, 1]; None where the pairing is certain by
-    construction (a segment and its own machine translation).
+    construction (a segment and its own machine translation). ``moved``: the link is out of
+    order (a moved block), its target lying before or after where the source order puts it.
     """
 
     source: tuple[int, ...]
     target: tuple[int, ...]
     score: float | None = None
     flags: tuple[Flag, ...] = ()
+    moved: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,10 @@ class ParallelDocument:
         """The kind of the link's first source segment (its target's when it has none)."""
         side = self.source[link.source[0]] if link.source else self.target[link.target[0]]
         return side.kind
+
+    @cached_property
+    def has_moved(self) -> bool:
+        return any(link.moved for link in self.links)
 
     def paragraph(self, link: Link) -> int:
         side = self.source[link.source[0]] if link.source else self.target[link.target[0]]

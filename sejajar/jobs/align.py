@@ -28,10 +28,12 @@ def align_file(
     formats: Sequence[str],
     force: bool = False,
     presplit: bool = False,
+    monotone: bool = False,
     progress: Callable[[int], Progress] | None = None,
 ) -> tuple[Path, ...]:
     """Align ``source`` with ``target`` and write the outputs; returns their paths. Raises
-    :class:`InputError` or :class:`JobError`, or :class:`OSError` when writing fails."""
+    :class:`InputError` or :class:`JobError`, or :class:`OSError` when writing fails.
+    ``monotone`` keeps links in order (no moved blocks)."""
     check_outputs([source], out_dir, formats, force, resumable=False)
     src = load_document(source, presplit=presplit)
     tgt = load_document(target, EN_RULES, presplit=presplit)
@@ -41,7 +43,7 @@ def align_file(
         else f"{splitter_id(ID_RULES)}/{splitter_id(EN_RULES)}"
     )
     lines, settings = _bridge(src, source, bridge, presplit, progress)
-    doc = align_documents(src, tgt, lines, run_signature(splitter, *settings))
+    doc = align_documents(src, tgt, lines, run_signature(splitter, *settings), monotone)
     return write_outputs(doc, source, out_dir, formats)
 
 

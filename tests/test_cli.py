@@ -28,7 +28,7 @@ def test_version_and_help() -> None:
 
 def test_help_does_not_import_torch() -> None:
     code = (
-        "import sys; from sejajar.cli import app; import translate, align, align.export;"
+        "import sys; from sejajar.cli import app; import sejajar.translate, sejajar.align, sejajar.align.export;"
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

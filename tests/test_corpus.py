@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from sejajar.align.export.tsv import parse_tsv
-from sejajar.jobs.corpus import Cluster, CorpusOptions, pairs_dataset, run_corpus
+from sejajar.jobs.cluster import Cluster
+from sejajar.jobs.corpus import CorpusOptions, pairs_dataset, run_corpus
 from sejajar.jobs.shards import Columns, find_shards
 from sejajar.translate.engines import ModelSettings
 from tests.helpers import KONTAN, LIPUTAN, ROOT, run

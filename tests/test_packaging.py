@@ -62,7 +62,7 @@ def test_wheel_and_translate_toolkit_work_side_by_side(env: Path, tmp_path: Path
         GOLDEN_TMX,
         cwd=tmp_path,
     ).splitlines()
-    assert int(units[0]) > 3 and units[1].startswith("Presiden") and units[2]
+    assert int(units[0]) > 3 and units[1].startswith("KONTAN.CO.ID - WASHINGTON.") and units[2]
     assert "Kontan" in _run(env / "sejajar", "split", KONTAN, cwd=tmp_path)
 
 

@@ -54,7 +54,8 @@ def corpus(
     cache: Path | bool,
 ) -> None:
     """Translate (or align) a crawl's shards on Ray Data: one Parquet of pairs per shard."""
-    from sejajar.jobs.corpus import Cluster, CorpusOptions, import_ray, run_corpus
+    from sejajar.jobs.cluster import Cluster, import_ray
+    from sejajar.jobs.corpus import CorpusOptions, run_corpus
     from sejajar.jobs.shards import Columns, ShardResult, find_shards
 
     with reported():

@@ -13,9 +13,6 @@ a dataset of pairs out. Ray is imported only here, and only when a job runs.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Any
 from sejajar.align.pipeline import align_documents, translate_document
 from sejajar.core.errors import SejajarError
 from sejajar.core.records import ParallelDocument, render_signature, run_signature
+from sejajar.jobs.cluster import Cluster, die_with_parent, import_ray, pool_size, ray_session
 from sejajar.jobs.shards import (
     PAIR_COLUMNS,
     Columns,
@@ -39,10 +37,6 @@ from sejajar.translate.engines import ModelSettings, TranslatorSession
 from sejajar.translate.rules import EN_RULES
 from sejajar.translate.split import split_document, splitter_id
 from sejajar.translate.translator import TranslatorError
-
-
-class CorpusError(SejajarError):
-    """The corpus job cannot run (Ray missing or unreachable, nothing to do)."""
 
 
 @dataclass(frozen=True)
@@ -132,18 +126,10 @@ def _session(settings: ModelSettings, options: CorpusOptions) -> TranslatorSessi
     """A translator for this actor: the CPUs Ray assigned it as threads, one worker. The actor
     also ends with its raylet: when a driver that started a local Ray is killed, the raylet goes
     with it, and an actor left behind would hold a model's memory for nothing."""
-    _die_with_parent()
+    die_with_parent()
     assigned = import_ray().get_runtime_context().get_assigned_resources()
     threads = max(1, int(assigned.get("CPU", 1) or 1))
     return TranslatorSession(replace(settings, threads=threads, workers=1), options.cache)
-
-
-def _die_with_parent() -> None:
-    import ctypes
-    import signal
-
-    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere Ray's own reaping
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class ShardWorker:
@@ -223,21 +209,11 @@ _PAIR_NAMES = (
 )
 
 
-@dataclass(frozen=True)
-class Cluster:
-    """Where and how wide the job runs."""
-
-    address: str | None = None  # None: RAY_ADDRESS if set, else a local Ray on this machine
-    actors: int | None = None  # None: as many as the cluster's CPUs allow
-    cpus_per_actor: float = 1
-    gpus_per_actor: float = 0
-
-
 def pairs_dataset(
     documents: Any,
     settings: ModelSettings,
     options: CorpusOptions = CorpusOptions(),
-    cluster: Cluster = Cluster(),
+    cluster: Cluster | None = None,
     batch_size: int = 16,
 ) -> Any:
     """A ``ray.data.Dataset`` of pairs from one of documents (columns as ``options.columns``
@@ -245,22 +221,16 @@ def pairs_dataset(
     ``source``, ``target``, ``kind``, ``flags``, ``confidence``, ``signature``) or a failed
     document (``pair`` -1 and ``error``). Lazy, like any dataset: nothing runs until consumed."""
     ray = import_ray()
+    cluster = cluster or Cluster()
     return documents.map_batches(
         DocumentWorker,
         batch_size=batch_size,
         batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(**_pool(cluster)),
+        compute=ray.data.ActorPoolStrategy(**pool_size(cluster)),
         num_cpus=cluster.cpus_per_actor,
         num_gpus=cluster.gpus_per_actor or None,
         fn_constructor_kwargs={"settings": settings, "options": options},
     )
-
-
-def _pool(cluster: Cluster) -> dict[str, int]:
-    if cluster.actors is not None:
-        return {"size": cluster.actors}
-    cpus = import_ray().cluster_resources().get("CPU", 1)
-    return {"min_size": 1, "max_size": max(1, int(cpus // max(cluster.cpus_per_actor, 1e-9)))}
 
 
 @dataclass
@@ -299,7 +269,7 @@ def run_corpus(
     out_dir: Path,
     settings: ModelSettings,
     options: CorpusOptions = CorpusOptions(),
-    cluster: Cluster = Cluster(),
+    cluster: Cluster | None = None,
     *,
     force: bool = False,
     on_result: Callable[[ShardResult], None] | None = None,
@@ -312,7 +282,7 @@ def run_corpus(
     if not todo:
         return summary
     remove_stale_temporaries(out_dir, todo)
-    for result in _results(todo, out_dir, settings, options, cluster):
+    for result in _results(todo, out_dir, settings, options, cluster or Cluster()):
         summary.add(result)
         if on_result is not None:
             on_result(result)
@@ -335,7 +305,9 @@ def _results(
             ShardWorker,
             batch_size=1,
             # A task is a whole shard: nothing to gain from queueing more on one actor.
-            compute=ray.data.ActorPoolStrategy(**_pool(cluster), max_tasks_in_flight_per_actor=1),
+            compute=ray.data.ActorPoolStrategy(
+                **pool_size(cluster), max_tasks_in_flight_per_actor=1
+            ),
             num_cpus=cluster.cpus_per_actor,
             num_gpus=cluster.gpus_per_actor or None,
             fn_constructor_kwargs={
@@ -346,49 +318,3 @@ def _results(
         )
         for row in dataset.iter_rows():
             yield pickle.loads(row["result"])
-
-
-class ray_session:
-    """Ray for the length of a job: joins ``address`` (or ``RAY_ADDRESS``), else starts a local
-    Ray on this machine's cores; shuts down only what it started. Ray's own chatter is kept to
-    warnings and its progress bars off (the job reports each shard itself)."""
-
-    def __init__(self, address: str | None) -> None:
-        self.address = address or os.environ.get("RAY_ADDRESS") or None
-        self.started = False
-
-    def __enter__(self) -> ray_session:
-        ray = import_ray()
-        for name in ("ray", "ray.data"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-        if not ray.is_initialized():
-            try:
-                ray.init(
-                    address=self.address,
-                    include_dashboard=False,
-                    logging_level=logging.ERROR,
-                    log_to_driver=False,
-                    configure_logging=True,
-                )
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                where = self.address or "a local Ray"
-                raise CorpusError(f"cannot start or reach {where}: {exc}") from exc
-            self.started = True
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.started:
-            import_ray().shutdown()
-
-
-def import_ray() -> Any:
-    try:
-        import ray
-        import ray.data
-    except ImportError as exc:
-        raise CorpusError(
-            "the corpus job runs on Ray, which is not installed: pip install 'sejajar[ray]'"
-        ) from exc
-    return ray

@@ -42,6 +42,7 @@ _TIME_ID = re.compile(
 _TIME_EN = re.compile(
     r"\b(\d{1,2})(?::\s?(\d{2}))?\s*([ap])\.?m\b\.?|\b(\d{1,2}):\s?(\d{2})\b", re.I
 )
+_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d[\d.,]*\d|\d")
 _SCALE_AFTER = re.compile(
     r"\s*(ribu|juta|miliar|milyar|triliun|thousand|million|billion|trillion)\b", re.I
@@ -85,14 +86,16 @@ def read_numbers(text: str, language: Language) -> list[Number]:
     again), then the remaining number tokens with a scale word after them applied. A token
     with no reading under either convention (``1.2.3``) is left out."""
     found: list[Number] = []
-    taken = [False] * len(text)
+    if not _DIGIT.search(text):
+        return found
+    taken = bytearray(len(text))  # 1 where a date or time was read
 
     def free(m: re.Match[str]) -> bool:
-        return not any(taken[m.start() : m.end()])
+        return taken.find(1, m.start(), m.end()) < 0
 
     def claim(m: re.Match[str], value: str) -> None:
         found.append(Number(m.start(), m.end(), frozenset({value}), value))
-        taken[m.start() : m.end()] = [True] * (m.end() - m.start())
+        taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
 
     for m in _DATE_NUMERIC.finditer(text):
         day, month, year = int(m[1]), int(m[2]), int(m[3])

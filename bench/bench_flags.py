@@ -5,7 +5,7 @@ The sentence is made from TICO-19 (Indonesian source, the recorded opus-mt-id-en
 the target), lines joined with their final punctuation removed, cut at 25k, 50k, 100k and
 200k characters; real text, so names and numbers recur and new ones keep appearing as it
 grows. Prints seconds per flag and the ratio to the previous size: about 2 per doubling when
-the cost is linear.
+the cost is linear. Then number_mismatch alone on thousands of numbers.
 
     python bench/bench_flags.py            # needs ../shared/data/tico19
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sejajar.align.flags import DETECTORS  # noqa: E402
+from sejajar.align.flags import DETECTORS, number_mismatch  # noqa: E402
 
 _END = re.compile(r"[.!?]+[\"'\u201d)]*\s*$")
 
@@ -69,6 +69,19 @@ def main() -> None:
             cells.append(f"{seconds:>10.3f} {ratio}")
             previous[detect.__name__] = max(seconds, 1e-6)
         print(f"{size:>7} " + " ".join(cells))
+
+    print("\nnumber_mismatch on N numbers, the target's in reverse order (ratio per doubling)")
+    before = 0.0
+    for count in (4000, 8000, 16000, 32000):
+        numbers = [f"{k:,}" for k in range(1000, 1000 + 7 * count, 7)]
+        target = " ".join(numbers)
+        source = " ".join(n.replace(",", ".") for n in reversed(numbers))
+        start = time.perf_counter()
+        number_mismatch(source, target)
+        seconds = time.perf_counter() - start
+        ratio = f"({seconds / before:4.1f})" if before else ""
+        print(f"{count:>7} {seconds:>8.3f} {ratio}")
+        before = seconds
 
 
 if __name__ == "__main__":

@@ -15,45 +15,15 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from sejajar.core.lexicon import WORD_KEYS
+from sejajar.core.numbers import Language, read_numbers
+
 Matrix = npt.NDArray[np.float32]
 
 BRIDGE_DIM = 2048
 ANCHOR_DIM = 512
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Indonesian writes 1.500.000, 3,5 and 14.30 (a time); English 1,500,000, 3.5 and 14:30.
-_ID_NUMBER = re.compile(r"\b\d{1,2}\.\d{2}\b(?!\.\d)|\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?")
-_EN_NUMBER = re.compile(r"\b\d{1,2}:\d{2}\b|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-_ID_TIME = re.compile(r"\d{1,2}\.\d{2}")
 _CAPITALISED = re.compile(r"\b[A-Z][\w-]+")
-# Indonesian names of things whose English form differs; both sides map to one key.
-NAME_MAP = {
-    "as": "us",
-    "amerika": "america",
-    "serikat": "states",
-    "korsel": "south-korea",
-    "korut": "north-korea",
-    "pbb": "un",
-    "tiongkok": "china",
-    "jepang": "japan",
-    "inggris": "britain",
-    "rusia": "russia",
-    "prancis": "france",
-    "jerman": "germany",
-    "belanda": "netherlands",
-    "selatan": "south",
-    "utara": "north",
-    "gedung": "white",
-    "putih": "house",
-    "januari": "january",
-    "februari": "february",
-    "maret": "march",
-    "mei": "may",
-    "juni": "june",
-    "juli": "july",
-    "agustus": "august",
-    "oktober": "october",
-    "desember": "december",
-}
 
 
 def words(text: str) -> list[str]:
@@ -90,32 +60,18 @@ def bag_of_words(texts: Sequence[str], dim: int = BRIDGE_DIM) -> Matrix:
     return matrix
 
 
-def numbers(text: str, language: str) -> list[str]:
-    """Numbers in a canonical form: thousands separators dropped, decimal point a dot."""
-    pattern = _ID_NUMBER if language == "id" else _EN_NUMBER
-    found = []
-    for raw in pattern.findall(text):
-        if language == "id" and _ID_TIME.fullmatch(raw):
-            value = raw.replace(".", ":")
-        elif language == "id":
-            value = raw.replace(".", "").replace(",", ".")
-        else:
-            value = raw if ":" in raw else raw.replace(",", "")
-        found.append(value.lstrip("0") or "0")
-    return found
-
-
-def anchors(text: str, language: str) -> list[str]:
-    """Tokens likely to appear on both sides: numbers, and capitalised names (mapped through
-    :data:`NAME_MAP` where Indonesian and English spell them differently)."""
-    keys = [f"#{n}" for n in numbers(text, language)]
+def anchors(text: str, language: Language) -> list[str]:
+    """Tokens likely to appear on both sides: numbers in their canonical form (see
+    :mod:`sejajar.core.numbers`), and capitalised names (Indonesian ones mapped through
+    :data:`~sejajar.core.lexicon.WORD_KEYS` where English spells them differently)."""
+    keys = [f"#{number.value}" for number in read_numbers(text, language)]
     for name in _CAPITALISED.findall(text):
         key = name.lower()
-        keys.append(NAME_MAP.get(key, key) if language == "id" else key)
+        keys.extend(WORD_KEYS.get(key, (key,)) if language == "id" else (key,))
     return keys
 
 
-def anchor_matrix(texts: Sequence[str], language: str, dim: int = ANCHOR_DIM) -> Matrix:
+def anchor_matrix(texts: Sequence[str], language: Language, dim: int = ANCHOR_DIM) -> Matrix:
     matrix = np.zeros((len(texts), dim), dtype=np.float32)
     for row, text in enumerate(texts):
         for key in anchors(text, language):

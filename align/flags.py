@@ -9,11 +9,14 @@ conversion is not flagged. Thresholds come from the real opus-mt-id-en outputs o
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
-from decimal import Decimal
 from difflib import SequenceMatcher
 
+from sejajar.core.lexicon import INDONESIAN_MONTHS, NAME_FORMS
+from sejajar.core.numbers import Number, read_numbers
 from sejajar.core.records import Flag
+from sejajar.core.text import fold
 
 # --- length ---------------------------------------------------------------------------------
 
@@ -33,138 +36,34 @@ def length_ratio(source: str, target: str) -> Flag | None:
 
 # --- numbers --------------------------------------------------------------------------------
 
-_SCALE = {
-    "ribu": 3,
-    "thousand": 3,
-    "juta": 6,
-    "million": 6,
-    "miliar": 9,
-    "milyar": 9,
-    "billion": 9,
-    "triliun": 12,
-    "trillion": 12,
-}
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("januari", "january", "jan"),
-            ("februari", "february", "feb"),
-            ("maret", "march", "mar"),
-            ("april", "apr"),
-            ("mei", "may"),
-            ("juni", "june", "jun"),
-            ("juli", "july", "jul"),
-            ("agustus", "august", "aug"),
-            ("september", "sep", "sept"),
-            ("oktober", "october", "oct"),
-            ("november", "nov"),
-            ("desember", "december", "dec"),
-        ],
-        start=1,
-    )
-    for m in names
-}
-_DATE_NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{2,4})\b")
-_ORDINAL = r"(?:st|nd|rd|th)?"
-_DATE_DAY_MONTH = re.compile(rf"\b(\d{{1,2}}){_ORDINAL}\s+([A-Za-z]+)\.?,?\s+(\d{{4}})\b")
-_DATE_MONTH_DAY = re.compile(rf"\b([A-Za-z]+)\.?\s+(\d{{1,2}}){_ORDINAL},?\s+(\d{{4}})\b")
-_TIME_ID = re.compile(
-    r"\b(\d{1,2})[.:](\d{2})\s*(?:WIB|WITA|WIT)\b|\bpukul\s+(\d{1,2})[.:](\d{2})\b", re.I
-)
-# "8: 00 a.m." too: machine translation sometimes spaces the colon.
-_TIME_EN = re.compile(
-    r"\b(\d{1,2})(?::\s?(\d{2}))?\s*([ap])\.?m\b\.?|\b(\d{1,2}):\s?(\d{2})\b", re.I
-)
-_NUMBER = re.compile(r"\d[\d.,]*\d|\d")
-_SCALE_AFTER = re.compile(
-    r"\s*(ribu|juta|miliar|milyar|triliun|thousand|million|billion|trillion)\b", re.I
-)
 
-
-_ID_FORM = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?")
-_EN_FORM = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-
-
-def _candidates(token: str) -> set[Decimal]:
-    """The values a number token can mean under either convention where its separators fit
-    that convention: ``1.500`` is 1500 (Indonesian) or 1.5 (English), ``3,5`` only 3.5."""
-    values = set()
-    if _ID_FORM.fullmatch(token):
-        values.add(Decimal(token.replace(".", "").replace(",", ".")).normalize())
-    if _EN_FORM.fullmatch(token):
-        values.add(Decimal(token.replace(",", "")).normalize())
-    return values
-
-
-def _values(text: str) -> list[set[Decimal | str]]:
-    """Every number in ``text`` as a set of possible canonical values; dates and times become
-    ``date:YYYY-MM-DD`` and ``time:HH:MM`` and their digits are not counted again."""
-    found: list[set[Decimal | str]] = []
-    taken = [False] * len(text)
-
-    def claim(m: re.Match[str], value: str) -> None:
-        found.append({value})
-        for k in range(m.start(), m.end()):
-            taken[k] = True
-
-    for m in _DATE_NUMERIC.finditer(text):
-        day, month, year = int(m[1]), int(m[2]), int(m[3])
-        year += 2000 if year < 100 else 0
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            claim(m, f"date:{year:04d}-{month:02d}-{day:02d}")
-    for pattern, order in ((_DATE_DAY_MONTH, (1, 2)), (_DATE_MONTH_DAY, (2, 1))):
-        for m in pattern.finditer(text):
-            if any(taken[m.start() : m.end()]):
-                continue
-            day_text, month_text = m[order[0]], m[order[1]]
-            named = _MONTHS.get(month_text.lower())
-            if named:
-                claim(m, f"date:{int(m[3]):04d}-{named:02d}-{int(day_text):02d}")
-    for m in _TIME_ID.finditer(text):
-        hour, minute = (m[1], m[2]) if m[1] else (m[3], m[4])
-        claim(m, f"time:{int(hour):02d}:{minute}")
-    for m in _TIME_EN.finditer(text):
-        if any(taken[m.start() : m.end()]):
-            continue
-        if m[3]:
-            hour = int(m[1]) % 12 + (12 if m[3].lower() == "p" else 0)
-            claim(m, f"time:{hour:02d}:{m[2] or '00'}")
-        else:
-            claim(m, f"time:{int(m[4]):02d}:{m[5]}")
-    for m in _NUMBER.finditer(text):
-        if any(taken[m.start() : m.end()]):
-            continue
-        scale = _SCALE_AFTER.match(text, m.end())
-        factor = Decimal(10) ** _SCALE[scale[1].lower()] if scale else Decimal(1)
-        values: set[Decimal | str] = {(v * factor).normalize() for v in _candidates(m[0])}
-        if values:
-            found.append(values)
-    return found
-
-
-def _unmatched(wanted: list[set[Decimal | str]], offered: list[set[Decimal | str]]) -> list[str]:
-    """Values of ``wanted`` with no partner in ``offered`` (each partner used once)."""
-    free = list(offered)
+def _unmatched(wanted: list[Number], offered: list[Number]) -> list[str]:
+    """Numbers of ``wanted`` with no partner in ``offered``, each partner used once: the
+    first free number of ``offered`` sharing a reading. Readings index ``offered``, so this
+    is linear in the number count."""
+    queues: dict[str, deque[int]] = {}
+    for k, number in enumerate(offered):
+        for value in number.values:
+            queues.setdefault(value, deque()).append(k)
+    used = [False] * len(offered)
     missing = []
-    for options in wanted:
-        partner = next((k for k, o in enumerate(free) if o & options), None)
+    for number in wanted:
+        partner = None
+        for value in number.values:
+            queue = queues.get(value)
+            while queue and used[queue[0]]:
+                queue.popleft()
+            if queue and (partner is None or queue[0] < partner):
+                partner = queue[0]
         if partner is None:
-            missing.append(_show(options))
+            missing.append(number.shown())
         else:
-            free.pop(partner)
+            used[partner] = True
     return missing
 
 
-def _show(options: set[Decimal | str]) -> str:
-    shown = sorted(
-        format(o, "f") if isinstance(o, Decimal) else o.split(":", 1)[1] for o in options
-    )
-    return shown[0]
-
-
 def number_mismatch(source: str, target: str) -> Flag | None:
-    src, tgt = _values(source), _values(target)
+    src, tgt = read_numbers(source, "id"), read_numbers(target, "en")
     lost, added = _unmatched(src, tgt), _unmatched(tgt, src)
     if not lost and not added:
         return None
@@ -187,9 +86,7 @@ _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 
 def untranslated(source: str, target: str) -> Flag | None:
-    if " ".join(source.split()).lower() == " ".join(target.split()).lower() and _TOKEN.search(
-        source
-    ):
+    if fold(source).lower() == fold(target).lower() and _TOKEN.search(source):
         return Flag("untranslated", "target is a copy of the source")
     words = [w.lower() for w in _TOKEN.findall(target)]
     hits = [w for w in words if w in _ID_WORDS]
@@ -205,13 +102,18 @@ def repetition(source: str, target: str) -> Flag | None:
     """A unit of 1 to 4 words repeated back to back (4 times for one word, 3 for more), unless
     the source repeats it too."""
     words = target.lower().split()
+    low_source = source.lower()
+    in_source: set[str] = set()  # repeated phrases the source has too: each looked up once
     for size in (1, 2, 3, 4):
         need = 4 if size == 1 else 3
         for start in range(len(words) - size * need + 1):
             unit = words[start : start + size]
             if all(words[start + k * size : start + (k + 1) * size] == unit for k in range(need)):
                 phrase = " ".join(unit)
-                if phrase in source.lower():
+                if phrase in in_source:
+                    continue
+                if phrase in low_source:
+                    in_source.add(phrase)
                     continue
                 return Flag("repetition", f'"{phrase}" repeated {need}+ times: a decoding loop')
     return None
@@ -219,36 +121,12 @@ def repetition(source: str, target: str) -> Flag | None:
 
 # --- names ----------------------------------------------------------------------------------
 
-# Indonesian names and words whose English form differs; any alternative counts as present.
-NAME_FORMS: dict[str, tuple[str, ...]] = {
-    "amerika serikat": ("united states", "us", "u.s.", "america", "american"),
-    "as": ("us", "u.s.", "united states", "america", "american"),
-    "korea selatan": ("south korea", "south korean", "seoul", "rok"),
-    "korsel": ("south korea", "south korean", "seoul"),
-    "korea utara": ("north korea", "north korean", "pyongyang", "dprk"),
-    "korut": ("north korea", "north korean", "pyongyang"),
-    "pbb": ("un", "u.n.", "united nations"),
-    "gedung putih": ("white house",),
-    "tiongkok": ("china", "chinese", "prc"),
-    "tionghoa": ("china", "chinese"),
-    "cina": ("china", "chinese"),
-    "jepang": ("japan", "japanese"),
-    "inggris": ("britain", "british", "uk", "england", "english"),
-    "rusia": ("russia", "russian"),
-    "ukraina": ("ukraine", "ukrainian"),
-    "prancis": ("france", "french"),
-    "jerman": ("germany", "german"),
-    "belanda": ("netherlands", "dutch"),
-    "arab saudi": ("saudi arabia", "saudi"),
-    "deklarasi washington": ("washington declaration",),
-}
 # Capitalised Indonesian words that are not names (titles, days, months, common nouns that
 # open headings); a missing translation of these is no lost name.
-_NOT_NAMES = frozenset(
+_NOT_NAMES = INDONESIAN_MONTHS | frozenset(
     """presiden wakil menteri luar negeri pertahanan dalam gubernur bupati wali kota ketua dewan
     partai kementerian jenderal kepala direktur pemerintah perdana raja ratu pangeran senin
-    selasa rabu kamis jumat sabtu minggu januari februari maret april mei juni juli agustus
-    september oktober november desember pulau sungai gunung jalan provinsi kabupaten badan
+    selasa rabu kamis jumat sabtu minggu pulau sungai gunung jalan provinsi kabupaten badan
     bank dinas kantor kelompok konferensi deklarasi anda bapak ibu saudara tuhan allah
     baru raya timur tengah utara selatan barat besar agung kesehatan tahun fase hari nasional
     internasional umum negara republik kerajaan kota""".split()
@@ -271,6 +149,117 @@ def _present(forms: tuple[str, ...], target: str) -> bool:
 _CAP_WORD = r"\b[A-Z][\w\u00c0-\u024f-]*\b"
 _RUN = re.compile(rf"{_CAP_WORD}(?:\s+(?:(?:dan|untuk|dari|di)\s+)?{_CAP_WORD})*")
 _SIMILAR = 0.7
+# Target words a lost name is compared with, at most: real sentences offer a few dozen after
+# the filter below; only a segment of many thousands of distinct words reaches the cap, and
+# then a name spelt alike may be reported lost (a reviewer checks it, nothing is dropped).
+_MAX_CANDIDATES = 400
+
+
+_OPENERS = ".!?:\"'\u201c("
+_TARGET_WORD = re.compile(r"[\w-]+")
+
+
+def _least_overlap(length: int) -> int:
+    """The fewest characters two words of ``length`` characters together must share for
+    :class:`SequenceMatcher` to rate them :data:`_SIMILAR` (the same float test it uses)."""
+    shared = 0
+    while 2.0 * shared / length < _SIMILAR:
+        shared += 1
+    return shared
+
+
+def _tokens(word: str) -> list[tuple[str, int]]:
+    """A word's characters as a set: the k-th ``a`` of the word is ``("a", k)``."""
+    seen: dict[str, int] = {}
+    tokens = []
+    for char in word:
+        tokens.append((char, seen.get(char, 0)))
+        seen[char] = seen.get(char, 0) + 1
+    return tokens
+
+
+class _Target:
+    """The target's words, indexed once per pair so that looking up a capitalised source word
+    costs about the same whatever the length of the target.
+
+    Spelling alike is found by prefix filtering: two words of lengths ``a`` and ``b`` rated
+    :data:`_SIMILAR` share at least ``t`` characters (``t`` from ``a + b``; the matches of
+    :class:`SequenceMatcher` never exceed the shared characters), so they share one among
+    the first ``a - t + 1`` and ``b - t + 1`` characters of each, in an order that puts rare
+    characters first. A word is compared only with target words that pass that test and
+    the count of shared characters: the same answers as comparing with every word, up to
+    :data:`_MAX_CANDIDATES` words."""
+
+    def __init__(self, target: str) -> None:
+        self.low = target.lower()
+        distinct = list(dict.fromkeys(_TARGET_WORD.findall(self.low)))
+        # A word made of word characters and hyphens occurs in the target only inside one of
+        # its words, so searching the distinct words (joined by a line break) is the same as
+        # searching the whole target.
+        self.joined = "\n".join(distinct)
+        self.known: dict[str, bool] = {}
+        tokens = {word: _tokens(word) for word in distinct}
+        self.rarity: dict[tuple[str, int], int] = {}
+        for word_tokens in tokens.values():
+            for token in word_tokens:
+                self.rarity[token] = self.rarity.get(token, 0) + 1
+        self.sets = {word: frozenset(word_tokens) for word, word_tokens in tokens.items()}
+        # (length of the word looked up, length of the target word, token) -> target words
+        self.postings: dict[tuple[int, int, tuple[str, int]], list[str]] = {}
+        for word, word_tokens in tokens.items():
+            ordered = self._ordered(word_tokens)
+            size = len(word)
+            for other in range(max(1, size - 4), size + 5):
+                keep = size - _least_overlap(size + other) + 1
+                for token in ordered[: max(0, keep)]:
+                    self.postings.setdefault((other, size, token), []).append(word)
+
+    def _ordered(self, tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        return sorted(tokens, key=lambda t: (self.rarity.get(t, 0), t))
+
+    def has(self, word: str) -> bool:
+        """``word`` is in the target, as it is or spelt alike (memoised per word)."""
+        found = self.known.get(word)
+        if found is None:
+            low = word.lower()
+            inside = self.joined if _TARGET_WORD.fullmatch(low) else self.low
+            found = low in inside or self.spelt_alike(word)
+            self.known[word] = found
+        return found
+
+    def spelt_alike(self, word: str) -> bool:
+        """``Eropa``/``Europe``, ``Italia``/``Italy``: the same name in English spelling,
+        a target word within 4 characters of its length rated :data:`_SIMILAR` or more.
+        Acronyms must match exactly (``SARS-CoV-2`` is not ``SARS-CAV-2``)."""
+        if word.isupper() or any(c.isdigit() for c in word):
+            return False
+        low = word.lower()
+        own = _tokens(low)
+        ordered, mine = self._ordered(own), frozenset(own)
+        checked: set[str] = set()
+        for size in range(max(1, len(low) - 4), len(low) + 5):
+            keep = len(low) - _least_overlap(len(low) + size) + 1
+            for token in ordered[: max(0, keep)]:
+                for other in self.postings.get((len(low), size, token), ()):
+                    if other in checked:
+                        continue
+                    if len(checked) == _MAX_CANDIDATES:
+                        return False
+                    checked.add(other)
+                    shared = len(mine & self.sets[other])
+                    if 2.0 * shared / (len(low) + size) < _SIMILAR:
+                        continue
+                    if SequenceMatcher(None, low, other).ratio() >= _SIMILAR:
+                        return True
+        return False
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """The capitalised run at ``start`` opens the text, a sentence, a quote or a bracket."""
+    before = start
+    while before > 0 and text[before - 1].isspace():
+        before -= 1
+    return start == 0 or (before > 0 and text[before - 1] in _OPENERS)
 
 
 def _lost_names(text: str, target: str) -> list[str]:
@@ -282,31 +271,18 @@ def _lost_names(text: str, target: str) -> list[str]:
     if headline and len(words) >= 4 and sum(w[0].isupper() for w in words) > 0.6 * len(words):
         return []
     lost = []
-    low_target = target.lower()
+    index = _Target(target)
     for run in _RUN.finditer(text):
         parts = [p for p in run[0].split() if p[0].isupper()]
         if parts[0].lower() in _INSTITUTIONS:
             continue
-        opens = run.start() == 0 or re.search(r"[.!?:\"'\u201c(]\s*$", text[: run.start()])
+        opens = _opens_sentence(text, run.start())
         for k, word in enumerate(parts):
             if (k == 0 and opens and not word.isupper()) or word.lower() in _NOT_NAMES:
                 continue
-            if word.lower() not in low_target and not _spelt_alike(word, target):
+            if not index.has(word):
                 lost.append(word)
     return lost
-
-
-def _spelt_alike(word: str, target: str) -> bool:
-    """``Eropa``/``Europe``, ``Italia``/``Italy``: the same name in English spelling. Acronyms
-    must match exactly (``SARS-CoV-2`` is not ``SARS-CAV-2``)."""
-    if word.isupper() or any(c.isdigit() for c in word):
-        return False
-    low = word.lower()
-    return any(
-        SequenceMatcher(None, low, other).ratio() >= _SIMILAR
-        for other in re.findall(r"[\w-]+", target.lower())
-        if abs(len(other) - len(low)) <= 4
-    )
 
 
 def names(source: str, target: str) -> Flag | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sejajar.core.records import render_signature
+from sejajar.core.text import fold
 from sejajar.translate.translator import Progress, Translation, Translator
 
 # Sentences translated between two commits to the cache.
@@ -40,7 +41,7 @@ def default_cache_path() -> Path:
 
 
 def normalise_source(text: str) -> str:
-    return unicodedata.normalize("NFC", " ".join(text.split()))
+    return unicodedata.normalize("NFC", fold(text))
 
 
 class CacheUnavailable(Exception):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from sejajar.core.text import fold
+
 # Boundaries in order of preference; each match is a place just *after* which a piece may end.
 _BOUNDARIES = [
     re.compile(r"[;:]\s"),
@@ -26,7 +28,7 @@ def split_to_fit(text: str, fits: Callable[[str], bool]) -> list[str]:
     """Split ``text`` into pieces for which ``fits`` is true, preferring clause boundaries
     near the middle so pieces are balanced. A piece with no whitespace at all is cut by
     characters as the last resort."""
-    text = " ".join(text.split())
+    text = fold(text)
     if fits(text) or len(text) <= 1:
         return [text]
     cut = _best_cut(text)

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sejajar.core.text import fold
 from sejajar.translate.translator import Translation, Translator, TranslatorError, output_cap
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class MarianEngine(Translator):
         one that reached it, or never ended, hit the cap."""
         kept = ids[:cap]
         text = self.tokenizer.decode(kept, skip_special_tokens=True)
-        return Translation(" ".join(text.split()), not ended or len(ids) >= cap, tokens=len(kept))
+        return Translation(fold(text), not ended or len(ids) >= cap, tokens=len(kept))
 
 
 class MarianTranslator(MarianEngine):

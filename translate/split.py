@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from sejajar.core.records import Document, Kind, Segment
+from sejajar.core.text import fold
 from sejajar.translate.rules import ID_RULES, Rules
 
 SPLITTER_VERSION = "2"
@@ -25,7 +26,6 @@ _CANDIDATE = re.compile(r"(?<![.!?\u2026])([.!?\u2026]+)([\"'\u201d\u2019)\]]*)(
 _STARTER = re.compile(r"[\"'\u201c\u2018]*[A-Z0-9\u00c0-\u00de]")
 # Characters that end the word before a period looking back (besides whitespace).
 _WORD_STOPS = "\"'\u201c\u2018(["
-_WHITESPACE = re.compile(r"\s+")
 _HEADING_MAX_WORDS = 12
 _HEADING_MAX_CHARS = 120
 
@@ -119,11 +119,6 @@ def _may_end_after(paragraph: str, period: int, first: int, ends: list[int], rul
         return False
     # "1." opening a paragraph is an enumeration, not a sentence.
     return not (word.isdigit() and len(word) <= 2 and not ends and start <= first)
-
-
-def fold(text: str) -> str:
-    """Collapse runs of whitespace (tabs, newlines, NBSP) into single spaces and trim."""
-    return _WHITESPACE.sub(" ", text).strip()
 
 
 def split_text(text: str, rules: Rules = ID_RULES) -> list[Segment]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sejajar.core.errors import SejajarError
+from sejajar.core.text import fold
 
 
 class InputError(SejajarError):
@@ -138,7 +139,7 @@ def html_to_text(markup: str) -> str:
     parser = _TextExtractor()
     parser.feed(markup)
     parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    lines = (fold(line) for line in "".join(parser.parts).split("\n"))
     return "\n".join(line for line in lines if line)
 
 

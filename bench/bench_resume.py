@@ -47,7 +47,7 @@ def main() -> None:
     cmd = [
         sys.executable,
         "-m",
-        "translate",
+        "sejajar",
         "translate",
         str(folder),
         "--out",

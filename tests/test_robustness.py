@@ -303,7 +303,7 @@ def test_concurrent_runs_share_the_cache(tiny_model: Path, tmp_path: Path) -> No
             [
                 sys.executable,
                 "-m",
-                "translate",
+                "sejajar",
                 "translate",
                 str(KONTAN),
                 "--out",
@@ -373,7 +373,7 @@ def test_interrupt_then_resume(how: signal.Signals, tiny_model: Path, tmp_path: 
     cmd = [
         sys.executable,
         "-m",
-        "translate",
+        "sejajar",
         "translate",
         str(folder),
         "--out",

@@ -123,7 +123,7 @@ def test_hub_model_unavailable_offline(monkeypatch: pytest.MonkeyPatch, tmp_path
         load_marian("Helsinki-NLP/opus-mt-id-en")
     assert str(info.value) == (
         "model Helsinki-NLP/opus-mt-id-en is unavailable: HF_HUB_OFFLINE is set and it is not in "
-        "the cache. Run once with network access to download it, or pass --model DIR (a folder "
+        "the cache. Run once with network access to download it, or pass model DIR (a folder "
         "with config.json, the weights and the tokenizer files)"
     )
 
@@ -133,7 +133,7 @@ def test_cuda_requested_without_cuda(tiny_model: Path) -> None:
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(TranslatorError, match="--device cuda: torch sees no CUDA device"):
+    with pytest.raises(TranslatorError, match="device cuda: torch sees no CUDA device"):
         load_marian(str(tiny_model), device="cuda")
 
 
@@ -221,7 +221,7 @@ def test_cached_hub_model_works_without_network(tiny_model: Path, tmp_path: Path
         [
             sys.executable,
             "-m",
-            "translate",
+            "sejajar",
             "translate",
             str(source),
             "--out",
@@ -240,3 +240,17 @@ def test_cached_hub_model_works_without_network(tiny_model: Path, tmp_path: Path
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "o" / "a.html").read_text()
     assert "model:sejajar/tiny|rev:" in page
+
+
+def test_errors_name_parameters_and_the_cli_names_flags() -> None:
+    """The library speaks of its parameters; the CLI shows the same message with its flags."""
+    from sejajar.cli.common import message
+
+    error = TranslatorError("{quantize} int8 runs on the CPU only; use {device} cpu")
+    assert str(error) == "quantize int8 runs on the CPU only; use device cpu"
+    assert message(error) == "--quantize int8 runs on the CPU only; use --device cpu"
+    assert message(TranslatorError("{batch_size} must be at least 1, not 0")) == (
+        "--batch-size must be at least 1, not 0"
+    )
+    # Braces that name no parameter are left alone.
+    assert str(TranslatorError("cannot parse {x}")) == "cannot parse {x}"

@@ -67,7 +67,7 @@ def test_workers_on_a_gpu_is_a_clear_error(
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    with pytest.raises(TranslatorError, match="--workers runs on the CPU only"):
+    with pytest.raises(TranslatorError, match=r"^workers runs on the CPU only; use device cpu$"):
         load_marian(str(tiny_model), device="cuda", workers=2)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sejajar.translate.marian import MarianEngine, check_settings, folder_revision, model_folder
-from sejajar.translate.translator import Translation, TranslatorError, output_cap
+from sejajar.translate.translator import Translation, TranslatorError
 
 _EOS = "</s>"
 
@@ -44,8 +44,6 @@ class CT2Translator(MarianEngine):
         self.quantize = quantize
         self.max_positions = max_positions
         self.max_input_tokens = min(512, max_positions)
-        # Extra translate_batch() arguments, for benchmarks that force equal output lengths.
-        self.generation_overrides: dict[str, Any] = {}
         # Token ids of the texts counted for this run, so that each is tokenised once (the
         # tokenizer is about 4% of a run at greedy int8).
         self._ids: dict[str, list[int]] = {}
@@ -71,13 +69,13 @@ class CT2Translator(MarianEngine):
     def _translate(self, texts: list[str], max_batch_size: int) -> list[Translation]:
         ids = [self._ids.get(t) or self.tokenizer(t)["input_ids"] for t in texts]
         tokens = [self.tokenizer.convert_ids_to_tokens(i) for i in ids]
-        caps = [output_cap(len(t), self.max_positions - 1) for t in tokens]
+        caps = self._caps([len(t) for t in tokens], self.max_positions - 1)
         options: dict[str, Any] = {
             "beam_size": self.beams,
             "max_decoding_length": max(caps, default=1),
+            "min_decoding_length": self._min_tokens(),
             "return_end_token": True,
             "max_batch_size": max_batch_size,
-            **self.generation_overrides,
         }
         results = self.translator.translate_batch(tokens, **options)
         out = []

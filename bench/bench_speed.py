@@ -98,11 +98,10 @@ def run_system(
         import ctranslate2
         from transformers import MarianTokenizer
 
-        from sejajar.translate.ct2 import _converted
-        from sejajar.translate.marian import folder_revision
+        from sejajar.translate.benchmarking import convert_for_ct2
 
         tokenizer = MarianTokenizer.from_pretrained(str(model))
-        target = _converted(model, folder_revision(model), quantize, cache)
+        target = convert_for_ct2(model, quantize, cache)
         cores = os.cpu_count() or 1
         translator = ctranslate2.Translator(
             str(target),
@@ -122,20 +121,19 @@ def run_system(
             repeats,
         )
     else:
+        from sejajar.translate.benchmarking import BenchmarkOptions
         from sejajar.translate.ct2 import load_ct2
         from sejajar.translate.marian import load_marian
 
+        forced = BenchmarkOptions(forced_length=length)
         if engine == "sejajar-ct2":
             translator: Any = load_ct2(str(model), beams=beams, quantize=quantize, cache_root=cache)
-            translator.generation_overrides = {
-                "min_decoding_length": length,
-                "max_decoding_length": length,
-            }
+            translator.benchmark = forced
         else:
             # The CLI's default layout (worker processes), set up after forcing the length so
             # that the workers inherit it; or one process with every core.
             translator = load_marian(str(model), beams=beams, quantize=quantize, device="cpu")
-            translator.forced_length = length
+            translator.benchmark = forced
             workers, threads = layout(None, None, "cpu")
             if engine == "sejajar-transformers" and workers > 1:
                 translator.start_workers(workers, threads)

@@ -140,11 +140,11 @@ def test_min_tokens_forces_length(lively_model: tuple[Any, Any]) -> None:
 def test_fast_linear_agrees_with_torch() -> None:
     import torch
 
-    from sejajar.translate.decode import _Linears
+    from sejajar.translate.onednn import Linears
 
     torch.manual_seed(0)
     layer, output = torch.nn.Linear(64, 300).eval(), torch.nn.Linear(64, 500).eval()
-    linears = _Linears(torch, packed=(output,))
+    linears = Linears(packed=(output,))
     x = torch.randn(7, 1, 64)
     with torch.inference_mode():
         for module in (layer, output):

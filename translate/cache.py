@@ -28,10 +28,12 @@ CREATE TABLE IF NOT EXISTS translations (
     key TEXT PRIMARY KEY,
     text TEXT NOT NULL,
     hit_length_cap INTEGER NOT NULL,
-    split_long INTEGER NOT NULL,
-    tokens INTEGER NOT NULL
+    split_long INTEGER NOT NULL
 )
 """
+# Cache files made by earlier versions also have ``tokens INTEGER NOT NULL`` (an output token
+# count nothing read). It is left in place and filled with 0, so such a file still opens, and
+# an older sejajar sharing it keeps working.
 
 
 def default_cache_path() -> Path:
@@ -51,7 +53,11 @@ class CacheUnavailable(Exception):
 
 # SQLite's primary result codes that say the file itself is no database.
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
-_COLUMNS = ["key", "text", "hit_length_cap", "split_long", "tokens"]
+# The table's columns: today's, and those of files made by earlier versions (with ``tokens``).
+_LAYOUTS = (
+    ["key", "text", "hit_length_cap", "split_long"],
+    ["key", "text", "hit_length_cap", "split_long", "tokens"],
+)
 # How long to wait for another run holding the cache's lock, in seconds.
 LOCK_TIMEOUT = 60.0
 
@@ -119,7 +125,7 @@ class TranslationCache:
                 with db:
                     db.execute(_SCHEMA)
             columns = [row[1] for row in db.execute("PRAGMA table_info(translations)")]
-            if columns != _COLUMNS:
+            if columns not in _LAYOUTS:
                 raise CacheUnavailable(
                     f"{self.path} holds a translations table of another layout "
                     f"({', '.join(columns)}): not a cache of this sejajar; left as it is"
@@ -130,6 +136,14 @@ class TranslationCache:
         except BaseException:
             db.close()
             raise
+        self._insert = (
+            "INSERT OR REPLACE INTO translations (key, text, hit_length_cap, split_long"
+            + (
+                ", tokens) VALUES (?, ?, ?, ?, 0)"
+                if "tokens" in columns
+                else ") VALUES (?, ?, ?, ?)"
+            )
+        )
         return db
 
     @staticmethod
@@ -142,19 +156,19 @@ class TranslationCache:
             chunk = list(keys[start : start + 500])
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                f"SELECT key, text, hit_length_cap, split_long, tokens FROM translations "
+                f"SELECT key, text, hit_length_cap, split_long FROM translations "
                 f"WHERE key IN ({marks})",
                 chunk,
             )
-            for key, text, cap, split, tokens in rows:
-                found[key] = Translation(text, bool(cap), bool(split), int(tokens))
+            for key, text, cap, split in rows:
+                found[key] = Translation(text, bool(cap), bool(split))
         return found
 
     def put_many(self, items: Sequence[tuple[str, Translation]]) -> None:
         with self.db:  # one transaction
             self.db.executemany(
-                "INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?)",
-                [(k, t.text, int(t.hit_length_cap), int(t.split_long), t.tokens) for k, t in items],
+                self._insert,
+                [(k, t.text, int(t.hit_length_cap), int(t.split_long)) for k, t in items],
             )
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sejajar.translate.marian import MarianEngine, check_settings, folder_revision, model_folder
-from sejajar.translate.translator import Translation, TranslatorError, output_cap
+from sejajar.translate.translator import Translation, TranslatorError
 from sejajar.translate.workers import layout
 
 _EOS = "</s>"
@@ -44,8 +44,6 @@ class CT2Translator(MarianEngine):
         self.quantize = quantize
         self.max_positions = max_positions
         self.max_input_tokens = min(512, max_positions)
-        # Extra translate_batch() arguments, for benchmarks that force equal output lengths.
-        self.generation_overrides: dict[str, Any] = {}
         # Token ids of the texts counted for this run, so that each is tokenised once (the
         # tokenizer is about 4% of a run at greedy int8).
         self._ids: dict[str, list[int]] = {}
@@ -76,7 +74,7 @@ class CT2Translator(MarianEngine):
         parallel."""
         ids = [self._ids.get(t) or self.tokenizer(t)["input_ids"] for t in texts]
         tokens = [self.tokenizer.convert_ids_to_tokens(i) for i in ids]
-        caps = [output_cap(len(t), self.max_positions - 1) for t in tokens]
+        caps = self._caps([len(t) for t in tokens], self.max_positions - 1)
         order = sorted(range(len(texts)), key=lambda i: (-caps[i], i))
         size = max_batch_size or len(texts) or 1
         groups = [order[start : start + size] for start in range(0, len(order), size)]
@@ -86,9 +84,9 @@ class CT2Translator(MarianEngine):
                 "beam_size": self.beams,
                 "max_decoding_length": max(caps[i] for i in group),
                 "return_end_token": True,
+                "min_decoding_length": self._min_tokens(),
                 "max_batch_size": 0,
                 "asynchronous": True,
-                **self.generation_overrides,
             }
             pending.append(self.translator.translate_batch([tokens[i] for i in group], **options))
         results: list[Any] = [None] * len(texts)

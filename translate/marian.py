@@ -7,16 +7,21 @@ module (and ``sejajar --help``) stays fast.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sejajar.core.text import fold
+from sejajar.translate.benchmarking import BenchmarkOptions
 from sejajar.translate.translator import Translation, Translator, TranslatorError, output_cap
 
 if TYPE_CHECKING:
+    from sejajar.translate.decode import MarianSearch
     from sejajar.translate.workers import WorkerPool
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -32,6 +37,8 @@ class MarianEngine(Translator):
     revision: str
     beams: int
     quantize: str
+    # Benchmarks only (see :mod:`benchmarking`); None in every normal run.
+    benchmark: BenchmarkOptions | None = None
 
     @property
     def signature(self) -> tuple[tuple[str, str], ...]:
@@ -47,13 +54,24 @@ class MarianEngine(Translator):
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, truncation=False)["input_ids"])
 
+    def _caps(self, source_tokens: Sequence[int], limit: int) -> list[int]:
+        """Each output's cap in tokens (end-of-sentence included) for sources of these
+        lengths; ``limit`` is what the decoder can hold. A benchmark's forced length instead."""
+        if self.benchmark is not None:
+            return [self.benchmark.forced_length] * len(source_tokens)
+        return [output_cap(n, limit) for n in source_tokens]
+
+    def _min_tokens(self) -> int:
+        """Tokens before which end-of-sentence is forbidden: none, except in benchmarks."""
+        return 0 if self.benchmark is None else self.benchmark.forced_length
+
     def _finish(self, ids: list[int], ended: bool, cap: int) -> Translation:
         """One output: its token ids before end-of-sentence, whether it ended, and its cap.
         A batch runs to its longest cap, so a sentence with a smaller cap is cut to its own;
         one that reached it, or never ended, hit the cap."""
         kept = ids[:cap]
         text = self.tokenizer.decode(kept, skip_special_tokens=True)
-        return Translation(fold(text), not ended or len(ids) >= cap, tokens=len(kept))
+        return Translation(fold(text), not ended or len(ids) >= cap)
 
 
 class MarianTranslator(MarianEngine):
@@ -79,19 +97,24 @@ class MarianTranslator(MarianEngine):
         self.batch_size = batch_size
         self.device = device
         self.quantize = quantize
-        # Benchmarks only: every output exactly this many tokens (random weights never stop).
-        self.forced_length: int | None = None
         self.max_input_tokens = int(getattr(tokenizer, "model_max_length", 512) or 512)
         self.max_input_tokens = min(self.max_input_tokens, model.config.max_position_embeddings)
-        self._search: Any = None
+        self._search: MarianSearch | None = None
+        self._use_generate = False  # the model's generation config is beyond our search
         self.pool: WorkerPool | None = None
 
     def prepare(self) -> None:
-        """Set up the search (weights reordered for the fast path) before any worker forks."""
-        from sejajar.translate.decode import MarianSearch
+        """Set up the search (weights reordered for the fast path) before any worker forks.
+        A generation config the search does not implement leaves ``model.generate`` to do it."""
+        from sejajar.translate.decode import MarianSearch, UnsupportedSettings
 
-        if self._search is None:
-            self._search = MarianSearch(self.model)
+        if self._search is None and not self._use_generate:
+            try:
+                self._search = MarianSearch(self.model)
+            except UnsupportedSettings as exc:
+                log.debug("translating with model.generate: %s", exc)
+                self._use_generate = True
+                return
             self._search.prepare()
 
     def start_workers(self, workers: int, threads: int) -> None:
@@ -124,14 +147,15 @@ class MarianTranslator(MarianEngine):
         enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=False)
         # The decoder start token takes one of the model's positions.
         limit = self.model.config.max_position_embeddings - 1
-        caps = [output_cap(int(n), limit) for n in enc["attention_mask"].sum(dim=1)]
-        forced = self.forced_length
-        if forced is not None:
-            caps = [forced] * len(caps)
+        caps = self._caps([int(n) for n in enc["attention_mask"].sum(dim=1)], limit)
         enc = enc.to(self.device)
-        decoded = self._search.run(
-            enc["input_ids"], enc["attention_mask"], caps, self.beams, min_tokens=forced or 0
-        )
+        args = (enc["input_ids"], enc["attention_mask"], caps, self.beams, self._min_tokens())
+        if self._search is None:
+            from sejajar.translate.decode import generate
+
+            decoded = generate(self.model, *args)
+        else:
+            decoded = self._search.run(*args)
         return [self._finish(d.ids, d.ended, cap) for d, cap in zip(decoded, caps, strict=True)]
 
 

@@ -25,7 +25,6 @@ class Translation:
     text: str
     hit_length_cap: bool = False  # generation stopped at the output cap, not at end-of-sentence
     split_long: bool = False  # the source exceeded the model's input limit and was cut into pieces
-    tokens: int = 0  # output tokens generated (0 where the engine does not count them)
 
 
 def output_cap(source_tokens: int, limit: int = 511) -> int:
@@ -143,7 +142,6 @@ def _join(texts: Sequence[str], owner: list[int], done: list[Translation]) -> li
             text=" ".join(r.text for r in parts if r.text),
             hit_length_cap=any(r.hit_length_cap for r in parts),
             split_long=len(parts) > 1,
-            tokens=sum(r.tokens for r in parts),
         )
         for parts in grouped
     ]

@@ -1,0 +1,117 @@
+"""Beam search for :class:`decode.MarianSearch`: transformers' vectorised beam search
+(``GenerationMixin._beam_search``) for one end-of-sentence token, where each sentence leaves
+the batch once its best outputs are settled."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from sejajar.translate.search_state import NEG, Decoded, State, index
+
+if TYPE_CHECKING:
+    from sejajar.translate.decode import MarianSearch
+
+
+def beam_search(search: MarianSearch, state: State, min_tokens: int) -> list[Decoded]:
+    """The best output of ``state.beams`` beams for each sentence of ``state``."""
+    dev = state.device
+    k = state.beams
+    wide = 2 * k  # candidates kept per step, so that k can go on when some end
+    items, total = state.items, max(state.caps)
+    results: list[Decoded | None] = [None] * items
+    start, eos = search.start, search.eos
+    running = torch.full((items, k, total), start, dtype=torch.long, device=dev)
+    running_scores = torch.full((items, k), NEG, device=dev)
+    running_scores[:, 0] = 0.0
+    done = torch.full((items, k, total), start, dtype=torch.long, device=dev)
+    done_scores = torch.full((items, k), NEG, device=dev)
+    done_lengths = torch.zeros((items, k), dtype=torch.long, device=dev)
+    is_done = torch.zeros((items, k), dtype=torch.bool, device=dev)
+    first_k = torch.arange(wide, device=dev) < k
+    tokens = torch.full((items * k,), start, dtype=torch.long, device=dev)
+    length_penalty, early_stopping = search.length_penalty, search.early_stopping
+    step = 0
+    while state.items:
+        items = state.items
+        if step == 0 and search.bias.shape[-1] - len(search.banned) - 1 >= wide:
+            # Every beam starts alike: one row per sentence, its scores copied to each beam
+            # (transformers computes k equal rows). The first step's choices all come from
+            # the first beam (the others start at NEG, and the first has enough tokens), so
+            # reordering spreads its keys and values to the others.
+            logits = search.logits(state, tokens[::k], step).repeat_interleave(k, dim=0)
+        else:
+            logits = search.logits(state, tokens, step)
+        log_probs = search.log_probs(logits, step, min_tokens)
+        vocab = log_probs.shape[-1]
+        totals = (log_probs.view(items, k, vocab) + running_scores[:, :, None]).view(items, -1)
+        top_scores, top = torch.topk(totals, wide)
+        parent, token = top // vocab, top % vocab
+        candidates = _gather(running, parent)
+        candidates[:, :, step] = token
+        caps = torch.tensor(state.caps, device=dev)
+        stops = (token == eos) | (step + 1 >= caps)[:, None]
+
+        # The best k candidates that go on.
+        going = top_scores + stops.float() * NEG
+        best = torch.topk(going, k)[1]
+        running = _gather(candidates, best)
+        running_scores = _gather(going, best)
+        parents = _gather(parent, best)
+
+        # Ended candidates among the top k join the finished ones if they score better.
+        ended = stops & first_k[None, :]
+        scores = top_scores / float(step + 1) ** length_penalty
+        if early_stopping is True:
+            scores = scores + (is_done.all(dim=1, keepdim=True)).float() * NEG
+        scores = scores + (~ended).float() * NEG
+        merged = torch.topk(torch.cat((done_scores, scores), dim=1), k)[1]
+        done = _gather(torch.cat((done, candidates), dim=1), merged)
+        done_scores = _gather(torch.cat((done_scores, scores), dim=1), merged)
+        lengths = torch.full((items, wide), step + 1, dtype=torch.long, device=dev)
+        done_lengths = _gather(torch.cat((done_lengths, lengths), dim=1), merged)
+        is_done = _gather(torch.cat((is_done, ended), dim=1), merged)
+        step += 1
+
+        # A sentence is settled when no running beam can beat its worst finished one (the
+        # heuristic transformers uses), when all its beams finished under early stopping,
+        # or when it reached its cap.
+        if early_stopping == "never" and length_penalty > 0.0:
+            penalty = torch.tensor([float(c) ** length_penalty for c in state.caps], device=dev)
+        else:
+            penalty = torch.full((items,), float(step) ** length_penalty, device=dev)
+        best_running = running_scores[:, 0] / penalty
+        worst = torch.where(is_done, done_scores.min(dim=1, keepdim=True)[0], NEG)
+        open_ = (best_running[:, None] > worst).any(dim=1)
+        if early_stopping is True:
+            open_ &= ~is_done.all(dim=1)
+        open_ &= ~stops.all(dim=1)
+        keep = []
+        for item, still in enumerate(open_.tolist()):
+            if still:
+                keep.append(item)
+                continue
+            length = int(done_lengths[item, 0])
+            ids = done[item, 0, :length].tolist()
+            ended_here = bool(ids) and ids[-1] == eos
+            results[state.index[item]] = Decoded(ids[:-1] if ended_here else ids, ended_here)
+
+        rows = (parents + torch.arange(items, device=dev)[:, None] * k).view(-1)
+        state.reorder(rows, step)
+        tokens = running[:, :, step - 1].reshape(-1)
+        if len(keep) < items:
+            picked = index(keep, dev)
+            running, running_scores = running[picked], running_scores[picked]
+            done, done_scores = done[picked], done_scores[picked]
+            done_lengths, is_done = done_lengths[picked], is_done[picked]
+            tokens = tokens.view(items, k)[picked].view(-1)
+            state.keep(keep)
+    return [r for r in results if r is not None]
+
+
+def _gather(tensor: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """Pick, in each sentence, the beams or candidates ``indices`` names (dimension 1)."""
+    while indices.dim() < tensor.dim():
+        indices = indices.unsqueeze(-1)
+    return torch.take_along_dim(tensor, indices, dim=1)

@@ -1,0 +1,109 @@
+"""Linear layers through oneDNN's private torch ops, where they work.
+
+An fp32 linear layer on the CPU runs through ``torch.ops.mkldnn._linear_pointwise`` (measured
+2-3x faster than torch's default matrix multiply on this machine, to within float32 rounding).
+A layer that runs at every decoder step can also have its weight reordered once for oneDNN
+(``_reorder_linear_weight``): another 5-20% (most on the output projection), but the reordered
+copy takes twice the weight's size.
+
+These ops are private: a torch release may change or drop them. So they are probed once per
+process on a small tensor against ``torch.nn.functional.linear``; on an exception or a
+mismatch every layer runs as the plain module (a debug log says why), before any decoding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+import torch
+
+log = logging.getLogger(__name__)
+
+Linear = Callable[[torch.Tensor], torch.Tensor]
+
+_probed: bool | None = None  # the probe's result in this process, once it ran
+
+
+def onednn_works() -> bool:
+    """Whether the private oneDNN linear ops exist and agree with ``F.linear`` (probed once)."""
+    global _probed
+    if _probed is None:
+        _probed = _probe()
+    return _probed
+
+
+def forget_probe() -> None:
+    """Probe again at the next :func:`onednn_works` (tests that replace the ops)."""
+    global _probed
+    _probed = None
+
+
+def _probe() -> bool:
+    ops = getattr(torch.ops, "mkldnn", None)
+    if not torch.backends.mkldnn.is_available() or not (  # type: ignore[no-untyped-call]
+        hasattr(ops, "_reorder_linear_weight") and hasattr(ops, "_linear_pointwise")
+    ):
+        log.debug("oneDNN linear ops unavailable; linear layers run as plain modules")
+        return False
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 2, 16, generator=generator)
+    weight = torch.randn(24, 16, generator=generator)
+    bias = torch.randn(24, generator=generator)
+    try:
+        with torch.inference_mode():
+            expected = torch.nn.functional.linear(x, weight, bias)
+            plain = torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+            reordered = torch.ops.mkldnn._reorder_linear_weight(weight)
+            packed = torch.ops.mkldnn._linear_pointwise(x, reordered, bias, "none", [], "")
+            agree = all(
+                isinstance(got, torch.Tensor)
+                and got.shape == expected.shape
+                and torch.allclose(got, expected, rtol=1e-4, atol=1e-4)
+                for got in (plain, packed)
+            )
+    except Exception as exc:  # a private op: any failure means "do not use it"
+        log.debug("oneDNN linear ops failed their probe (%r); using plain modules", exc)
+        return False
+    if not agree:
+        log.debug("oneDNN linear ops disagree with F.linear; using plain modules")
+    return agree
+
+
+class Linears:
+    """Linear layers as fast callables: an fp32 ``nn.Linear`` on the CPU runs through oneDNN
+    when the probe passed; others (quantised, GPU, or no working oneDNN) run as they are. A
+    layer named in ``packed`` gets its weight reordered once (for layers run at every step)."""
+
+    def __init__(self, packed: Iterable[torch.nn.Module] = ()) -> None:
+        self.packed = {id(module) for module in packed}
+        self.ready: dict[int, Linear] = {}
+        self.onednn = onednn_works()
+
+    def __call__(self, module: torch.nn.Module) -> Linear:
+        fast = self.ready.get(id(module))
+        if fast is None:
+            fast = self.ready[id(module)] = self._prepare(module)
+        return fast
+
+    def _prepare(self, module: torch.nn.Module) -> Linear:
+        weight = getattr(module, "weight", None)
+        if not (
+            self.onednn
+            and type(module) is torch.nn.Linear
+            and isinstance(weight, torch.Tensor)
+            and weight.dtype == torch.float32
+            and weight.device.type == "cpu"
+        ):
+            return module
+        matrix = weight.detach()
+        if id(module) in self.packed:
+            with torch.inference_mode():
+                matrix = torch.ops.mkldnn._reorder_linear_weight(matrix)
+        bias = None if module.bias is None else module.bias.detach()
+
+        def linear(x: torch.Tensor) -> torch.Tensor:
+            out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(x, matrix, bias, "none", [], "")
+            return out
+
+        return linear

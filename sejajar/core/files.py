@@ -31,7 +31,10 @@ def read_article(path: Path) -> str:
     """Read ``path`` as an article: decoded, line ends and spaces normalised, HTML reduced to
     its text. Raises :class:`InputError` for anything that is not usable text."""
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{shown(path)}: no such file")
+    if not _utf8(path.name):
+        # The name becomes the document's name, written into every output as UTF-8.
+        raise InputError(f"{shown(path)}: the file name is not UTF-8; rename it")
     if path.is_dir():
         raise InputError(f"{path}: is a directory")
     try:
@@ -44,6 +47,20 @@ def read_article(path: Path) -> str:
     if not text.strip():
         raise InputError(f"{path}: empty file, no text to translate")
     return text
+
+
+def shown(path: Path | str) -> str:
+    """``path`` as it can be printed: bytes of a name that is not UTF-8 (which Python keeps as
+    lone surrogates) appear escaped, ``caf\\xe9.txt``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def decode(data: bytes, path: Path) -> str:

@@ -45,3 +45,55 @@ def test_a_folder_that_is_not_utf8_prints_escaped(tiny_model: Path, tmp_path: Pa
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().startswith(f"{tmp_path}/d\\xff/a.txt -> {tmp_path}/o/a.tsv")
+
+
+# --- outputs that are inputs -----------------------------------------------------------------
+
+
+def test_outputs_in_a_folder_are_not_articles(tiny_model: Path, tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text(ARTICLE)
+    args = (str(tmp_path), "--out", str(tmp_path), "--format", "tsv,beads", "--force")
+    for _ in range(2):
+        code, out, err = _translate(tiny_model, *args)
+        assert code == 0, err
+        assert out == f"{tmp_path}/x.txt -> {tmp_path}/x.tsv, {tmp_path}/x.align.txt\n"
+        assert err.startswith("1 inputs: 1 done")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.align.txt", "x.tsv", "x.txt"]
+
+
+def test_an_output_that_is_an_input_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.tsv"
+    notes.write_text(ARTICLE)
+    code, out, err = _translate(tiny_model, str(notes), "--out", str(tmp_path), "--force")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"Error: {notes} would overwrite the input {notes}; choose another --out folder\n"
+    )
+    assert notes.read_text() == ARTICLE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.tsv"]
+
+
+def test_an_input_named_like_another_inputs_output_is_refused(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "x.txt").write_text(ARTICLE)
+    (tmp_path / "x.align.txt").write_text(ARTICLE)
+    code, _, err = _translate(
+        tiny_model, str(tmp_path / "x.txt"), str(tmp_path / "x.align.txt"),
+        "--out", str(tmp_path / "." / "sub" / ".."), "--format", "beads", "--force",
+    )  # fmt: skip
+    assert code == 1
+    assert "would overwrite the input" in err and err.count("\n") == 1
+    assert (tmp_path / "x.align.txt").read_text() == ARTICLE
+
+
+def test_align_refuses_to_overwrite_its_target(tmp_path: Path) -> None:
+    source, target = tmp_path / "a.txt", tmp_path / "a.tsv"
+    source.write_text(ARTICLE)
+    target.write_text("Prices rose 5 percent.\n")
+    code, _, err = run(
+        "align", str(source), str(target), "--out", str(tmp_path), "--no-bridge", "--force"
+    )
+    assert code == 1
+    assert err == f"Error: {target} would overwrite the input {target}; choose another --out folder\n"
+    assert target.read_text() == "Prices rose 5 percent.\n"

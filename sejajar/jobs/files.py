@@ -3,6 +3,7 @@ input, writing a parallel document in every format asked for."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -41,15 +42,52 @@ def check_new(paths: Iterable[Path], force: bool, resumable: bool = False) -> No
         raise JobError(f"{existing[0]} exists{more}; use {{force}} to overwrite{resume}")
 
 
+# Names of files sejajar writes: every exporter's suffix, and the review files (exported from
+# the page, and apply-review's). A folder's files with these names are outputs, not articles.
+OUTPUT_SUFFIXES = tuple(suffix for files in FORMATS.values() for suffix, _ in files)
+_OUTPUT_MARKS = (".review.", ".accepted.")
+
+
+def is_output_name(name: str) -> bool:
+    """Whether ``name`` is one sejajar writes (``x.align.txt``, ``x.review.jsonl``...)."""
+    return name.endswith(OUTPUT_SUFFIXES) or any(mark in name for mark in _OUTPUT_MARKS)
+
+
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; a folder stands for the ``*.txt`` files below it, in sorted order."""
+    """Files as given; a folder stands for the ``*.txt`` files below it, in sorted order, but
+    for the outputs of sejajar among them (``NAME.align.txt``), which are not articles."""
     expanded: list[Path] = []
     for path in paths:
         if path.is_dir():
-            expanded.extend(sorted(p for p in path.rglob("*.txt") if p.is_file()))
+            expanded.extend(
+                sorted(
+                    p for p in path.rglob("*.txt") if p.is_file() and not is_output_name(p.name)
+                )
+            )
         else:
             expanded.append(path)
     return expanded
+
+
+def _entry(path: Path) -> Path:
+    """The directory entry ``path`` names: its folder resolved, its own name kept (an atomic
+    write replaces that entry, not what a link there points to)."""
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
+def check_not_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
+    """Refuse, whatever ``force``, an output that would replace an input (or the file an
+    input links to)."""
+    entries: dict[Path, Path] = {}
+    for source in inputs:
+        entries.setdefault(_entry(source), source)
+        entries.setdefault(Path(os.path.realpath(source)), source)
+    for output in outputs:
+        source = entries.get(_entry(output))
+        if source is not None:
+            raise JobError(
+                f"{output} would overwrite the input {source}; choose another {{out}} folder"
+            )
 
 
 def output_name(source: Path) -> str:
@@ -69,9 +107,11 @@ def check_outputs(
     force: bool,
     skip_existing: bool = False,
     resumable: bool = True,
+    inputs: Sequence[Path] = (),
 ) -> list[Path]:
     """The inputs to process. Refuses before any work when two inputs would write the same
-    file, or when an output exists and neither ``force`` nor ``skip_existing`` is on. With
+    file, when an output would replace one of ``sources`` or ``inputs`` (even with ``force``),
+    or when an output exists and neither ``force`` nor ``skip_existing`` is on. With
     ``skip_existing`` an input whose outputs all exist is left out (resuming a run); one with
     only some of them (a run killed between two writes) is done again."""
     owners: dict[Path, Path] = {}
@@ -80,6 +120,7 @@ def check_outputs(
             if path in owners:
                 raise JobError(f"{owners[path]} and {source} would both write {path}")
             owners[path] = source
+    check_not_inputs(owners, [*sources, *inputs])
     if skip_existing:
         return [
             s for s in sources if not all(p.exists() for p in output_paths(s, out_dir, formats))

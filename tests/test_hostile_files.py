@@ -95,5 +95,7 @@ def test_align_refuses_to_overwrite_its_target(tmp_path: Path) -> None:
         "align", str(source), str(target), "--out", str(tmp_path), "--no-bridge", "--force"
     )
     assert code == 1
-    assert err == f"Error: {target} would overwrite the input {target}; choose another --out folder\n"
+    assert (
+        err == f"Error: {target} would overwrite the input {target}; choose another --out folder\n"
+    )
     assert target.read_text() == "Prices rose 5 percent.\n"

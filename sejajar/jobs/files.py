@@ -60,9 +60,7 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             expanded.extend(
-                sorted(
-                    p for p in path.rglob("*.txt") if p.is_file() and not is_output_name(p.name)
-                )
+                sorted(p for p in path.rglob("*.txt") if p.is_file() and not is_output_name(p.name))
             )
         else:
             expanded.append(path)

@@ -8,11 +8,11 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO
 
 from sejajar.core.errors import SejajarError
+from sejajar.core.html import HTMLError, html_to_text
 
 
 class InputError(SejajarError):
@@ -43,7 +43,10 @@ def read_article(path: Path) -> str:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     text = normalise(decode(data, path))
     if _HTML_START.match(text):
-        text = normalise(html_to_text(text))
+        try:
+            text = normalise(html_to_text(text))
+        except HTMLError as exc:
+            raise InputError(f"{shown(path)}: {exc}") from exc
     if not text.strip():
         raise InputError(f"{path}: empty file, no text to translate")
     return text
@@ -101,62 +104,6 @@ def normalise(text: str) -> str:
     """LF line ends, no zero-width or control characters, one kind of space."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _SPACES.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", text)))
-
-
-class _TextExtractor(HTMLParser):
-    """Collects the visible text of a saved web page, one block element per line."""
-
-    _SKIP = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside", "form"})
-    _BLOCK = frozenset(
-        {
-            "p",
-            "div",
-            "br",
-            "li",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "tr",
-            "blockquote",
-            "section",
-            "article",
-            "title",
-            "figcaption",
-        }
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self.skipping:
-            self.skipping -= 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(" ".join(data.split(" ")).replace("\n", " "))
-
-
-def html_to_text(markup: str) -> str:
-    """The text of an HTML page, block elements on their own lines; no tag survives."""
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
-    return "\n".join(line for line in lines if line)
 
 
 def write_atomic(path: Path, text: str) -> None:

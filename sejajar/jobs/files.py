@@ -81,10 +81,10 @@ def check_not_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
         entries.setdefault(_entry(source), source)
         entries.setdefault(Path(os.path.realpath(source)), source)
     for output in outputs:
-        source = entries.get(_entry(output))
-        if source is not None:
+        replaced = entries.get(_entry(output))
+        if replaced is not None:
             raise JobError(
-                f"{output} would overwrite the input {source}; choose another {{out}} folder"
+                f"{output} would overwrite the input {replaced}; choose another {{out}} folder"
             )
 
 

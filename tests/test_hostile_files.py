@@ -6,8 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
+import pytest
+
+from sejajar.core import files
+from sejajar.core.files import InputError, read_article, read_lines, write_atomic
+from sejajar.jobs.files import check_outputs
+from sejajar.translate.ct2 import load_ct2
+from sejajar.translate.engines import ModelSettings, open_translator
 from tests.helpers import run
 from tests.modelfactory import ROOT
 
@@ -99,3 +108,82 @@ def test_align_refuses_to_overwrite_its_target(tmp_path: Path) -> None:
         err == f"Error: {target} would overwrite the input {target}; choose another --out folder\n"
     )
     assert target.read_text() == "Prices rose 5 percent.\n"
+
+
+# --- leftovers of killed runs, endless inputs, long names ------------------------------------
+
+
+def _age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_stale_temporaries_of_the_outputs_are_removed(tmp_path: Path) -> None:
+    source, out = tmp_path / "a.txt", tmp_path / "o"
+    source.write_text(ARTICLE)
+    out.mkdir()
+    stale, live, other = (
+        out / n for n in (".a.tsv.k3j_x9q2.tmp", ".a.tsv.p0o9i8u7.tmp", ".b.tsv.k3j_x9q2.tmp")
+    )
+    for path in (stale, live, other):
+        path.write_text("half")
+    _age(stale, 3600)
+    _age(other, 3600)
+    check_outputs([source], out, ["tsv", "html"], force=False)
+    assert sorted(p.name for p in out.iterdir()) == [live.name, other.name]
+
+
+def test_stale_conversions_are_removed(tiny_model: Path, tmp_path: Path) -> None:
+    root = tmp_path / "ct2"
+    (root / ".converting-old" / "model").mkdir(parents=True)
+    (root / ".converting-live" / "model").mkdir(parents=True)
+    (root / ".converting-old" / "model" / "model.bin").write_bytes(b"x" * 100)
+    for path in (root / ".converting-old", *(root / ".converting-old").rglob("*")):
+        _age(path, 3600)
+    load_ct2(str(tiny_model), beams=1, cache_root=root).close()
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == [".converting-live"]
+
+
+def test_conversion_follows_the_cache_setting(
+    tiny_model: Path, tmp_path: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = ModelSettings(model=str(tiny_model), engine="ctranslate2", beams=1)
+    with open_translator(settings, tmp_path / "c" / "t.sqlite") as session:
+        session().translate(["Harga naik."])
+    assert [p.name for p in (tmp_path / "c" / "ctranslate2").iterdir()]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with open_translator(settings, False) as session:
+        session().translate(["Harga naik."])
+        (work,) = scratch.iterdir()
+        assert work.name.startswith("sejajar-ctranslate2-") and any(work.iterdir())
+    assert list(scratch.iterdir()) == []
+    assert not list(private_cache.rglob("ctranslate2"))
+
+
+def test_endless_input_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(
+        InputError, match=r"^/dev/zero: larger than 64 MB, the limit for one input; split it$"
+    ):
+        read_article(Path("/dev/zero"))
+    code, out, err = run("translate", "/dev/zero", "--out", str(tmp_path), "--model", "none")
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        "Error: /dev/zero: larger than 64 MB, the limit for one input; split it\n"
+    )
+    monkeypatch.setattr(files, "MAX_INPUT_BYTES", 1000)
+    (tmp_path / "big.txt").write_text("kata " * 201)
+    with pytest.raises(InputError, match="larger than 0 MB"):
+        read_lines(tmp_path / "big.txt")
+
+
+def test_a_long_name_that_fits_is_written(tmp_path: Path) -> None:
+    path = tmp_path / ("a" * 251 + ".tsv")  # 255 bytes, the most a name may have
+    write_atomic(path, "x\n")
+    assert path.read_text() == "x\n"
+    stale = tmp_path / (files._temp_prefix(path.name) + "abcdefgh.tmp")
+    stale.write_text("half")
+    _age(stale, 3600)
+    files.remove_stale_temporaries([path])
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

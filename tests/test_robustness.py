@@ -95,10 +95,10 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path = tmp_path / "a.txt"
     path.write_text("Halo.")
 
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args: object, **kwargs: object) -> bytes:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)  # as root, chmod 000 does not stop a read
+    monkeypatch.setattr(Path, "open", refuse)  # as root, chmod 000 does not stop a read
     with pytest.raises(InputError, match=r": cannot read \(Permission denied\)$"):
         read_article(path)
 
@@ -175,7 +175,9 @@ def test_disk_full_during_a_run_is_one_line(
         "--no-cache",
     )
     assert code == 1
-    assert err.startswith(f"Error: cannot write to {tmp_path / 'o'}: No space left on device\n")
+    assert err.startswith(
+        f"Error: {KONTAN}: cannot write to {tmp_path / 'o'}: No space left on device\n"
+    )
     assert list((tmp_path / "o").iterdir()) == []
 
 
@@ -194,7 +196,7 @@ def test_out_not_writable(tiny_model: Path, tmp_path: Path) -> None:
         "--no-cache",
     )
     assert code == 1
-    assert err.startswith(f"Error: cannot write to {blocker / 'sub'}: Not a directory\n")
+    assert err.startswith(f"Error: {KONTAN}: cannot write to {blocker / 'sub'}: Not a directory\n")
 
 
 # --- the cache -------------------------------------------------------------------------------

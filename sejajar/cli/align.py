@@ -64,7 +64,7 @@ def align(
                 formats=formats, force=force, presplit=presplit, progress=progress,
             )  # fmt: skip
         except OSError as exc:
-            fail(f"cannot write to {out}: {exc.strerror or exc}")
+            fail(f"{source}: cannot write to {out}: {exc.strerror or exc}")
     typer.echo(f"{source} + {target} -> {', '.join(map(str, outputs))}")
 
 

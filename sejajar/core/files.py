@@ -7,7 +7,8 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,6 +25,11 @@ class InputError(SejajarError):
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+# One input is read to this size at most: an endless one (/dev/zero, a FIFO) or a huge one
+# is refused instead of filling the memory.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+# A temporary file or folder untouched this long belongs to no live run (a killed one's).
+STALE_SECONDS = 600
 _HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 
 
@@ -37,11 +43,7 @@ def read_article(path: Path) -> str:
         raise InputError(f"{shown(path)}: the file name is not UTF-8; rename it")
     if path.is_dir():
         raise InputError(f"{path}: is a directory")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    text = normalise(decode(data, path))
+    text = normalise(decode(read_input(path), path))
     if _HTML_START.match(text):
         try:
             text = normalise(html_to_text(text))
@@ -50,6 +52,22 @@ def read_article(path: Path) -> str:
     if not text.strip():
         raise InputError(f"{path}: empty file, no text to translate")
     return text
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of ``path``, at most :data:`MAX_INPUT_BYTES` (a bounded read, so devices and
+    pipes that never end are refused too)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{shown(path)}: cannot read ({exc.strerror or exc})") from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{shown(path)}: larger than {MAX_INPUT_BYTES // 2**20} MB, the limit for one input;"
+            " split it"
+        )
+    return data
 
 
 def shown(path: Path | str) -> str:
@@ -93,7 +111,7 @@ def read_lines(path: Path) -> list[str]:
     test sets hold inside segments); a final newline ends the last line, it adds none."""
     if not path.is_file():
         raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    text = decode(path.read_bytes(), path).replace("\r\n", "\n")
+    text = decode(read_input(path), path).replace("\r\n", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -120,7 +138,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A binary file that becomes ``path`` only when the block ends without an error: written
     beside it, flushed to disk, then renamed over it; on any error the temporary file goes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
     try:
         # mkstemp makes the file 0600: give it the mode a plain open() would (the umask's),
         # or keep the mode of the file it replaces.
@@ -134,6 +152,38 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+# mkstemp adds 8 random characters and the suffix: 12 more bytes, in a name of at most 255.
+_TEMP_NAME_BYTES = 200
+
+
+def _temp_prefix(name: str) -> str:
+    """``.NAME.``, NAME cut to fit a file name whatever its length (the final name is the
+    file system's to accept or refuse, not the temporary one's)."""
+    raw = os.fsencode(name)[:_TEMP_NAME_BYTES]
+    return f".{raw.decode('utf-8', 'ignore')}."
+
+
+def remove_stale_temporaries(paths: Iterable[Path], older_than: float = STALE_SECONDS) -> None:
+    """Remove the temporary files a killed run left beside ``paths`` (``.NAME.xxxxxxxx.tmp``,
+    untouched for ``older_than`` seconds). One look at each folder, however many paths."""
+    prefixes: dict[Path, set[str]] = {}
+    for path in paths:
+        prefixes.setdefault(path.parent, set()).add(_temp_prefix(path.name))
+    cutoff = time.time() - older_than
+    for folder, names in prefixes.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # no folder yet, or not readable: the write will say so
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(".tmp") or name[:-12] not in names or len(name) < 14:
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
 
 
 def _mode_for(path: Path) -> int:

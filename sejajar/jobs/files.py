@@ -10,7 +10,7 @@ from pathlib import Path
 from sejajar.align.beads import BeadPair, parse_beads
 from sejajar.align.export import FORMATS
 from sejajar.core.errors import SejajarError
-from sejajar.core.files import InputError, read_article, write_atomic
+from sejajar.core.files import InputError, read_article, remove_stale_temporaries, write_atomic
 from sejajar.core.records import Document, ParallelDocument
 from sejajar.translate.rules import ID_RULES, Rules
 from sejajar.translate.split import presplit_document, split_document
@@ -111,7 +111,8 @@ def check_outputs(
     file, when an output would replace one of ``sources`` or ``inputs`` (even with ``force``),
     or when an output exists and neither ``force`` nor ``skip_existing`` is on. With
     ``skip_existing`` an input whose outputs all exist is left out (resuming a run); one with
-    only some of them (a run killed between two writes) is done again."""
+    only some of them (a run killed between two writes) is done again. Temporary files a killed
+    run left beside the outputs are removed."""
     owners: dict[Path, Path] = {}
     for source in sources:
         for path in output_paths(source, out_dir, formats):
@@ -119,11 +120,13 @@ def check_outputs(
                 raise JobError(f"{owners[path]} and {source} would both write {path}")
             owners[path] = source
     check_not_inputs(owners, [*sources, *inputs])
+    if not skip_existing:
+        check_new(owners, force, resumable)
+    remove_stale_temporaries(owners)
     if skip_existing:
         return [
             s for s in sources if not all(p.exists() for p in output_paths(s, out_dir, formats))
         ]
-    check_new(owners, force, resumable)
     return list(sources)
 
 

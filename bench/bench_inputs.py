@@ -1,5 +1,5 @@
-"""Reading reviews, bead files and page identities at growing sizes: each doubling of the
-input should about double the time (linear cost), checks included.
+"""Reading reviews, bead files, page identities and saved web pages at growing sizes: each
+doubling of the input should about double the time (linear cost), checks included.
 
     python bench/bench_inputs.py [--start 25000] [--steps 4]
 """
@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 from sejajar.align.beads import parse_beads  # noqa: E402
 from sejajar.align.export.html import document_digest  # noqa: E402
 from sejajar.align.review import parse_review  # noqa: E402
-from sejajar.core.records import Kind, Link, ParallelDocument, Segment  # noqa: E402  # noqa: E402
+from sejajar.core.html import html_to_text  # noqa: E402
+from sejajar.core.records import Kind, Link, ParallelDocument, Segment  # noqa: E402
 
 
 def review(n: int) -> str:
@@ -46,6 +47,22 @@ def document(n: int) -> ParallelDocument:
     return ParallelDocument("bench", side, side, links, (("model", "x"),))
 
 
+def web_page(n: int) -> str:
+    """A page of ``n`` paragraphs between navigation, with links, entities and a script."""
+    paragraph = "<p>Presiden AS <a href='/x'>Joe Biden</a> &amp; Yoon bertemu.<br>Lagi.</p>"
+    return (
+        "<!DOCTYPE html><html><head><title>Berita</title><script>x()</script></head><body>"
+        "<nav><a href='/'>Beranda</a></nav><header><h1>Judul</h1></header>"
+        + paragraph * n
+        + "<footer>Hak cipta</footer></body></html>"
+    )
+
+
+def unclosed_tags(n: int) -> str:
+    """``"<a"`` 16n times: quadratic in Python's html.parser (21 s for 100k)."""
+    return "<html><body><p>Isi.</p>" + "<a" * (16 * n)
+
+
 def best(work: Callable[[], object]) -> float:
     times = []
     for _ in range(3):
@@ -64,6 +81,8 @@ def main() -> None:
         ("apply-review JSONL", review, lambda t: parse_review(str(t), jsonl=True)),
         ("score-align beads", beads, lambda t: parse_beads(str(t))),
         ("page digest", document, lambda d: document_digest(d)),  # type: ignore[arg-type]
+        ("HTML page", web_page, lambda t: html_to_text(str(t))),
+        ('HTML "<a" x 16N', unclosed_tags, lambda t: html_to_text(str(t))),
     ]
     print(f"{'input':<20}{'lines':>10}{'seconds':>10}{'x previous':>12}")
     for name, make, run in cases:

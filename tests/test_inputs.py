@@ -88,10 +88,10 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path = tmp_path / "a.txt"
     path.write_text("Halo.")
 
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args: object, **kwargs: object) -> bytes:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)  # as root, chmod 000 does not stop a read
+    monkeypatch.setattr(Path, "open", refuse)  # as root, chmod 000 does not stop a read
     with pytest.raises(InputError, match=r": cannot read \(Permission denied\)$"):
         read_article(path)
 

@@ -52,7 +52,9 @@ def test_disk_full_during_a_run_is_one_line(
         "--no-cache",
     )
     assert code == 1
-    assert err.startswith(f"Error: cannot write to {tmp_path / 'o'}: No space left on device\n")
+    assert err.startswith(
+        f"Error: {KONTAN}: cannot write to {tmp_path / 'o'}: No space left on device\n"
+    )
     assert list((tmp_path / "o").iterdir()) == []
 
 
@@ -71,7 +73,7 @@ def test_out_not_writable(tiny_model: Path, tmp_path: Path) -> None:
         "--no-cache",
     )
     assert code == 1
-    assert err.startswith(f"Error: cannot write to {blocker / 'sub'}: Not a directory\n")
+    assert err.startswith(f"Error: {KONTAN}: cannot write to {blocker / 'sub'}: Not a directory\n")
 
 
 # --- folders, interruption, resume -----------------------------------------------------------

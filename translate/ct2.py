@@ -181,6 +181,7 @@ def _converted(folder: Path, revision: str, quantize: str, cache_root: Path | No
 
     quiet_transformers()
     root.mkdir(parents=True, exist_ok=True)
+    _remove_stale_conversions(root)
     work = Path(tempfile.mkdtemp(dir=root, prefix=".converting-"))
     try:
         converter = TransformersConverter(str(folder))
@@ -197,3 +198,20 @@ def _converted(folder: Path, revision: str, quantize: str, cache_root: Path | No
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def _remove_stale_conversions(root: Path) -> None:
+    """Remove the ``.converting-*`` folders of killed runs: nothing in them written for
+    :data:`STALE_SECONDS` (a live conversion keeps writing its files)."""
+    import time
+
+    from sejajar.core.files import STALE_SECONDS
+
+    cutoff = time.time() - STALE_SECONDS
+    for work in root.glob(".converting-*"):
+        try:
+            newest = max(p.stat().st_mtime for p in [work, *work.rglob("*")])
+        except (OSError, ValueError):
+            continue
+        if newest < cutoff:
+            shutil.rmtree(work, ignore_errors=True)

@@ -33,6 +33,9 @@ class ModelSettings:
     threads: int | None = None
     # Batches translated in parallel; None: one per core on a CPU (see ``workers.layout``).
     workers: int | None = None
+    # Where an engine that converts the model (CTranslate2) keeps the conversion; None: the
+    # user cache folder. A session sets it from its cache setting.
+    conversions: Path | None = None
 
 
 def _load_transformers(s: ModelSettings) -> Translator:
@@ -60,6 +63,7 @@ def _load_ctranslate2(s: ModelSettings) -> Translator:
         quantize=s.quantize,
         threads=s.threads,
         workers=s.workers,
+        cache_root=s.conversions,
     )
 
 
@@ -84,7 +88,9 @@ class TranslatorSession:
     load) and wrapped by the translation cache unless ``cache`` is False.
 
     ``cache`` is a cache file, True for the default one, or False for none. ``notices`` collects
-    what the user should be told (a corrupt cache set aside...).
+    what the user should be told (a corrupt cache set aside...). A converted model (CTranslate2)
+    follows the cache: kept in ``ctranslate2/`` beside the cache file, or, with no cache, in a
+    temporary folder removed at :meth:`close`.
     """
 
     def __init__(self, settings: ModelSettings, cache: Path | bool = True) -> None:
@@ -98,12 +104,27 @@ class TranslatorSession:
         # Why the cache could not be opened: the run goes on without it.
         self.cache_off: str | None = None
         self._translator: Translator | None = None
+        self._scratch: Path | None = None
 
     def __call__(self) -> Translator:
         if self._translator is None:
-            loaded = self.loaded = load_translator(self.settings)
+            loaded = self.loaded = load_translator(self._with_conversions())
             self._translator = self._cached(loaded) if self.cache_setting is not False else loaded
         return self._translator
+
+    def _with_conversions(self) -> ModelSettings:
+        import dataclasses
+        import tempfile
+
+        if self.settings.conversions is not None or self.settings.engine != "ctranslate2":
+            return self.settings
+        if isinstance(self.cache_setting, Path):
+            folder = self.cache_setting.parent / "ctranslate2"
+        elif self.cache_setting is False:
+            folder = self._scratch = Path(tempfile.mkdtemp(prefix="sejajar-ctranslate2-"))
+        else:
+            return self.settings
+        return dataclasses.replace(self.settings, conversions=folder)
 
     @property
     def signature(self) -> tuple[tuple[str, str], ...]:
@@ -154,6 +175,11 @@ class TranslatorSession:
             self.loaded.close()
         if self.cache is not None:
             self.cache.close()
+        if self._scratch is not None:
+            import shutil
+
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 @contextmanager

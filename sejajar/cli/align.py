@@ -69,7 +69,7 @@ def align(
                 progress=progress,
             )  # fmt: skip
         except OSError as exc:
-            fail(f"cannot write to {out}: {exc.strerror or exc}")
+            fail(f"{source}: cannot write to {out}: {exc.strerror or exc}")
         warn(session)
     typer.echo(f"{source} + {target} -> {', '.join(map(str, outputs))}")
 

@@ -26,5 +26,5 @@ def apply_review(
         try:
             outcome = run(review, out, formats, force)
         except OSError as exc:
-            fail(f"cannot write to {out}: {exc.strerror or exc}")
+            fail(f"{review}: cannot write to {out}: {exc.strerror or exc}")
     typer.echo(outcome.render())

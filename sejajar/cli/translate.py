@@ -43,6 +43,7 @@ def translate(
 ) -> None:
     """Translate articles sentence by sentence into NAME.tsv and NAME.html under --out."""
     from sejajar.align.export import FORMATS
+    from sejajar.core.files import shown
     from sejajar.jobs.files import check_outputs, expand_inputs
     from sejajar.jobs.translate import Summary, translate_file
     from sejajar.translate.engines import open_translator
@@ -72,7 +73,7 @@ def translate(
                 continue
             summary.done += 1
             summary.translated += outcome.translated
-            typer.echo(f"{source} -> {', '.join(map(str, outcome.outputs))}")
+            typer.echo(f"{shown(source)} -> {', '.join(map(shown, outcome.outputs))}")
         summary.translated, summary.cached = session.counts(summary.translated)
         summary.note = session.cache_note()
     typer.echo(summary.render(), err=True)

@@ -25,6 +25,7 @@ PARAMETERS = (
     "bridge",
     "no_bridge",
     "presplit",
+    "out",
 )
 _PARAMETER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")\}")
 

@@ -7,13 +7,13 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
-from html.parser import HTMLParser
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from sejajar.core.errors import SejajarError
-from sejajar.core.text import fold
+from sejajar.core.html import HTMLError, html_to_text
 
 
 class InputError(SejajarError):
@@ -25,6 +25,11 @@ class InputError(SejajarError):
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+# One input is read to this size at most: an endless one (/dev/zero, a FIFO) or a huge one
+# is refused instead of filling the memory.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+# A temporary file or folder untouched this long belongs to no live run (a killed one's).
+STALE_SECONDS = 600
 _HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 
 
@@ -32,19 +37,51 @@ def read_article(path: Path) -> str:
     """Read ``path`` as an article: decoded, line ends and spaces normalised, HTML reduced to
     its text. Raises :class:`InputError` for anything that is not usable text."""
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{shown(path)}: no such file")
+    if not _utf8(path.name):
+        # The name becomes the document's name, written into every output as UTF-8.
+        raise InputError(f"{shown(path)}: the file name is not UTF-8; rename it")
     if path.is_dir():
         raise InputError(f"{path}: is a directory")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    text = normalise(decode(data, path))
+    text = normalise(decode(read_input(path), path))
     if _HTML_START.match(text):
-        text = normalise(html_to_text(text))
+        try:
+            text = normalise(html_to_text(text))
+        except HTMLError as exc:
+            raise InputError(f"{shown(path)}: {exc}") from exc
     if not text.strip():
         raise InputError(f"{path}: empty file, no text to translate")
     return text
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of ``path``, at most :data:`MAX_INPUT_BYTES` (a bounded read, so devices and
+    pipes that never end are refused too)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{shown(path)}: cannot read ({exc.strerror or exc})") from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{shown(path)}: larger than {MAX_INPUT_BYTES // 2**20} MB, the limit for one input;"
+            " split it"
+        )
+    return data
+
+
+def shown(path: Path | str) -> str:
+    """``path`` as it can be printed: bytes of a name that is not UTF-8 (which Python keeps as
+    lone surrogates) appear escaped, ``caf\\xe9.txt``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def decode(data: bytes, path: Path) -> str:
@@ -74,7 +111,7 @@ def read_lines(path: Path) -> list[str]:
     test sets hold inside segments); a final newline ends the last line, it adds none."""
     if not path.is_file():
         raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    text = decode(path.read_bytes(), path).replace("\r\n", "\n")
+    text = decode(read_input(path), path).replace("\r\n", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -85,62 +122,6 @@ def normalise(text: str) -> str:
     """LF line ends, no zero-width or control characters, one kind of space."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _SPACES.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", text)))
-
-
-class _TextExtractor(HTMLParser):
-    """Collects the visible text of a saved web page, one block element per line."""
-
-    _SKIP = frozenset({"script", "style", "noscript", "nav", "header", "footer", "aside", "form"})
-    _BLOCK = frozenset(
-        {
-            "p",
-            "div",
-            "br",
-            "li",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "tr",
-            "blockquote",
-            "section",
-            "article",
-            "title",
-            "figcaption",
-        }
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self.skipping:
-            self.skipping -= 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(" ".join(data.split(" ")).replace("\n", " "))
-
-
-def html_to_text(markup: str) -> str:
-    """The text of an HTML page, block elements on their own lines; no tag survives."""
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    lines = (fold(line) for line in "".join(parser.parts).split("\n"))
-    return "\n".join(line for line in lines if line)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -157,7 +138,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A binary file that becomes ``path`` only when the block ends without an error: written
     beside it, flushed to disk, then renamed over it; on any error the temporary file goes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
     try:
         # mkstemp makes the file 0600: give it the mode a plain open() would (the umask's),
         # or keep the mode of the file it replaces.
@@ -171,6 +152,38 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+# mkstemp adds 8 random characters and the suffix: 12 more bytes, in a name of at most 255.
+_TEMP_NAME_BYTES = 200
+
+
+def _temp_prefix(name: str) -> str:
+    """``.NAME.``, NAME cut to fit a file name whatever its length (the final name is the
+    file system's to accept or refuse, not the temporary one's)."""
+    raw = os.fsencode(name)[:_TEMP_NAME_BYTES]
+    return f".{raw.decode('utf-8', 'ignore')}."
+
+
+def remove_stale_temporaries(paths: Iterable[Path], older_than: float = STALE_SECONDS) -> None:
+    """Remove the temporary files a killed run left beside ``paths`` (``.NAME.xxxxxxxx.tmp``,
+    untouched for ``older_than`` seconds). One look at each folder, however many paths."""
+    prefixes: dict[Path, set[str]] = {}
+    for path in paths:
+        prefixes.setdefault(path.parent, set()).add(_temp_prefix(path.name))
+    cutoff = time.time() - older_than
+    for folder, names in prefixes.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # no folder yet, or not readable: the write will say so
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(".tmp") or name[:-12] not in names or len(name) < 14:
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
 
 
 def _mode_for(path: Path) -> int:

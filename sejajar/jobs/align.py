@@ -34,7 +34,8 @@ def align_file(
     """Align ``source`` with ``target`` and write the outputs; returns their paths. Raises
     :class:`InputError` or :class:`JobError`, or :class:`OSError` when writing fails.
     ``monotone`` keeps links in order (no moved blocks)."""
-    check_outputs([source], out_dir, formats, force, resumable=False)
+    inputs = [target, *([bridge] if isinstance(bridge, Path) else [])]
+    check_outputs([source], out_dir, formats, force, resumable=False, inputs=inputs)
     src = load_document(source, presplit=presplit)
     tgt = load_document(target, EN_RULES, presplit=presplit)
     splitter = (

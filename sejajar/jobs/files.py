@@ -3,13 +3,14 @@ input, writing a parallel document in every format asked for."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sejajar.align.beads import BeadPair, parse_beads
 from sejajar.align.export import FORMATS
 from sejajar.core.errors import SejajarError
-from sejajar.core.files import InputError, read_article, write_atomic
+from sejajar.core.files import InputError, read_article, remove_stale_temporaries, write_atomic
 from sejajar.core.records import Document, ParallelDocument
 from sejajar.translate.rules import ID_RULES, Rules
 from sejajar.translate.split import presplit_document, split_document
@@ -41,15 +42,50 @@ def check_new(paths: Iterable[Path], force: bool, resumable: bool = False) -> No
         raise JobError(f"{existing[0]} exists{more}; use {{force}} to overwrite{resume}")
 
 
+# Names of files sejajar writes: every exporter's suffix, and the review files (exported from
+# the page, and apply-review's). A folder's files with these names are outputs, not articles.
+OUTPUT_SUFFIXES = tuple(suffix for files in FORMATS.values() for suffix, _ in files)
+_OUTPUT_MARKS = (".review.", ".accepted.")
+
+
+def is_output_name(name: str) -> bool:
+    """Whether ``name`` is one sejajar writes (``x.align.txt``, ``x.review.jsonl``...)."""
+    return name.endswith(OUTPUT_SUFFIXES) or any(mark in name for mark in _OUTPUT_MARKS)
+
+
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; a folder stands for the ``*.txt`` files below it, in sorted order."""
+    """Files as given; a folder stands for the ``*.txt`` files below it, in sorted order, but
+    for the outputs of sejajar among them (``NAME.align.txt``), which are not articles."""
     expanded: list[Path] = []
     for path in paths:
         if path.is_dir():
-            expanded.extend(sorted(p for p in path.rglob("*.txt") if p.is_file()))
+            expanded.extend(
+                sorted(p for p in path.rglob("*.txt") if p.is_file() and not is_output_name(p.name))
+            )
         else:
             expanded.append(path)
     return expanded
+
+
+def _entry(path: Path) -> Path:
+    """The directory entry ``path`` names: its folder resolved, its own name kept (an atomic
+    write replaces that entry, not what a link there points to)."""
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
+def check_not_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
+    """Refuse, whatever ``force``, an output that would replace an input (or the file an
+    input links to)."""
+    entries: dict[Path, Path] = {}
+    for source in inputs:
+        entries.setdefault(_entry(source), source)
+        entries.setdefault(Path(os.path.realpath(source)), source)
+    for output in outputs:
+        replaced = entries.get(_entry(output))
+        if replaced is not None:
+            raise JobError(
+                f"{output} would overwrite the input {replaced}; choose another {{out}} folder"
+            )
 
 
 def output_name(source: Path) -> str:
@@ -69,22 +105,28 @@ def check_outputs(
     force: bool,
     skip_existing: bool = False,
     resumable: bool = True,
+    inputs: Sequence[Path] = (),
 ) -> list[Path]:
     """The inputs to process. Refuses before any work when two inputs would write the same
-    file, or when an output exists and neither ``force`` nor ``skip_existing`` is on. With
+    file, when an output would replace one of ``sources`` or ``inputs`` (even with ``force``),
+    or when an output exists and neither ``force`` nor ``skip_existing`` is on. With
     ``skip_existing`` an input whose outputs all exist is left out (resuming a run); one with
-    only some of them (a run killed between two writes) is done again."""
+    only some of them (a run killed between two writes) is done again. Temporary files a killed
+    run left beside the outputs are removed."""
     owners: dict[Path, Path] = {}
     for source in sources:
         for path in output_paths(source, out_dir, formats):
             if path in owners:
                 raise JobError(f"{owners[path]} and {source} would both write {path}")
             owners[path] = source
+    check_not_inputs(owners, [*sources, *inputs])
+    if not skip_existing:
+        check_new(owners, force, resumable)
+    remove_stale_temporaries(owners)
     if skip_existing:
         return [
             s for s in sources if not all(p.exists() for p in output_paths(s, out_dir, formats))
         ]
-    check_new(owners, force, resumable)
     return list(sources)
 
 

@@ -15,8 +15,8 @@ from sejajar.align.review import (
     render_accepted_tsv,
     review_name,
 )
-from sejajar.core.files import InputError, read_article, write_atomic
-from sejajar.jobs.files import check_new
+from sejajar.core.files import InputError, read_article, remove_stale_temporaries, write_atomic
+from sejajar.jobs.files import check_new, check_not_inputs
 
 RENDERERS = {"tsv": render_accepted_tsv, "tmx": render_accepted_tmx}
 
@@ -46,7 +46,9 @@ def apply_review(
     :class:`JobError` for an output that exists, :class:`OSError` when writing fails."""
     name = review_name(review)
     paths = {f: out_dir / f"{name}.accepted.{f}" for f in formats}
+    check_not_inputs(paths.values(), [review])
     check_new(paths.values(), force)
+    remove_stale_temporaries(paths.values())
     try:
         decisions = parse_review(read_article(review), jsonl=review.suffix == ".jsonl")
     except ReviewError as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sejajar.align.pipeline import to_translate, translate_document
-from sejajar.core.files import InputError
+from sejajar.core.files import InputError, shown
 from sejajar.jobs.files import load_document, write_outputs
 from sejajar.translate.translator import Progress, Translator, TranslatorError
 
@@ -68,5 +68,7 @@ def translate_file(
     try:
         outputs = write_outputs(result, source, out_dir, formats)
     except OSError as exc:
-        return Outcome(source, error=f"cannot write to {out_dir}: {exc.strerror or exc}")
+        return Outcome(
+            source, error=f"{shown(source)}: cannot write to {out_dir}: {exc.strerror or exc}"
+        )
     return Outcome(source, outputs=outputs, translated=count)

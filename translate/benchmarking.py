@@ -34,6 +34,6 @@ def convert_for_ct2(folder: Path, quantize: str, cache_root: Path) -> Path:
     """The CTranslate2 conversion of the model in ``folder`` (made once under ``cache_root``,
     as ``load_ct2`` makes it), for benchmarks that drive ``ctranslate2`` directly."""
     from sejajar.translate.ct2 import _converted
-    from sejajar.translate.marian import folder_revision
+    from sejajar.translate.models import folder_revision
 
     return _converted(folder, folder_revision(folder), quantize, cache_root)

@@ -13,14 +13,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sejajar.translate.marian import MarianEngine, check_settings, folder_revision, model_folder
+from sejajar.translate.marian import MarianTranslatorBase, check_settings
+from sejajar.translate.models import folder_revision, model_folder
 from sejajar.translate.translator import Translation, TranslatorError
 from sejajar.translate.workers import layout
 
 _EOS = "</s>"
 
 
-class CT2Translator(MarianEngine):
+class CT2Translator(MarianTranslatorBase):
     engine = "ctranslate2"
 
     def __init__(
@@ -177,7 +178,7 @@ def _converted(folder: Path, revision: str, quantize: str, cache_root: Path | No
         return target
     from ctranslate2.converters import TransformersConverter
 
-    from sejajar.translate.marian import quiet_transformers
+    from sejajar.translate.models import quiet_transformers
 
     quiet_transformers()
     root.mkdir(parents=True, exist_ok=True)

@@ -6,15 +6,20 @@ module (and ``sejajar --help``) stays fast.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sejajar.core.text import fold
 from sejajar.translate.benchmarking import BenchmarkOptions
+from sejajar.translate.models import (
+    hub_local_only,
+    hub_revision,
+    local_folder,
+    quiet_transformers,
+    unavailable_message,
+    weights_revision,
+)
 from sejajar.translate.translator import Translation, Translator, TranslatorError, output_cap
 
 if TYPE_CHECKING:
@@ -24,11 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-_TOKENIZER_FILES = ("source.spm", "target.spm", "vocab.json")
 
 
-class MarianEngine(Translator):
+class MarianTranslatorBase(Translator):
     """What every engine running a Marian model shares: its tokenizer and its signature."""
 
     engine = "transformers"
@@ -74,7 +77,7 @@ class MarianEngine(Translator):
         return Translation(fold(text), not ended or len(ids) >= cap)
 
 
-class MarianTranslator(MarianEngine):
+class MarianTranslator(MarianTranslatorBase):
     """A loaded MarianMT model and tokenizer. Build it with :func:`load_marian`."""
 
     def __init__(
@@ -178,7 +181,7 @@ def load_marian(
     from sejajar.translate.workers import layout
 
     check_settings(beams, batch_size, quantize, threads, workers)
-    folder = _local_folder(name)
+    folder = local_folder(name)
     resolved_device = _device(device)
     if quantize == "int8" and resolved_device != "cpu":
         raise TranslatorError("{quantize} int8 runs on the CPU only; use {device} cpu")
@@ -194,16 +197,16 @@ def load_marian(
     from transformers import MarianMTModel, MarianTokenizer
 
     source = str(folder) if folder else name
-    local_only = folder is not None or _hub_local_only(name)
+    local_only = folder is not None or hub_local_only(name)
     try:
         tokenizer: Any = MarianTokenizer.from_pretrained(source, local_files_only=local_only)
         model: Any = MarianMTModel.from_pretrained(source, local_files_only=local_only)
     except Exception as exc:  # transformers raises OSError, ValueError or hub errors
-        raise TranslatorError(_unavailable(name, folder, exc)) from exc
+        raise TranslatorError(unavailable_message(name, folder, exc)) from exc
     model.to(resolved_device).eval()
     if quantize == "int8":
         model = _quantized(model)
-    revision = _folder_revision(folder) if folder else _hub_revision(model)
+    revision = weights_revision(folder) if folder else hub_revision(model)
     translator = MarianTranslator(
         model,
         tokenizer,
@@ -250,50 +253,6 @@ def _quantized(model: Any) -> Any:
         return quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
-def model_folder(name: str) -> Path:
-    """A local folder holding the model: ``name`` itself, or the hub's cached snapshot of it
-    (downloaded first unless HF_HUB_OFFLINE is set)."""
-    folder = _local_folder(name)
-    if folder is not None:
-        return folder
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(name, local_files_only=_hub_local_only(name)))
-    except Exception as exc:  # hub errors, network errors, a missing cache entry
-        raise TranslatorError(_unavailable(name, None, exc)) from exc
-
-
-def folder_revision(folder: Path) -> str:
-    """The hub commit of a cached snapshot (its folder name), else a hash of the weights."""
-    if folder.parent.name == "snapshots" and len(folder.name) == 40:
-        return folder.name[:12]
-    return _folder_revision(folder)
-
-
-def _local_folder(name: str) -> Path | None:
-    """The folder ``name`` points at, None for a hub id; an error for a path that is no model."""
-    path = Path(name).expanduser()
-    if not path.exists():
-        if _is_hub_id(name):
-            return None
-        raise TranslatorError(f"model folder {name} does not exist")
-    if not path.is_dir():
-        raise TranslatorError(f"{{model}} {name} is a file; give a model folder or a hub id")
-    missing = [f for f in ("config.json", *_TOKENIZER_FILES) if not (path / f).exists()]
-    if not any((path / w).exists() for w in WEIGHT_FILES):
-        missing.append(" or ".join(WEIGHT_FILES))
-    if missing:
-        raise TranslatorError(f"model folder {name} lacks {', '.join(missing)}")
-    return path
-
-
-def _is_hub_id(name: str) -> bool:
-    """``org/name`` or a bare legacy ``name``; anything else is meant as a path."""
-    parts = name.split("/")
-    return len(parts) <= 2 and all(parts) and not name.startswith((".", "~")) and "\\" not in name
-
-
 def _device(device: str) -> str:
     import torch
 
@@ -304,68 +263,3 @@ def _device(device: str) -> str:
     if device not in ("cpu", "cuda"):
         raise TranslatorError(f"{{device}} must be auto, cpu or cuda, not {device}")
     return device
-
-
-def quiet_transformers() -> None:
-    """transformers draws its own progress bars and notices on stderr; ours is enough."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
-
-def _unavailable(name: str, folder: Path | None, exc: Exception) -> str:
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if folder is not None:
-        return f"cannot load the model in {folder}: {detail}"
-    why = (
-        "HF_HUB_OFFLINE is set and it is not in the cache"
-        if _offline()
-        else ("it is not in the cache and the Hugging Face hub could not be reached")
-    )
-    return (
-        f"model {name} is unavailable: {why}. Run once with network access to download it, "
-        f"or pass {{model}} DIR (a folder with config.json, the weights and the tokenizer files)"
-    )
-
-
-def _hub_local_only(name: str) -> bool:
-    """Whether to load a hub model from the cache only: when HF_HUB_OFFLINE is set, or when one
-    quick probe finds the hub unreachable. Without the probe the hub client retries every file
-    for minutes (measured: 4 min 43 s) before giving up."""
-    if _offline():
-        return True
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import RepositoryNotFoundError
-
-    try:
-        HfApi().model_info(name, timeout=10)
-    except RepositoryNotFoundError as exc:
-        raise TranslatorError(
-            f"model {name} is not on the Hugging Face hub (or is private); check the name, "
-            "or pass {model} DIR"
-        ) from exc
-    except Exception:  # no network, DNS, time-out, proxy: use the cache if it has the model
-        return True
-    return False
-
-
-def _offline() -> bool:
-    # Read at each call, not at import: huggingface_hub reads HF_HUB_OFFLINE once, when first
-    # imported.
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _folder_revision(folder: Path) -> str:
-    """A content hash of the weights: two folders with the same weights share a revision."""
-    weights = next(folder / w for w in WEIGHT_FILES if (folder / w).exists())
-    digest = hashlib.sha256()
-    with weights.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()[:12]
-
-
-def _hub_revision(model: Any) -> str:
-    commit = getattr(model.config, "_commit_hash", None)
-    return str(commit)[:12] if commit else "unknown"

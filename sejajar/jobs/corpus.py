@@ -196,19 +196,6 @@ class DocumentWorker:
         return {name: [r[name] for r in rows] for name in PAIR_COLUMNS}
 
 
-_PAIR_NAMES = (
-    "doc_id",
-    "pair",
-    "source",
-    "target",
-    "kind",
-    "flags",
-    "confidence",
-    "signature",
-    "error",
-)
-
-
 def pairs_dataset(
     documents: Any,
     settings: ModelSettings,

@@ -237,19 +237,8 @@ def write_shard(
 def pair_schema() -> Any:
     import pyarrow as pa
 
-    return pa.schema(
-        [
-            ("doc_id", pa.string()),
-            ("pair", pa.int32()),
-            ("source", pa.string()),
-            ("target", pa.string()),
-            ("kind", pa.string()),
-            ("flags", pa.list_(pa.string())),
-            ("confidence", pa.float64()),
-            ("signature", pa.string()),
-            ("error", pa.string()),
-        ]
-    )
+    types = {"pair": pa.int32(), "flags": pa.list_(pa.string()), "confidence": pa.float64()}
+    return pa.schema([(name, types.get(name, pa.string())) for name in PAIR_COLUMNS])
 
 
 def remove_stale_temporaries(out_dir: Path, shards: Sequence[Shard]) -> int:

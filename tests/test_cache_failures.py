@@ -142,7 +142,7 @@ def test_a_wal_cache_locked_for_long_is_reported_not_fatal(tmp_path: Path) -> No
     filled_cache(path)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another run writing, for longer than we wait
-    holder.execute("INSERT INTO translations VALUES ('k', 'held', 0, 0, 1)")
+    holder.execute("INSERT INTO translations VALUES ('k', 'held', 0, 0)")
     warnings: list[str] = []
     cache = TranslationCache(path, timeout=0.3)
     wrapped = CachingTranslator(FakeTranslator(), cache, warn=warnings.append)
@@ -162,7 +162,7 @@ def test_a_rollback_journal_cache_held_exclusively_is_not_moved_aside(tmp_path: 
     holder.execute("PRAGMA journal_mode=DELETE")
     holder.execute(cache_module._SCHEMA)
     holder.execute("BEGIN EXCLUSIVE")
-    holder.execute("INSERT INTO translations VALUES ('k', 'held', 0, 0, 1)")
+    holder.execute("INSERT INTO translations VALUES ('k', 'held', 0, 0)")
     with pytest.raises(CacheUnavailable, match="database is locked: another program held it"):
         TranslationCache(path, timeout=0.3)
     holder.execute("COMMIT")  # the holder's work is not lost

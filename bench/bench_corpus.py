@@ -2,11 +2,11 @@
 
 Builds N distinct news-like documents (sentences of ../shared/data/tico19 and of texts/, shuffled,
 each document with its own first sentence), writes them once as a folder of .txt articles and
-once as JSONL.gz shards of 100 documents, and runs both commands with the same model, beam size
+once as JSONL.gz shards of 25 documents, and runs both commands with the same model, beam size
 and no cache (every sentence really translated), each as a whole process tree whose memory is
-sampled. Prints documents/s and sentences/s, the Ray path's overhead (with and without Ray's
-start-up), peak memory, and a projection of hours for 10 GB of news on 1 to 16 nodes from the
-measured steady throughput of one node.
+sampled. Prints documents/s and sentences/s, the Ray path's overhead (whole run, and without
+each command's fixed cost, measured by a run on one document), peak memory, and a projection
+of hours for 10 GB of news on 1 to 16 nodes from the measured throughput of this node.
 
     python bench/bench_corpus.py                       # tiny model, 2,000 documents
     python bench/bench_corpus.py --full --docs 200     # full-size architecture (../shared)
@@ -35,7 +35,7 @@ from sejajar.translate.split import split_text  # noqa: E402
 from tests.modelfactory import SHARED_TOKENIZER, build_full_model, build_tiny_model  # noqa: E402
 
 TICO = ROOT.parent / "shared" / "data" / "tico19" / "tico19-test.id"
-SHARD_DOCS = 100
+SHARD_DOCS = 25
 NEWS_BYTES = 10 * 1024**3
 
 
@@ -122,37 +122,40 @@ def main() -> None:
             model = build_tiny_model(work / "model")
         texts, shards, size = build(work / "data", args.docs, args.sentences)
         common = ["--model", str(model), "--beams", str(args.beams), "--no-cache"]
+        one_texts, one_shards, _ = build(work / "one", 1, args.sentences, seed=1)
         runs = {}
-        for name, cmd in (
-            ("translate", [sys.executable, "-m", "sejajar", "translate", str(texts),
-                           "--out", str(work / "t"), "--format", "tsv", *common]),
-            ("corpus", [sys.executable, "-m", "sejajar", "corpus", str(shards),
-                        "--out", str(work / "c"), *common]),
-        ):  # fmt: skip
-            runs[name] = timed(cmd)
+        for name, texts_in, shards_in in (("fixed", one_texts, one_shards), ("run", texts, shards)):
+            runs[("translate", name)] = timed(
+                [sys.executable, "-m", "sejajar", "translate", str(texts_in),
+                 "--out", str(work / f"t-{name}"), "--format", "tsv", *common]
+            )  # fmt: skip
+            runs[("corpus", name)] = timed(
+                [sys.executable, "-m", "sejajar", "corpus", str(shards_in),
+                 "--out", str(work / f"c-{name}"), *common]
+            )  # fmt: skip
     print(f"CPU: {cpu}, {os.cpu_count()} cores; model: {'full-size' if args.full else 'tiny'}, "
           f"beams {args.beams}; {args.docs} documents, {size / 1e6:.1f} MB")  # fmt: skip
-    print(f"{'system':<12}{'seconds':>9}{'docs/s':>9}{'sent/s':>9}{'peak MB':>9}")
-    for name, (seconds, peak, err, _) in runs.items():
+    print(f"{'system':<12}{'seconds':>9}{'docs/s':>9}{'sent/s':>9}{'peak MB':>9}{'fixed s':>9}")
+    work_seconds = {}
+    for system in ("translate", "corpus"):
+        seconds, peak, err, _ = runs[(system, "run")]
+        fixed = runs[(system, "fixed")][0]
+        work_seconds[system] = seconds - fixed
         sents = translated(err)
-        print(f"{name:<12}{seconds:>9.1f}{args.docs / seconds:>9.1f}{sents / seconds:>9.1f}"
-              f"{peak:>9.0f}")  # fmt: skip
-    t_seconds = runs["translate"][0]
-    c_seconds, _, _, stamps = runs["corpus"]
-    print(f"corpus overhead over translate: {c_seconds / t_seconds - 1:+.1%} (whole run)")
-    shards_done = len(stamps)
-    if shards_done >= 3:
-        # Steady state: from the first shard's end to the last's, without Ray's start-up.
-        steady = (stamps[-1] - stamps[0]) / (shards_done - 1) * shards_done
-        print(f"corpus overhead, steady state: {steady / t_seconds - 1:+.1%} "
-              f"(start-up {c_seconds - steady:.1f} s)")  # fmt: skip
-        per_node = args.docs / steady  # documents per second on this one node
-        docs_10gb = NEWS_BYTES / (size / args.docs)
-        hours = ", ".join(
-            f"{n} node{'s' if n > 1 else ''}: {docs_10gb / (per_node * n) / 3600:,.0f} h"
-            for n in (1, 4, 16)
-        )
-        print(f"projection for 10 GB of news ({docs_10gb:,.0f} documents like these): {hours}")
+        print(f"{system:<12}{seconds:>9.1f}{args.docs / seconds:>9.1f}{sents / seconds:>9.1f}"
+              f"{peak:>9.0f}{fixed:>9.1f}")  # fmt: skip
+    t_seconds, c_seconds = runs[("translate", "run")][0], runs[("corpus", "run")][0]
+    print(f"corpus overhead over translate: {c_seconds / t_seconds - 1:+.1%} whole run, "
+          f"{work_seconds['corpus'] / work_seconds['translate'] - 1:+.1%} without each "
+          "command's fixed cost (its run on one document: start-up, model load)")  # fmt: skip
+    per_node = args.docs / work_seconds["corpus"]  # documents per second on this one node
+    docs_10gb = NEWS_BYTES / (size / args.docs)
+    hours = ", ".join(
+        f"{n} node{'s' if n > 1 else ''}: {docs_10gb / (per_node * n) / 3600:,.0f} h"
+        for n in (1, 4, 16)
+    )
+    print(f"projection for 10 GB of news ({docs_10gb:,.0f} documents like these, nodes like "
+          f"this one): {hours}")  # fmt: skip
 
 
 if __name__ == "__main__":

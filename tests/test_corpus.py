@@ -101,7 +101,7 @@ def test_bad_documents_and_shards_fail_alone(
     _write_jsonl_gz(
         crawl / "mixed.jsonl.gz",
         [{"id": 1, "text": ARTICLES[0]}, {"id": 2, "text": ""}, {"id": 3, "text": None},
-         {"id": 4, "text": "x" * 200_000}],
+         {"id": 4, "text": "x" * 200_000}, {"id": 5, "text": "Advertisement"}],
     )  # fmt: skip
     (crawl / "broken.jsonl.gz").write_bytes(b"not gzip at all")
     (crawl / "notes.md").write_text("ignored")
@@ -110,7 +110,7 @@ def test_bad_documents_and_shards_fail_alone(
         find_shards([crawl]), tmp_path / "out", _settings(tiny_model), on_result=seen.append
     )
     assert (summary.shards, summary.done, summary.failed) == (2, 1, 1)
-    assert (summary.documents, summary.failed_documents) == (4, 2)
+    assert (summary.documents, summary.failed_documents) == (5, 2)
     broken = next(r for r in seen if r.shard == "broken")
     assert broken.error and "cannot read the shard" in broken.error
     rows = _pairs(tmp_path / "out" / "mixed.parquet")
@@ -133,6 +133,13 @@ def test_rerun_skips_done_shards_and_redoes_changed_ones(
     _write_jsonl_gz(crawl / "part-001.jsonl.gz", [{"id": "new", "text": ARTICLES[0]}])
     third = run_corpus(find_shards([crawl]), out, _settings(tiny_model))
     assert (third.done, third.skipped, third.documents) == (1, 2, 1)
+    uncached = run_corpus(
+        find_shards([crawl / "part-001.jsonl.gz"]),
+        tmp_path / "uncached",
+        _settings(tiny_model),
+        CorpusOptions(cache=False),
+    )
+    assert uncached.translated == uncached.pairs > 0 and uncached.cached == 0
     assert third.translated == 0 and third.cached > 0  # the node's cache had every sentence
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.parquet")}
     assert [n for n in before if before[n] != after[n]] == ["part-001.parquet"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sejajar.align.pipeline import align_documents, translate_document
+from sejajar.align.pipeline import align_documents, to_translate, translate_document
 from sejajar.core.errors import SejajarError
 from sejajar.core.records import ParallelDocument, render_signature, run_signature
 from sejajar.jobs.cluster import Cluster, die_with_parent, import_ray, pool_size, ray_session
@@ -53,15 +53,21 @@ class CorpusOptions:
 
 
 def document_pairs(
-    doc: CorpusDocument, translator: TranslatorSession, options: CorpusOptions
+    doc: CorpusDocument,
+    translator: TranslatorSession,
+    options: CorpusOptions,
+    tally: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """A document's pairs as rows, or one row saying why it failed. Only pairs with text on
-    both sides are kept, as in ``sejajar translate``'s TSV."""
+    both sides are kept, as in ``sejajar translate``'s TSV. ``tally[0]`` grows by the number
+    of segments handed to the model."""
+    tally = tally if tally is not None else [0]
     try:
         if doc.error is not None or doc.text is None or not doc.text.strip():
             raise SejajarError(doc.error or f"no text in {options.columns.text!r}")
         source = split_document(doc.doc_id, doc.text)
         if doc.target is None:
+            tally[0] += len(to_translate(source, options.keep_boilerplate))
             parallel = translate_document(
                 source, translator(), keep_boilerplate=options.keep_boilerplate
             )
@@ -69,6 +75,7 @@ def document_pairs(
             target = split_document(doc.doc_id, doc.target, EN_RULES)
             texts = [s.text for s in source.segments]
             if options.bridge:
+                tally[0] += len(texts)
                 engine = translator()
                 bridge = [t.text for t in engine.translate(texts)]
                 settings = engine.signature
@@ -152,14 +159,16 @@ class ShardWorker:
         try:
             result.fingerprint = shard.fingerprint()
             before = self.session.counts(0)
+            tally = [0]  # segments handed to the model, which counts when there is no cache
             rows: list[dict[str, Any]] = []
             for doc in read_shard(shard, self.options.columns):
-                doc_rows = document_pairs(doc, self.session, self.options)
+                doc_rows = document_pairs(doc, self.session, self.options, tally)
                 result.documents += 1
-                result.failed += doc_rows[0]["pair"] == -1
+                # A document may have no pair at all (only boilerplate): not a failure.
+                result.failed += bool(doc_rows) and doc_rows[0]["pair"] == -1
                 rows.extend(doc_rows)
             result.pairs = sum(1 for r in rows if r["pair"] >= 0)
-            after = self.session.counts(0)
+            after = self.session.counts(tally[0])
             result.translated, result.cached = after[0] - before[0], after[1] - before[1]
             result.signature = next((r["signature"] for r in rows if r["signature"]), "")
             write_shard(self.out_dir, shard, rows, result)

@@ -138,8 +138,6 @@ def _pairs(
                         seen.add(digest)
                     summary.kept += 1
                     yield row
-        except InputError:
-            raise
         except Exception as exc:  # pyarrow's errors: not Parquet, missing columns
             raise InputError(
                 f"{path}: not a sejajar pair file ({type(exc).__name__}: {exc})"

@@ -176,9 +176,7 @@ def _rows(path: Path, columns: Columns) -> list[dict[str, Any]]:
         return rows
     except InputError:
         raise
-    except (OSError, ValueError, EOFError) as exc:  # unreadable, bad gzip, bad JSON, bad Parquet
-        raise InputError(f"{path}: cannot read the shard ({type(exc).__name__}: {exc})") from exc
-    except Exception as exc:  # pyarrow's own errors (ArrowInvalid...)
+    except Exception as exc:  # unreadable, bad gzip or JSON, pyarrow's errors (ArrowInvalid...)
         raise InputError(f"{path}: cannot read the shard ({type(exc).__name__}: {exc})") from exc
 
 

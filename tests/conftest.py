@@ -16,9 +16,11 @@ def private_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Every test gets its own empty cache folder: tests never touch the user's cache, nor
-    each other's."""
+    each other's. Calibration at load is off (it would time every model each test loads);
+    tests/test_calibrate.py turns it on."""
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    monkeypatch.setenv("SEJAJAR_CALIBRATE", "0")
     return folder
 
 

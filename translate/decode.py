@@ -58,9 +58,10 @@ class UnsupportedSettings(ValueError):
 
 class MarianSearch:
     """Searches with a loaded ``MarianMTModel`` (fp32 or dynamically quantised). Raises
-    :class:`UnsupportedSettings` for a generation config it cannot follow exactly."""
+    :class:`UnsupportedSettings` for a generation config it cannot follow exactly.
+    ``onednn=False`` runs fp32 linear layers through torch's own matrix multiply."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, onednn: bool = True) -> None:
         config, gen = model.config, model.generation_config
         _check(gen)
         self.encoder = model.model.encoder
@@ -73,7 +74,7 @@ class MarianSearch:
         # The decoder's layers run at every step: their weights are worth reordering for
         # oneDNN; the encoder's run once per sentence.
         stepped = [m for m in decoder.modules() if isinstance(m, torch.nn.Linear)]
-        self.linear = Linears(packed=(model.lm_head, *stepped))
+        self.linear = Linears(packed=(model.lm_head, *stepped), onednn=onednn)
         self.lm_head = self.linear(model.lm_head)
         self.bias: torch.Tensor = model.final_logits_bias
         self.heads: int = config.decoder_attention_heads

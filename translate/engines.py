@@ -36,6 +36,9 @@ class ModelSettings:
     # Where an engine that converts the model (CTranslate2) keeps the conversion; None: the
     # user cache folder. A session sets it from its cache setting.
     conversions: Path | None = None
+    # Time the layouts and matrix kernels this CPU offers at the first load of a model, and
+    # keep the fastest (see ``calibrate``); only what ``workers`` and ``threads`` leave open.
+    calibrate: bool = True
 
 
 def _load_transformers(s: ModelSettings) -> Translator:
@@ -49,6 +52,7 @@ def _load_transformers(s: ModelSettings) -> Translator:
         quantize=s.quantize,
         threads=s.threads,
         workers=s.workers,
+        calibrate=s.calibrate,
     )
 
 
@@ -99,6 +103,7 @@ class TranslatorSession:
         self.settings = settings
         self.cache_setting = cache
         self.notices: list[str] = []
+        self.info: list[str] = []  # what the user is told that is no warning (a calibration)
         self.loaded: Translator | None = None
         self.cache: TranslationCache | None = None
         # Why the cache could not be opened: the run goes on without it.
@@ -109,6 +114,9 @@ class TranslatorSession:
     def __call__(self) -> Translator:
         if self._translator is None:
             loaded = self.loaded = load_translator(self._with_conversions())
+            note = getattr(loaded, "calibration_note", None)
+            if note:
+                self.info.append(note)
             self._translator = self._cached(loaded) if self.cache_setting is not False else loaded
         return self._translator
 

@@ -7,7 +7,7 @@ module (and ``sejajar --help``) stays fast.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sejajar.core.text import fold
@@ -23,6 +23,7 @@ from sejajar.translate.models import (
 from sejajar.translate.translator import Translation, Translator, TranslatorError, output_cap
 
 if TYPE_CHECKING:
+    from sejajar.translate.calibrate import Plan
     from sejajar.translate.decode import MarianSearch
     from sejajar.translate.workers import WorkerPool
 
@@ -91,6 +92,7 @@ class MarianTranslator(MarianTranslatorBase):
         batch_size: int = 16,
         device: str = "cpu",
         quantize: str = "none",
+        kernels: str = "onednn",
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -105,6 +107,11 @@ class MarianTranslator(MarianTranslatorBase):
         self._search: MarianSearch | None = None
         self._use_generate = False  # the model's generation config is beyond our search
         self.pool: WorkerPool | None = None
+        # The fp32 matrix kernels ("onednn" or "plain"), or the int8 engine the model was
+        # quantised with ("fbgemm" or "onednn"); see :mod:`calibrate`.
+        self.kernels = kernels
+        # What a calibration at load chose, to tell the user once; None when none ran.
+        self.calibration_note: str | None = None
 
     def prepare(self) -> None:
         """Set up the search (weights reordered for the fast path) before any worker forks.
@@ -113,7 +120,8 @@ class MarianTranslator(MarianTranslatorBase):
 
         if self._search is None and not self._use_generate:
             try:
-                self._search = MarianSearch(self.model)
+                onednn = self.quantize != "none" or self.kernels == "onednn"
+                self._search = MarianSearch(self.model, onednn=onednn)
             except UnsupportedSettings as exc:
                 log.debug("translating with model.generate: %s", exc)
                 self._use_generate = True
@@ -171,14 +179,18 @@ def load_marian(
     quantize: str = "none",
     threads: int | None = None,
     workers: int | None = 1,
+    calibrate: bool = False,
 ) -> MarianTranslator:
     """Load a MarianMT model from a local folder or a hub id (cached, ``HF_HUB_OFFLINE`` and
     ``HF_HOME`` respected). Raises :class:`TranslatorError` with a fix when it cannot.
 
     ``workers`` processes translate batches in parallel with ``threads`` threads each (call
     :meth:`MarianTranslator.close` to end them); ``workers=None`` picks the layout, one
-    single-threaded worker per core on a CPU (see :func:`workers.layout`), as the CLI does."""
-    from sejajar.translate.workers import layout
+    single-threaded worker per core on a CPU (see :func:`workers.layout`). With ``calibrate``
+    (the CLI's default) and the layout left open on a CPU, the layout and matrix kernels are
+    those a short calibration found fastest on this machine (see :mod:`calibrate`)."""
+    from sejajar.translate import calibrate as calibration
+    from sejajar.translate.workers import layout, usable_cores
 
     check_settings(beams, batch_size, quantize, threads, workers)
     folder = local_folder(name)
@@ -187,6 +199,10 @@ def load_marian(
         raise TranslatorError("{quantize} int8 runs on the CPU only; use {device} cpu")
     if resolved_device != "cpu" and workers not in (None, 1):
         raise TranslatorError("{workers} runs on the CPU only; use {device} cpu")
+    calibrating = (
+        calibrate and calibration.enabled() and resolved_device == "cpu"
+        and workers is None and threads is None
+    )  # fmt: skip
     workers, threads = layout(workers, threads, resolved_device)
     import torch
 
@@ -204,22 +220,85 @@ def load_marian(
     except Exception as exc:  # transformers raises OSError, ValueError or hub errors
         raise TranslatorError(unavailable_message(name, folder, exc)) from exc
     model.to(resolved_device).eval()
-    if quantize == "int8":
-        model = _quantized(model)
     revision = weights_revision(folder) if folder else hub_revision(model)
-    translator = MarianTranslator(
-        model,
-        tokenizer,
-        name=name,
-        revision=revision,
-        beams=beams,
-        batch_size=batch_size,
-        device=resolved_device,
-        quantize=quantize,
-    )
-    if workers > 1:
-        translator.start_workers(workers, threads)
+
+    def build(kernels: str) -> MarianTranslator:
+        return MarianTranslator(
+            _quantized(model, kernels) if quantize == "int8" else model,
+            tokenizer,
+            name=name,
+            revision=revision,
+            beams=beams,
+            batch_size=batch_size,
+            device=resolved_device,
+            quantize=quantize,
+            kernels=kernels,
+        )
+
+    if not calibrating:
+        translator = build(calibration.KERNELS[quantize][0])
+        if workers > 1:
+            translator.start_workers(workers, threads)
+        return translator
+    key = calibration.plan_key(name, revision, beams, quantize, batch_size)
+    plan = calibration.stored_plan(key)
+    note = None
+    if plan is None or plan.kernels not in _kernels(quantize):
+        plan, seconds, note = _calibrated(build, usable_cores(), quantize, batch_size)
+        calibration.store_plan(key, plan, seconds)
+    translator = build(plan.kernels)
+    translator.calibration_note = note
+    torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
+    if plan.workers > 1:
+        translator.start_workers(plan.workers, plan.threads)
     return translator
+
+
+def _kernels(quantize: str) -> list[str]:
+    from sejajar.translate.calibrate import KERNELS, int8_kernels
+
+    return int8_kernels() if quantize == "int8" else list(KERNELS["none"])
+
+
+def _calibrated(
+    build: Callable[[str], MarianTranslator], cores: int, quantize: str, batch_size: int
+) -> tuple[Plan, dict[str, float], str]:
+    """Time every candidate plan on calibration sentences and return the fastest, every
+    plan's seconds, and a line for the user."""
+    import time
+
+    import torch
+
+    from sejajar.translate.calibrate import FORCED, candidates, fastest, workload
+
+    started = time.perf_counter()
+    plans = candidates(cores, quantize, _kernels(quantize))
+    texts = workload(batch_size * max(p.workers for p in plans))
+    built: dict[str, MarianTranslator] = {}
+
+    def time_plan(plan: Plan) -> float:
+        translator = built.get(plan.kernels)
+        if translator is None:
+            translator = built[plan.kernels] = build(plan.kernels)
+            translator.benchmark = BenchmarkOptions(forced_length=FORCED)
+            torch.set_num_threads(1)
+            translator.translate(texts[:2])  # set up kernels before any worker forks
+        torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
+        if plan.workers > 1:
+            translator.start_workers(plan.workers, plan.threads)
+        try:
+            start = time.perf_counter()
+            translator.translate(texts)
+            return time.perf_counter() - start
+        finally:
+            translator.close()
+
+    plan, seconds = fastest(plans, time_plan)
+    note = (
+        f"calibrated this CPU for {len(plans)} layouts and kernels in "
+        f"{time.perf_counter() - started:.0f} s (once per machine and model): {plan.describe()}"
+    )
+    return plan, seconds, note
 
 
 def check_settings(
@@ -237,13 +316,17 @@ def check_settings(
         raise TranslatorError(f"{{workers}} must be at least 1, not {workers}")
 
 
-def _quantized(model: Any) -> Any:
+def _quantized(model: Any, engine: str = "fbgemm") -> Any:
     """int8 dynamic quantisation of the linear layers (weights int8, activations quantised on
-    the fly): about 3x faster on a CPU, at a small cost in quality."""
+    the fly) for torch's quantised ``engine`` (fbgemm or onednn), a copy: about 3x faster on a
+    CPU, at a small cost in quality."""
     import warnings
 
     import torch
 
+    # The engine packs the weights its own way; the setting is the process's (forks inherit it).
+    if engine in torch.backends.quantized.supported_engines:
+        torch.backends.quantized.engine = engine
     with warnings.catch_warnings():
         # torch.ao.quantization is deprecated in favour of torchao, an extra dependency; the
         # eager API still works in the torch we pin.

@@ -75,10 +75,11 @@ class Linears:
     when the probe passed; others (quantised, GPU, or no working oneDNN) run as they are. A
     layer named in ``packed`` gets its weight reordered once (for layers run at every step)."""
 
-    def __init__(self, packed: Iterable[torch.nn.Module] = ()) -> None:
+    def __init__(self, packed: Iterable[torch.nn.Module] = (), onednn: bool = True) -> None:
         self.packed = {id(module) for module in packed}
         self.ready: dict[int, Linear] = {}
-        self.onednn = onednn_works()
+        # ``onednn=False`` keeps torch's own matrix multiply (the "plain" kernels of a plan).
+        self.onednn = onednn and onednn_works()
 
     def __call__(self, module: torch.nn.Module) -> Linear:
         fast = self.ready.get(id(module))

@@ -47,11 +47,11 @@ class State:
         self.spare: list[torch.Tensor] = []  # beam search reorders into these, then swaps
         lin = search.linear
         self.cross_keys = [
-            search.split_heads(lin(layer.encoder_attn.k_proj)(encoded), self.items)
+            search.split_heads(lin(layer.encoder_attn.k_proj)(encoded), self.items).contiguous()
             for layer in search.layers
         ]
         self.cross_values = [
-            search.split_heads(lin(layer.encoder_attn.v_proj)(encoded), self.items)
+            search.split_heads(lin(layer.encoder_attn.v_proj)(encoded), self.items).contiguous()
             for layer in search.layers
         ]
         self.source_mask = mask  # None when no source is padded

@@ -65,7 +65,11 @@ def output_formats(value: str, known: Iterable[str]) -> list[str]:
 
 
 def warn(session: TranslatorSession) -> None:
-    """Print what the run's translator has to say (a cache set aside or off), once."""
+    """Print what the run's translator has to say (a calibration, a cache set aside or off),
+    once."""
+    for line in session.info:
+        typer.echo(line[0].upper() + line[1:], err=True)
+    session.info.clear()
     for notice in session.notices:
         typer.echo(f"Warning: {message(SejajarError(notice))}", err=True)
     session.notices.clear()
@@ -142,6 +146,9 @@ _MODEL_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         typer.Option("--threads", min=1, help="Threads per worker [default: auto].")),
     ("workers", int | None, None, typer.Option("--workers", min=1,
         help="Batches translated in parallel [default: one per core].")),
+    ("calibrate", bool, True, typer.Option("--calibrate/--no-calibrate",
+        envvar="SEJAJAR_CALIBRATE", help="Time this CPU's layouts and kernels once per "
+        "model and keep the fastest (only what --workers/--threads leave open).")),
     ("cache", Path | None, None, typer.Option("--cache",
         help="Translation cache file [default: user cache folder].")),
     ("no_cache", bool, False, typer.Option("--no-cache", help="Do not read or write the cache.")),

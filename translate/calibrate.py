@@ -1,0 +1,186 @@
+"""How the default engine runs on this CPU: chosen by a short calibration at load, cached per
+machine and model.
+
+The fastest layout and matrix kernels differ from one x86 CPU to the next: measured with the
+same model, one single-threaded worker per core beat one process with every core by 1.05-1.5x
+on one AMD EPYC and lost to it on none so far, torch's fbgemm int8 kernels beat oneDNN's on an
+AVX2 CPU while oneDNN has the VNNI and AMX kernels of newer Intel CPUs, and oneDNN's fp32
+products beat MKL's on one CPU by 2-3x. So rather than one fixed choice, the first load of a
+model on a machine times each candidate :class:`Plan` on a small batch of real sentence lengths
+(a few seconds), and keeps the fastest in ``calibration.json`` in the user cache folder, keyed by
+the CPU (model name, vector extensions, usable cores), torch's version, the model and its
+revision, and the settings that change the work (beams, precision, batch size). Later loads
+read it back.
+
+Only what the user left open is calibrated: ``--workers`` or ``--threads`` fix the layout.
+``SEJAJAR_CALIBRATE=0`` (or ``--no-calibrate``) turns calibration off: the layout is then one
+single-threaded worker per core, with oneDNN for fp32 and fbgemm for int8. Every kernel gives
+the same translations up to float rounding: fp32 stays equal to ``generate()`` and int8 within
+its tolerance, whatever the plan.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sejajar.core.files import write_atomic
+
+log = logging.getLogger(__name__)
+
+# Matrix kernels to try, by precision, the default first: fp32 through oneDNN (weights reordered
+# once, see :mod:`onednn`) or torch's plain matrix multiply (MKL); int8 through torch's fbgemm
+# or oneDNN quantised engine.
+KERNELS = {"none": ("onednn", "plain"), "int8": ("fbgemm", "onednn")}
+VERSION = 1  # of the file's layout and of what a plan means
+_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8", "amx_bf16")
+# The sentences a calibration translates: real news lengths (24-40 model tokens), forced to
+# ``FORCED`` output tokens each, ``batch_size`` of them for every worker of the widest layout.
+FORCED = 12
+SENTENCES = (
+    "Presiden Joko Widodo meresmikan jalan tol baru yang menghubungkan dua kota besar di Jawa "
+    "Tengah pada Senin pagi, disaksikan ratusan warga.",
+    "Bank Indonesia mempertahankan suku bunga acuan sebesar 5,75 persen untuk menjaga stabilitas "
+    "nilai tukar rupiah di tengah ketidakpastian global.",
+    "Menurut data Badan Pusat Statistik, inflasi tahunan pada bulan lalu tercatat sebesar 2,28 "
+    "persen, lebih rendah dari perkiraan para ekonom.",
+    "Petugas pemadam kebakaran membutuhkan waktu sekitar tiga jam untuk memadamkan api yang "
+    "menghanguskan puluhan kios di pasar tradisional tersebut.",
+    "Kementerian Kesehatan mengimbau masyarakat untuk segera melengkapi vaksinasi dan tetap "
+    "menjaga pola hidup bersih dan sehat.",
+    "Tim nasional sepak bola Indonesia berhasil meraih kemenangan dua gol tanpa balas dalam laga "
+    "persahabatan yang digelar di Jakarta.",
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How batches run: ``workers`` processes of ``threads`` threads, with ``kernels``."""
+
+    workers: int
+    threads: int
+    kernels: str
+
+    def describe(self) -> str:
+        return f"{self.workers} worker(s) x {self.threads} thread(s), {self.kernels} kernels"
+
+
+def enabled() -> bool:
+    """Whether calibration may run (``SEJAJAR_CALIBRATE=0`` turns it off)."""
+    return os.environ.get("SEJAJAR_CALIBRATE", "1").strip().lower() not in ("0", "false", "no")
+
+
+def default_plan(cores: int, quantize: str) -> Plan:
+    """The plan without calibration: one single-threaded worker per core (at most 8)."""
+    return Plan(min(cores, 8), 1, KERNELS[quantize][0])
+
+
+def candidates(cores: int, quantize: str, kernels: Sequence[str]) -> list[Plan]:
+    """Every plan worth timing on ``cores`` cores: one worker per core, one process with
+    every core, and pairs of threads in between; each with every available kernel."""
+    layouts = [(min(cores, 8), 1), (1, cores)]
+    if cores >= 4 and cores % 2 == 0:
+        layouts.append((min(cores // 2, 8), 2))
+    unique = list(dict.fromkeys(layouts))
+    return [Plan(w, t, k) for k in kernels for w, t in unique]
+
+
+def int8_kernels() -> list[str]:
+    """The quantised engines this torch build has, from the ones worth trying."""
+    import torch
+
+    supported = set(torch.backends.quantized.supported_engines)
+    return [k for k in KERNELS["int8"] if k in supported]
+
+
+def machine() -> str:
+    """This CPU as the calibration sees it: model name, vector extensions, usable cores."""
+    from sejajar.translate.workers import usable_cores
+
+    name, flags = platform.processor() or platform.machine(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and ":" in line:
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("flags") and ":" in line:
+                have = set(line.split(":", 1)[1].split())
+                flags = " ".join(f for f in _FLAGS if f in have)
+                break
+    except OSError:
+        pass
+    return f"{name} [{flags}] x{usable_cores()}"
+
+
+def plan_key(model: str, revision: str, beams: int, quantize: str, batch_size: int) -> str:
+    import torch
+
+    work = f"beams={beams} quantize={quantize} batch={batch_size}"
+    return f"v{VERSION} | {machine()} | torch {torch.__version__} | {model}@{revision} | {work}"
+
+
+def calibration_path() -> Path:
+    """``$XDG_CACHE_HOME/sejajar/calibration.json`` (``~/.cache`` when unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sejajar" / "calibration.json"
+
+
+def _read(path: Path) -> dict[str, dict[str, object]]:
+    """The stored plans; empty when the file is missing, unreadable or not ours."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def stored_plan(key: str, path: Path | None = None) -> Plan | None:
+    entry = _read(path or calibration_path()).get(key)
+    if not isinstance(entry, dict):
+        return None
+    try:
+        workers, threads, kernels = entry["workers"], entry["threads"], entry["kernels"]
+    except KeyError:
+        return None
+    if not (isinstance(workers, int) and isinstance(threads, int) and isinstance(kernels, str)):
+        return None
+    if workers < 1 or threads < 1:
+        return None
+    return Plan(workers, threads, kernels)
+
+
+def store_plan(key: str, plan: Plan, seconds: dict[str, float], path: Path | None = None) -> None:
+    """Keep ``plan`` under ``key`` (an unwritable cache folder only costs a new calibration
+    next time: the debug log says why)."""
+    path = path or calibration_path()
+    plans = _read(path)
+    entry: dict[str, object] = {**asdict(plan), "seconds": seconds, "when": time.time()}
+    plans[key] = entry
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(plans, indent=1, sort_keys=True) + "\n")
+    except OSError as exc:
+        log.debug("calibration not kept in %s: %s", path, exc)
+
+
+def fastest(
+    plans: Sequence[Plan], time_plan: Callable[[Plan], float]
+) -> tuple[Plan, dict[str, float]]:
+    """The plan with the shortest time, each timed twice (the best run counts: a shared
+    machine slows some runs, never speeds one up); every plan's seconds by its description."""
+    best: dict[Plan, float] = {}
+    for _ in range(2):
+        for plan in plans:
+            best[plan] = min(best.get(plan, float("inf")), time_plan(plan))
+    chosen = min(plans, key=lambda p: best[p])
+    return chosen, {p.describe(): round(best[p], 4) for p in plans}
+
+
+def workload(count: int) -> list[str]:
+    """``count`` calibration sentences."""
+    return [SENTENCES[i % len(SENTENCES)] for i in range(count)]

@@ -242,7 +242,9 @@ def one(system: str, args: argparse.Namespace) -> dict[str, Any]:
         )
         seconds, err = run_cli(["corpus", str(shards), *common])
         ray.shutdown()
-    return {"seconds": seconds, "load": sum(LOADING), "summary": err.strip().splitlines()[-1]}
+    # The corpus job loads the model in Ray's actors, out of this process's sight.
+    load = sum(LOADING) if kind == "translate" else None
+    return {"seconds": seconds, "load": load, "summary": err.strip().splitlines()[-1]}
 
 
 # --- the driver -----------------------------------------------------------------------------
@@ -334,7 +336,8 @@ def main() -> None:
         seconds = figures["seconds"]
         base = base or seconds
         count = distinct if system == "ct2-distinct" else len(raw)
-        print(f"{name:<52} {count:>9} {distinct:>8} {seconds:>8.1f} {figures['load']:>7.1f} "
+        load = "-" if figures["load"] is None else f"{figures['load']:.1f}"
+        print(f"{name:<52} {count:>9} {distinct:>8} {seconds:>8.1f} {load:>7} "
               f"{len(raw) / seconds:>7.1f} {base / seconds:>10.2f}", flush=True)  # fmt: skip
         if "summary" in figures:
             print(f"  {figures['summary']}", flush=True)

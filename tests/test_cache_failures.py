@@ -100,7 +100,8 @@ def test_cli_disk_full_goes_on_uncached_and_says_so(
     assert (tmp_path / "out" / "a.tsv").exists()
     assert err.startswith(f"Warning: the cache {cache} failed (database or disk is full)")
     assert err.rstrip().endswith(
-        "2 sentences translated, 0 from the cache (the cache failed and was off for the rest "
+        "2 sentences translated, 0 from the cache, 0 repeated in the run (the cache failed and "
+        "was off for the rest "
         "of the run: database or disk is full)"
     )
     assert "bug" not in err
@@ -216,7 +217,8 @@ def test_cli_another_schema_goes_on_uncached(tiny_model: Path, tmp_path: Path) -
     assert code == 0, err
     assert err.startswith(f"Warning: {path} is an SQLite database but not a sejajar cache")
     assert err.rstrip().endswith(
-        "2 sentences translated, 0 from the cache (the cache was off: see the warning above)"
+        "2 sentences translated, 0 from the cache, 0 repeated in the run (the cache was off: "
+        "see the warning above)"
     )
 
 

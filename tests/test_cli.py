@@ -162,7 +162,8 @@ def test_bad_inputs(setup: str, message: str, tmp_path: Path) -> None:
     code, _, err = run("translate", str(path), "--out", str(tmp_path / "o"), "--model", "/nope")
     assert code == 1
     assert err == message.format(p=path) + (
-        "1 inputs: 0 done, 0 skipped, 1 failed; 0 sentences translated, 0 from the cache\n"
+        "1 inputs: 0 done, 0 skipped, 1 failed; 0 sentences translated, "
+        "0 from the cache, 0 repeated in the run\n"
         "Error: 1 of 1 inputs failed\n"
     )
     assert not (tmp_path / "o").exists()
@@ -185,7 +186,8 @@ def test_one_bad_input_does_not_stop_the_others(tiny_model: Path, tmp_path: Path
     assert code == 1
     assert err == (
         f"Error: {bad}: empty file, no text to translate\n"
-        "2 inputs: 1 done, 0 skipped, 1 failed; 12 sentences translated, 0 from the cache\n"
+        "2 inputs: 1 done, 0 skipped, 1 failed; 12 sentences translated, "
+        "0 from the cache, 0 repeated in the run\n"
         "Error: 1 of 2 inputs failed\n"
     )
     assert (tmp_path / "o" / f"{KONTAN.stem}.tsv").exists()

@@ -108,7 +108,8 @@ def test_folder_with_a_bad_file_reports_and_goes_on(tiny_model: Path, tmp_path: 
     assert code == 1
     assert out.count(" -> ") == 3
     assert err.endswith(
-        "4 inputs: 3 done, 0 skipped, 1 failed; 15 sentences translated, 24 from the cache\n"
+        "4 inputs: 3 done, 0 skipped, 1 failed; 15 sentences translated, "
+        "0 from the cache, 24 repeated in the run\n"
         "Error: 1 of 4 inputs failed\n"
     )
 

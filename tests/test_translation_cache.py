@@ -58,17 +58,18 @@ def test_rerun_translates_nothing_and_edit_translates_only_the_change(
     )
     code, _, err = run(*args)
     assert code == 0 and err.endswith(
-        "1 inputs: 1 done, 0 skipped, 0 failed; 12 sentences translated, 0 from the cache\n"
+        "1 inputs: 1 done, 0 skipped, 0 failed; 12 sentences translated, "
+        "0 from the cache, 0 repeated in the run\n"
     )
     first = (tmp_path / "o" / "a.tsv").read_bytes()
     code, _, err = run(*args, "--force")
-    assert err.endswith("0 sentences translated, 12 from the cache\n")
+    assert err.endswith("0 sentences translated, 12 from the cache, 0 repeated in the run\n")
     assert (tmp_path / "o" / "a.tsv").read_bytes() == first
     article.write_text(
         KONTAN.read_text().replace("Menghentikan Korea Utara", "Mencegah Korea Utara")
     )
     code, _, err = run(*args, "--force")
-    assert err.endswith("1 sentences translated, 11 from the cache\n")
+    assert err.endswith("1 sentences translated, 11 from the cache, 0 repeated in the run\n")
 
 
 def test_no_cache_writes_no_cache(tiny_model: Path, tmp_path: Path, private_cache: Path) -> None:

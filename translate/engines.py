@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sejajar.translate.dedup import DEFAULT_CAPACITY, DedupTranslator
 from sejajar.translate.marian import DEFAULT_MODEL
 from sejajar.translate.translator import Translator, TranslatorError
 
 if TYPE_CHECKING:
-    from sejajar.translate.cache import TranslationCache
+    from sejajar.translate.cache import CachingTranslator, TranslationCache
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,19 @@ class TranslatorSession:
     load) and wrapped by the translation cache unless ``cache`` is False.
 
     ``cache`` is a cache file, True for the default one, or False for none. ``notices`` collects
-    what the user should be told (a corrupt cache set aside...). A converted model (CTranslate2)
-    follows the cache: kept in ``ctranslate2/`` beside the cache file, or, with no cache, in a
-    temporary folder removed at :meth:`close`.
+    what the user should be told (a corrupt cache set aside...). In front of the cache, a
+    :class:`DedupTranslator` translates each distinct sentence once in the run (remembering at
+    most ``memo_capacity``). A converted model (CTranslate2) follows the cache: kept in
+    ``ctranslate2/`` beside the cache file, or, with no cache, in a temporary folder removed at
+    :meth:`close`.
     """
 
-    def __init__(self, settings: ModelSettings, cache: Path | bool = True) -> None:
+    def __init__(
+        self,
+        settings: ModelSettings,
+        cache: Path | bool = True,
+        memo_capacity: int = DEFAULT_CAPACITY,
+    ) -> None:
         if isinstance(cache, Path) and cache.is_dir():
             raise TranslatorError(f"{{cache}} {cache} is a folder; give the path of a file")
         self.settings = settings
@@ -109,6 +117,10 @@ class TranslatorSession:
         # Why the cache could not be opened: the run goes on without it.
         self.cache_off: str | None = None
         self._translator: Translator | None = None
+        # The run's memory of sentences translated (see ``dedup``), made with the translator.
+        self.memo: DedupTranslator | None = None
+        self.memo_capacity = memo_capacity
+        self.caching: CachingTranslator | None = None
         self._scratch: Path | None = None
 
     def __call__(self) -> Translator:
@@ -117,7 +129,9 @@ class TranslatorSession:
             note = getattr(loaded, "calibration_note", None)
             if note:
                 self.info.append(note)
-            self._translator = self._cached(loaded) if self.cache_setting is not False else loaded
+            cached = self._cached(loaded) if self.cache_setting is not False else loaded
+            # Outermost: a sentence met earlier in the run never reaches the cache.
+            self._translator = self.memo = DedupTranslator(cached, self.memo_capacity)
         return self._translator
 
     def _with_conversions(self) -> ModelSettings:
@@ -156,27 +170,25 @@ class TranslatorSession:
             return translator
         if self.cache.notice:
             self.notices.append(self.cache.notice)
-        return CachingTranslator(translator, self.cache, warn=self.notices.append)
+        self.caching = CachingTranslator(translator, self.cache, warn=self.notices.append)
+        return self.caching
 
     def cache_note(self) -> str:
         """What a run's summary says about a cache that was off, or nothing."""
-        from sejajar.translate.cache import CachingTranslator
-
-        if isinstance(self._translator, CachingTranslator) and self._translator.off:
-            return (
-                f" (the cache failed and was off for the rest of the run: {self._translator.off})"
-            )
+        if self.caching is not None and self.caching.off:
+            return f" (the cache failed and was off for the rest of the run: {self.caching.off})"
         if self.cache_off is not None:
             return " (the cache was off: see the warning above)"
         return ""
 
-    def counts(self, fallback: int) -> tuple[int, int]:
-        """(sentences translated, served from the cache); ``fallback`` when uncached."""
-        from sejajar.translate.cache import CachingTranslator
-
-        if isinstance(self._translator, CachingTranslator):
-            return self._translator.translated, self._translator.cached
-        return fallback, 0
+    def counts(self, fallback: int = 0) -> tuple[int, int, int]:
+        """(sentences translated, served from the cache, repeated in the run: served from the
+        run's memory); ``fallback`` translated when the model was never loaded."""
+        if self.memo is None:
+            return fallback, 0, 0
+        if self.caching is not None:
+            return self.caching.translated, self.caching.cached, self.memo.repeats
+        return self.memo.sent, 0, self.memo.repeats
 
     def close(self) -> None:
         if self.loaded is not None:

@@ -45,7 +45,7 @@ def translate(
     from sejajar.align.export import FORMATS
     from sejajar.core.files import shown
     from sejajar.jobs.files import check_outputs, expand_inputs
-    from sejajar.jobs.translate import Summary, translate_file
+    from sejajar.jobs.translate import Summary, translate_window, windows
     from sejajar.translate.engines import open_translator
 
     if force and skip_existing:
@@ -60,21 +60,22 @@ def translate(
         todo = check_outputs(sources, out, formats, force, skip_existing)
     summary = Summary(len(sources), skipped=len(sources) - len(todo))
     with open_translator(settings, cache) as session, reported():
-        for source in todo:
-            with progress_bar(source.name) as progress:
-                outcome = translate_file(
-                    source, out, session, formats=formats,
-                    keep_boilerplate=keep_boilerplate, progress=progress,
-                )  # fmt: skip
+        # A window of small articles is translated in one call, so they share batches.
+        for window in windows(todo, keep_boilerplate=keep_boilerplate):
+            label = window[0].source.name + (f" (+{len(window) - 1})" if len(window) > 1 else "")
+            with progress_bar(label) as progress:
+                outcomes = translate_window(window, out, session, formats=formats,
+                                            progress=progress)  # fmt: skip
             warn(session)
-            if outcome.error:
-                summary.failed += 1
-                typer.echo(f"Error: {outcome.error}", err=True)
-                continue
-            summary.done += 1
-            summary.translated += outcome.translated
-            typer.echo(f"{shown(source)} -> {', '.join(map(shown, outcome.outputs))}")
-        summary.translated, summary.cached = session.counts(summary.translated)
+            for outcome in outcomes:
+                if outcome.error:
+                    summary.failed += 1
+                    typer.echo(f"Error: {outcome.error}", err=True)
+                    continue
+                summary.done += 1
+                summary.translated += outcome.translated
+                typer.echo(f"{shown(outcome.source)} -> {', '.join(map(shown, outcome.outputs))}")
+        summary.translated, summary.cached, summary.repeated = session.counts(summary.translated)
         summary.note = session.cache_note()
     typer.echo(summary.render(), err=True)
     if summary.failed:

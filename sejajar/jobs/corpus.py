@@ -3,9 +3,11 @@
 Each shard is one row of a Ray dataset, mapped by an actor pool (``map_batches`` with a callable
 class and ``ActorPoolStrategy``): an actor loads the model once, with the CPUs Ray gave it as
 its threads and a single worker (never a pool of its own), then turns whole shards into pairs
-with the same splitter, model, caps, flags and cache as ``sejajar translate``. A shard's outputs
-are written atomically by the actor, its manifest last, so a re-run skips every shard whose
-manifest says done and redoes only the rest (mostly from the node's translation cache).
+with the same splitter, model, caps, flags and cache as ``sejajar translate``, and the same
+memory of the run: each actor translates a sentence it met before (in any shard) only once.
+A shard's outputs are written atomically by the actor, its manifest last, so a re-run skips
+every shard whose manifest says done and redoes only the rest (mostly from the node's
+translation cache).
 
 :func:`pairs_dataset` is the same work for a pipeline of one's own: a dataset of documents in,
 a dataset of pairs out. Ray is imported only here, and only when a job runs.
@@ -169,7 +171,9 @@ class ShardWorker:
                 rows.extend(doc_rows)
             result.pairs = sum(1 for r in rows if r["pair"] >= 0)
             after = self.session.counts(tally[0])
-            result.translated, result.cached = after[0] - before[0], after[1] - before[1]
+            result.translated, result.cached, result.repeated = (
+                now - then for now, then in zip(after, before, strict=True)
+            )
             result.signature = next((r["signature"] for r in rows if r["signature"]), "")
             write_shard(self.out_dir, shard, rows, result)
         except Exception as exc:  # a shard that cannot be read or written fails alone
@@ -240,6 +244,7 @@ class CorpusSummary:
     pairs: int = 0
     translated: int = 0
     cached: int = 0
+    repeated: int = 0
 
     def add(self, result: ShardResult) -> None:
         if result.error:
@@ -251,12 +256,14 @@ class CorpusSummary:
         self.pairs += result.pairs
         self.translated += result.translated
         self.cached += result.cached
+        self.repeated += result.repeated
 
     def render(self) -> str:
         return (
             f"shards: {self.done} done, {self.skipped} skipped, {self.failed} failed; "
             f"{self.documents} documents ({self.failed_documents} failed), {self.pairs} pairs; "
-            f"{self.translated} sentences translated, {self.cached} from the cache"
+            f"{self.translated} sentences translated, {self.cached} from the cache, "
+            f"{self.repeated} repeated in the run"
         )
 
 

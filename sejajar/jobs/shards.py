@@ -66,6 +66,7 @@ class ShardResult:
     pairs: int = 0
     translated: int = 0
     cached: int = 0
+    repeated: int = 0  # served from the actor's memory of the run
     error: str | None = None
     signature: str = ""
     node: str = ""

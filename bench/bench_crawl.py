@@ -1,0 +1,355 @@
+"""A crawl-like workload end to end through ``sejajar translate`` (and ``sejajar corpus``)
+against bare CTranslate2 on the raw sentence list and on its distinct sentences.
+
+Articles of 8-10 real Indonesian sentences (the sample articles, TICO-19 and Tatoeba) where a
+fifth of the sentence occurrences come from a pool of recurring sentences (as boilerplate,
+quotes and wire stories recur in news crawls) and the rest are distinct. When the sources hold
+too few distinct sentences, distinct ones are made by joining two real sentences into one
+(``A, B``); the bench says how many. The model is the real opus-mt-id-en architecture with
+random weights (``../shared/models/opus-mt-id-en-tokenizer``); random weights never stop, so
+every system is forced to the same output length.
+
+sejajar runs through the real command-line code, in process: the bench wraps the engine
+loaders only to set that forced length on the loaded translator (``translate/benchmarking.py``),
+and for ``sejajar corpus`` does the same in Ray's worker processes with a setup hook. Each
+system runs in its own process.
+
+    python bench/bench_crawl.py                          # 2,000 articles, growth 500-2,000
+    python bench/bench_crawl.py --articles 60 --sizes 30,60 --corpus   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_speed import machine  # noqa: E402
+from tests.modelfactory import build_full_model  # noqa: E402
+
+FORCED_ENV = "SEJAJAR_BENCH_FORCED_LENGTH"
+SHARD_DOCS = 100
+
+
+# --- the workload -------------------------------------------------------------------------
+
+
+def real_sentences(shared: Path) -> list[str]:
+    """Distinct real Indonesian sentences that the splitter keeps whole, as one sentence."""
+    from sejajar.core.text import fold
+    from sejajar.translate.split import split_text
+
+    lines = [
+        s.text
+        for p in sorted((ROOT / "texts").glob("*.txt"))
+        for s in split_text(p.read_text("utf-8"))
+        if s.kind.value == "sentence"
+    ]
+    for name in ("tico19/tico19-test.id", "tatoeba/tatoeba-test.id"):
+        path = shared / "data" / name
+        if path.exists():
+            lines += path.read_text("utf-8").splitlines()
+    return list(dict.fromkeys(fold(t) for t in lines if whole(t)))
+
+
+def whole(text: str) -> bool:
+    """Whether the splitter reads ``text`` as one sentence of four words or more."""
+    from sejajar.core.text import fold
+    from sejajar.translate.split import split_text
+
+    segments = split_text(text + "\n")
+    return (
+        len(text.split()) >= 4
+        and len(segments) == 1
+        and segments[0].kind.value == "sentence"
+        and segments[0].text == fold(text)
+    )
+
+
+def articles(
+    count: int, shared: Path, recur: float, pool_size: int, lengths: tuple[int, int], seed: int
+) -> tuple[list[str], dict[str, int]]:
+    """``count`` articles (one sentence a line) and what they are made of."""
+    rng = random.Random(seed)
+    real = real_sentences(shared)
+    rng.shuffle(real)
+    pool, rest = real[:pool_size], real[pool_size:]
+    sizes = [rng.randint(*lengths) for _ in range(count)]
+    recurring = [rng.random() < recur for _ in range(sum(sizes))]
+    needed = recurring.count(False)
+    distinct = rest[:needed]
+    joined = 0
+    seen = set(real)
+    while len(distinct) < needed:  # too few real ones: join two real sentences into one
+        a, b = rng.sample(rest, 2)
+        text = f"{a.rstrip('.!?')}, {b[0].lower()}{b[1:]}"
+        if text not in seen and whole(text):
+            seen.add(text)
+            distinct.append(text)
+            joined += 1
+    fresh = iter(distinct)
+    docs, at = [], 0
+    for size in sizes:
+        body = [rng.choice(pool) if recurring[at + k] else next(fresh) for k in range(size)]
+        at += size
+        docs.append("\n".join(body) + "\n")
+    return docs, {"real": len(real), "joined": joined, "pool": len(pool)}
+
+
+def write_inputs(docs: list[str], folder: Path) -> tuple[Path, Path]:
+    """(folder of .txt articles, folder of JSONL shards)."""
+    texts, shards = folder / "txt", folder / "shards"
+    texts.mkdir(parents=True)
+    shards.mkdir()
+    for i, doc in enumerate(docs):
+        (texts / f"a{i:05d}.txt").write_text(doc, "utf-8")
+    for start in range(0, len(docs), SHARD_DOCS):
+        rows = [{"id": f"a{i:05d}", "text": docs[i]} for i in range(start, start + SHARD_DOCS)
+                if i < len(docs)]  # fmt: skip
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        (shards / f"part-{start // SHARD_DOCS:04d}.jsonl").write_text(lines, "utf-8")
+    return texts, shards
+
+
+def segments(texts: Path) -> list[str]:
+    """What ``sejajar translate`` hands to the model for the folder, in order."""
+    from sejajar.align.pipeline import to_translate
+    from sejajar.jobs.files import expand_inputs, load_document
+
+    out = []
+    for path in expand_inputs([texts]):
+        doc = load_document(path)
+        out += [doc.segments[i].text for i in to_translate(doc, False)]
+    return out
+
+
+# --- one system, in its own process -----------------------------------------------------
+
+
+def force_length() -> None:
+    """Wrap the engine loaders so the loaded translator emits exactly the forced length (read
+    from the environment, so Ray's worker processes can call this as their setup hook)."""
+    import dataclasses
+
+    from sejajar.translate import engines
+    from sejajar.translate.benchmarking import BenchmarkOptions
+    from sejajar.translate.workers import layout
+
+    forced = BenchmarkOptions(forced_length=int(os.environ[FORCED_ENV]))
+    for name, load in list(engines.ENGINES.items()):
+
+        def wrapped(settings: Any, load: Any = load, name: str = name) -> Any:
+            start = time.perf_counter()
+            if name == "transformers" and settings.workers is None:
+                # load_marian starts its workers inside the load: load one process, force the
+                # length, then start the CLI's default layout (the workers inherit it).
+                translator = load(dataclasses.replace(settings, workers=1))
+                translator.benchmark = forced
+                workers, threads = layout(None, None, "cpu")
+                if workers > 1:
+                    translator.start_workers(workers, threads)
+            else:
+                translator = load(settings)
+                translator.benchmark = forced
+            LOADING.append(time.perf_counter() - start)
+            return translator
+
+        engines.ENGINES[name] = wrapped
+
+
+LOADING: list[float] = []
+
+
+def run_cli(args: list[str]) -> tuple[float, str]:
+    """``sejajar ARGS`` in this process: (seconds, stderr)."""
+    from typer.main import get_command
+
+    from sejajar.cli import app
+
+    err = io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = get_command(app).main(args, prog_name="sejajar", standalone_mode=False)
+    seconds = time.perf_counter() - start
+    if code:
+        raise SystemExit(f"sejajar {args[0]} failed ({code}):\n{err.getvalue()[-2000:]}")
+    return seconds, err.getvalue()
+
+
+def bare_ct2(model: Path, texts: list[str], beams: int, quantize: str, work: Path) -> float:
+    import ctranslate2
+    from transformers import MarianTokenizer
+
+    from sejajar.translate.benchmarking import convert_for_ct2
+
+    tokenizer = MarianTokenizer.from_pretrained(str(model))
+    cores = os.cpu_count() or 1
+    translator = ctranslate2.Translator(
+        str(convert_for_ct2(model, quantize, work / "ct2")),
+        compute_type="float32" if quantize == "none" else "int8",
+        inter_threads=cores,
+        intra_threads=1,
+    )
+    tokens = [tokenizer.convert_ids_to_tokens(tokenizer(t)["input_ids"]) for t in texts]
+    length = int(os.environ[FORCED_ENV])
+    start = time.perf_counter()
+    translator.translate_batch(
+        tokens,
+        beam_size=beams,
+        max_batch_size=16,
+        min_decoding_length=length,
+        max_decoding_length=length,
+    )
+    return time.perf_counter() - start
+
+
+def one(system: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one system on the inputs under ``args.inputs``; its figures."""
+    work, model = args.work, args.work / "model"
+    texts, shards = args.inputs / "txt", args.inputs / "shards"
+    raw = segments(texts)
+    if system in ("ct2-raw", "ct2-distinct"):
+        todo = raw if system == "ct2-raw" else list(dict.fromkeys(raw))
+        return {"seconds": bare_ct2(model, todo, args.beams, args.quantize, work), "load": 0.0}
+    kind, engine, cache = system.split(",")
+    force_length()
+    run_dir = Path(tempfile.mkdtemp(dir=work, prefix="run-"))
+    common = ["--model", str(model), "--engine", engine, "--beams", str(args.beams),
+              "--quantize", args.quantize, "--out", str(run_dir / "out")]  # fmt: skip
+    common += ["--no-cache"] if cache == "none" else ["--cache", str(run_dir / "c.sqlite")]
+    if kind == "translate":
+        seconds, err = run_cli(["translate", str(texts), "--format", "tsv", *common])
+    else:
+        import ray
+
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+        ray.init(
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"worker_process_setup_hook": force_length},
+        )
+        seconds, err = run_cli(["corpus", str(shards), *common])
+        ray.shutdown()
+    # The corpus job loads the model in Ray's actors, out of this process's sight.
+    load = sum(LOADING) if kind == "translate" else None
+    return {"seconds": seconds, "load": load, "summary": err.strip().splitlines()[-1]}
+
+
+# --- the driver -----------------------------------------------------------------------------
+
+
+def spawn(system: str, args: argparse.Namespace, inputs: Path) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--one", system, "--work", str(args.work), "--inputs",
+           str(inputs), "--beams", str(args.beams), "--quantize", args.quantize]  # fmt: skip
+    env = {**os.environ, FORCED_ENV: str(args.length), "HF_HUB_OFFLINE": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"{system} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def systems(args: argparse.Namespace) -> list[tuple[str, str]]:
+    rows = [("bare CTranslate2, raw list", "ct2-raw"),
+            ("bare CTranslate2, distinct sentences", "ct2-distinct")]  # fmt: skip
+    for engine in args.engines.split(","):
+        rows.append((f"sejajar translate --engine {engine} --no-cache", f"translate,{engine},none"))
+        rows.append(
+            (f"sejajar translate --engine {engine}, fresh cache", f"translate,{engine},file")
+        )
+        if args.corpus:
+            rows.append((f"sejajar corpus --engine {engine} --no-cache", f"corpus,{engine},none"))
+    return rows
+
+
+def prepare(args: argparse.Namespace, count: int) -> tuple[Path, list[str], dict[str, int]]:
+    lengths = tuple(int(n) for n in args.lengths.split("-"))
+    assert len(lengths) == 2
+    docs, made = articles(count, args.shared, args.recur, args.pool, lengths, args.seed)
+    folder = Path(tempfile.mkdtemp(dir=args.work, prefix=f"inputs-{count}-"))
+    texts, _ = write_inputs(docs, folder)
+    return folder, segments(texts), made
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--sizes", default="500,1000,2000", help="articles, for the growth rows")
+    parser.add_argument("--lengths", default="8-10", help="sentences per article, MIN-MAX")
+    parser.add_argument("--recur", type=float, default=0.2, help="share of recurring occurrences")
+    parser.add_argument("--pool", type=int, default=300, help="recurring sentences to draw from")
+    parser.add_argument("--length", type=int, default=12, help="output tokens, forced")
+    parser.add_argument("--beams", type=int, default=1)
+    parser.add_argument("--quantize", default="int8", choices=["none", "int8"])
+    parser.add_argument("--engines", default="transformers,ctranslate2")
+    parser.add_argument("--corpus", action="store_true", help="also sejajar corpus (Ray)")
+    parser.add_argument("--growth-system", default="translate,ctranslate2,none")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--work", type=Path, default=None, help="folder for model and runs")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one system
+    parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args)))
+        return
+    tokenizer = args.shared / "models" / "opus-mt-id-en-tokenizer"
+    if not tokenizer.is_dir():
+        sys.exit(f"Error: {tokenizer} is needed for the real architecture (see --shared)")
+    args.work = (args.work or Path(tempfile.mkdtemp(prefix="sejajar-crawl-"))).resolve()
+    args.work.mkdir(parents=True, exist_ok=True)
+    if not (args.work / "model" / "model.safetensors").exists():
+        build_full_model(args.work / "model", seed=0, tokenizer_dir=tokenizer)
+    inputs, raw, made = prepare(args, args.articles)
+    distinct = len(set(raw))
+    print(f"machine: {machine()}")
+    print(
+        f"workload: {args.articles} articles of {args.lengths} sentences, {len(raw)} sentences, "
+        f"{distinct} distinct ({1 - distinct / len(raw):.1%} repeats); {args.recur:.0%} of "
+        f"occurrences drawn from {made['pool']} recurring real sentences; {made['real']} real "
+        f"sentences available, {made['joined']} distinct ones made by joining two real ones"
+    )
+    print(
+        f"settings: beams {args.beams}, {args.quantize}, {args.length} output tokens forced for "
+        f"every system; bare CTranslate2 inter_threads={os.cpu_count()}, intra_threads=1, "
+        "max_batch_size=16, timed on translate_batch only (tokenized beforehand); sejajar timed "
+        "end to end (reading, splitting, model load and conversion, writing)\n"
+    )
+    print(f"{'system':<52} {'sentences':>9} {'distinct':>8} {'seconds':>8} {'load s':>7} "
+          f"{'sent/s':>7} {'x bare raw':>10}")  # fmt: skip
+    base = None
+    for name, system in systems(args):
+        figures = spawn(system, args, inputs)
+        seconds = figures["seconds"]
+        base = base or seconds
+        count = distinct if system == "ct2-distinct" else len(raw)
+        load = "-" if figures["load"] is None else f"{figures['load']:.1f}"
+        print(f"{name:<52} {count:>9} {distinct:>8} {seconds:>8.1f} {load:>7} "
+              f"{len(raw) / seconds:>7.1f} {base / seconds:>10.2f}", flush=True)  # fmt: skip
+        if "summary" in figures:
+            print(f"  {figures['summary']}", flush=True)
+    print(f"\ngrowth ({args.growth_system}): time per sentence should stay flat")
+    for count in (int(n) for n in args.sizes.split(",")):
+        folder, sizes_raw, _ = prepare(args, count)
+        figures = spawn(args.growth_system, args, folder)
+        work = figures["seconds"] - figures["load"]
+        print(f"  {count:>6} articles, {len(sizes_raw):>6} sentences, {len(set(sizes_raw)):>6} "
+              f"distinct: {figures['seconds']:7.1f} s, {1000 * work / len(sizes_raw):6.2f} ms "
+              f"per sentence without the load", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

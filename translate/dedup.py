@@ -1,0 +1,88 @@
+"""In-run deduplication: a crawl repeats sentences (boilerplate, a quote carried by several
+outlets, the same wire story in many papers), and each distinct sentence is translated once
+per run, across calls and documents, before the translation cache is even asked.
+
+Sentences are keyed by their whitespace fold (:func:`sejajar.core.text.fold`): the engines'
+tokenizers (opus-mt's SentencePiece model, the fake translator of the tests) read runs of
+spaces, tabs, newlines and no-break spaces as one space and ignore them at both ends, so two
+texts with the same fold get the same translation, and one is translated for both.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from sejajar.core.text import fold
+from sejajar.translate.translator import Progress, Translation, Translator
+
+# Distinct sentences remembered at most. An entry holds the folded source, the translation and
+# the dictionary's links: about 600 bytes for a news sentence of 120-180 characters (measured
+# with tracemalloc), so the default costs about 120 MB at most, whatever the size of the run.
+DEFAULT_CAPACITY = 200_000
+
+
+class DedupTranslator(Translator):
+    """Wraps a translator: a text whose fold was translated earlier in the run (or earlier in
+    the same call) is served from memory, not sent again. At most ``capacity`` sentences are
+    remembered; when full, the one least recently used is forgotten first.
+
+    Counts ``repeats`` (texts served without being sent: earlier in the run or a duplicate
+    within one call) and ``sent`` (texts handed to the wrapped translator)."""
+
+    def __init__(self, inner: Translator, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, not {capacity}")
+        self.inner = inner
+        self.capacity = capacity
+        self.max_input_tokens = inner.max_input_tokens
+        self.batch_size = inner.batch_size
+        self.memo: OrderedDict[str, Translation] = OrderedDict()
+        self.repeats = 0
+        self.sent = 0
+
+    @property
+    def signature(self) -> tuple[tuple[str, str], ...]:
+        return self.inner.signature
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def generate(self, texts: Sequence[str]) -> list[Translation]:
+        return self.inner.generate(texts)
+
+    def translate(
+        self, texts: Sequence[str], progress: Progress | None = None
+    ) -> list[Translation]:
+        """Translations in input order; ``progress`` counts input texts, repeats included."""
+        keys = [fold(t) for t in texts]
+        known: dict[str, Translation] = {}
+        todo: dict[str, str] = {}  # fold -> the first text with it, as it came
+        for key, text in zip(keys, texts, strict=True):
+            if key in known or key in todo:
+                continue
+            found = self.memo.get(key)
+            if found is not None:
+                self.memo.move_to_end(key)
+                known[key] = found
+            else:
+                todo[key] = text
+        served = sum(1 for k in keys if k in known)
+        if progress is not None and served:
+            progress(served)
+        if todo:
+            results = self.inner.translate(list(todo.values()), progress)
+            for key, result in zip(todo, results, strict=True):
+                known[key] = result
+                self.memo[key] = result
+                self.memo.move_to_end(key)
+            while len(self.memo) > self.capacity:
+                self.memo.popitem(last=False)
+            # The wrapped translator counted each sent text once; its duplicates in this call
+            # finish with it.
+            duplicates = len(keys) - served - len(todo)
+            if progress is not None and duplicates:
+                progress(duplicates)
+        self.sent += len(todo)
+        self.repeats += len(keys) - len(todo)
+        return [known[k] for k in keys]

@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,9 @@ SYSTEMS = [
     ("CTranslate2 beam 4 int8", "ct2", 4, "int8"),
     ("CTranslate2 greedy fp32", "ct2", 1, "none"),
     ("CTranslate2 greedy int8", "ct2", 1, "int8"),
+    ("sejajar --engine ctranslate2 beam 4 fp32", "sejajar-ct2", 4, "none"),
     ("sejajar --engine ctranslate2 beam 4 int8", "sejajar-ct2", 4, "int8"),
+    ("sejajar --engine ctranslate2 greedy fp32", "sejajar-ct2", 1, "none"),
     ("sejajar --engine ctranslate2 greedy int8", "sejajar-ct2", 1, "int8"),
 ]
 
@@ -77,9 +80,20 @@ def run_system(
     repeats: int,
 ) -> dict[str, Any]:
     """One system, timed after loading (and converting); returns its figures."""
-    from sejajar.translate.workers import layout
 
+    if engine == "calibrate":  # the first load of the model on this machine, as the CLI does
+        from sejajar.translate.calibrate import calibration_path
+        from sejajar.translate.marian import load_marian
+
+        start = time.perf_counter()
+        load_marian(
+            str(model), beams=beams, quantize=quantize, device="cpu", workers=None,
+            calibrate=True,
+        ).close()  # fmt: skip
+        plans = json.loads(calibration_path().read_text("utf-8"))
+        return {"seconds": time.perf_counter() - start, "plans": plans}
     memory = MemorySampler()
+    layout_used = ""
     if engine == "naive":
         import torch
         from transformers import MarianMTModel, MarianTokenizer
@@ -129,14 +143,25 @@ def run_system(
         if engine == "sejajar-ct2":
             translator: Any = load_ct2(str(model), beams=beams, quantize=quantize, cache_root=cache)
             translator.benchmark = forced
-        else:
-            # The CLI's default layout (worker processes), set up after forcing the length so
-            # that the workers inherit it; or one process with every core.
+        elif engine == "sejajar-transformers":
+            # The CLI's default: the plan a calibration at load chose for this CPU (timed in
+            # this process on the first run, then read from the user cache folder). The workers
+            # restart after the length is forced, so that they inherit it.
+            translator = load_marian(
+                str(model), beams=beams, quantize=quantize, device="cpu", workers=None,
+                calibrate=True,
+            )  # fmt: skip
+            pool = translator.pool
+            plan = (pool.workers, pool.threads) if pool else (1, torch_threads())
+            layout_used = f"{plan[0]}x{plan[1]} {translator.kernels}"
+            translator.close()
+            translator.benchmark = forced
+            if plan[0] > 1:
+                translator.start_workers(*plan)
+        else:  # one process with every core
             translator = load_marian(str(model), beams=beams, quantize=quantize, device="cpu")
             translator.benchmark = forced
-            workers, threads = layout(None, None, "cpu")
-            if engine == "sejajar-transformers" and workers > 1:
-                translator.start_workers(workers, threads)
+            layout_used = f"1x{torch_threads()} {translator.kernels}"
         seconds = best(lambda: translator.translate(texts), repeats)
         translator.close()
     peak = memory.stop()
@@ -145,7 +170,14 @@ def run_system(
         "seconds": seconds,
         "tokens": len(texts) * length,
         "peak_mb": peak,
+        "layout": layout_used,
     }
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def best(work: Callable[[], object], repeats: int) -> float:
@@ -206,13 +238,15 @@ def main() -> None:
         )
     if not (model / "model.safetensors").exists():
         build_full_model(model, seed=0)
-    from sejajar.translate.workers import layout
-
-    workers, threads = layout(None, None, "cpu")
+    # A calibration of this run's own (not one the user's cache kept from another day).
+    calibrations = work / "calibration"
+    shutil.rmtree(calibrations, ignore_errors=True)
+    env = {**os.environ, "XDG_CACHE_HOME": str(calibrations)}
     print(f"machine: {machine()}")
     print(
-        f"layouts: sejajar transformers {workers} worker(s) x {threads} thread(s) (the CLI's "
-        f"default); CTranslate2 inter_threads={os.cpu_count()}, intra_threads=1 (its fastest)"
+        "layouts: sejajar transformers as the CLI runs it, the plan its calibration at load "
+        f"chose (workers x threads, kernels: column 'plan'); CTranslate2 "
+        f"inter_threads={os.cpu_count()}, intra_threads=1 (its fastest)"
     )
     print(
         f"workload: {args.sentences} sentences ({args.naive_sentences} for the naive loop) of "
@@ -220,6 +254,25 @@ def main() -> None:
         f"best of {args.repeats} timed runs\n"
     )
     results: dict[str, dict[str, Any]] = {}
+    # Calibrate first, each setting in a process of its own, so that the measured runs read the
+    # stored plan and their peak memory is that of every later run.
+    plans: dict[str, Any] = {}
+    for setting in sorted({(b, q) for _, e, b, q in SYSTEMS if e == "sejajar-transformers"}):
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", f"calibrate,{setting[0]},{setting[1]}",
+             "--work", str(work)],
+            capture_output=True, text=True, env=env,
+        )  # fmt: skip
+        if done.returncode != 0:
+            print(f"calibration {setting}: failed\n{done.stderr[-2000:]}")
+            continue
+        calibrated = json.loads(done.stdout.strip().splitlines()[-1])
+        plans.update(calibrated["plans"])
+        print(f"calibration, beams {setting[0]}, {setting[1]}: {calibrated['seconds']:.1f} s load")
+    for key, entry in sorted(plans.items()):
+        timed = ", ".join(f"{plan} {secs:.2f} s" for plan, secs in entry["seconds"].items())
+        print(f"  {key.split(' | ')[-1]}: {timed}")
+    print()
     for name, engine, beams, quantize in SYSTEMS:
         cmd = [
             sys.executable,
@@ -237,13 +290,15 @@ def main() -> None:
             "--repeats",
             str(args.repeats),
         ]
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if done.returncode != 0:
             print(f"{name}: failed\n{done.stderr[-2000:]}")
             continue
         results[name] = json.loads(done.stdout.strip().splitlines()[-1])
     naive = results.get(SYSTEMS[0][0])
-    print(f"{'system':44} {'sent/s':>8} {'tok/s':>8} {'peak MB':>8} {'x naive':>8} {'x CT2':>7}")
+    print(
+        f"{'system':44} {'sent/s':>8} {'tok/s':>8} {'peak MB':>8} {'x naive':>8} {'x CT2':>7}  plan"
+    )
     for name, engine, beams, quantize in SYSTEMS:
         if name not in results:
             continue
@@ -256,8 +311,38 @@ def main() -> None:
         vs_ct2 = tps / (results[twin]["tokens"] / results[twin]["seconds"]) if compared else None
         print(
             f"{name:44} {r['sentences'] / r['seconds']:>8.2f} {tps:>8.0f} {r['peak_mb']:>8.0f} "
-            f"{vs_naive:>8.2f} {'' if vs_ct2 is None else f'{vs_ct2:.2f}':>7}"
+            f"{vs_naive:>8.2f} {'' if vs_ct2 is None else f'{vs_ct2:.2f}':>7}  {r['layout']}"
         )
+    targets(results, naive)
+
+
+def targets(results: dict[str, dict[str, Any]], naive: dict[str, Any] | None) -> None:
+    """Issue 15's targets against this run's figures: met or missed, never assumed."""
+
+    def speed(name: str) -> float | None:
+        r = results.get(name)
+        return None if r is None else r["tokens"] / r["seconds"]
+
+    rows: list[tuple[str, float | None, float]] = []
+    base = speed(SYSTEMS[0][0])
+    fp32 = speed("sejajar transformers beam 4 fp32")
+    rows.append(("default engine beam 4 fp32 vs naive", fp32 / base if fp32 and base else None, 10))
+    for setting in ("beam 4 fp32", "beam 4 int8", "greedy fp32", "greedy int8"):
+        bare = speed(f"CTranslate2 {setting}")
+        own = speed(f"sejajar transformers {setting}")
+        ct2 = speed(f"sejajar --engine ctranslate2 {setting}")
+        rows.append((f"default engine {setting} vs CT2", own / bare if own and bare else None, 0.9))
+        rows.append(
+            (f"--engine ctranslate2 {setting} vs CT2", ct2 / bare if ct2 and bare else None, 0.95)
+        )
+    print("\ntarget                                             ratio  needed")
+    for what, ratio, needed in rows:
+        shown = "n/a" if ratio is None else f"{ratio:.2f}"
+        verdict = "missing" if ratio is None else ("met" if ratio >= needed else "MISSED")
+        print(f"{what:50} {shown:>6} >= {needed:<5} {verdict}")
+    peak = results.get("sejajar transformers beam 4 fp32", {}).get("peak_mb")
+    verdict = "missing" if peak is None else ("met" if peak < 1300 else "MISSED")
+    print(f"{'default engine beam 4 fp32 peak memory, MB':50} {peak or 0:>6.0f} <  1300  {verdict}")
 
 
 if __name__ == "__main__":

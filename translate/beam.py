@@ -40,12 +40,15 @@ def beam_search(search: MarianSearch, state: State, min_tokens: int) -> list[Dec
             # (transformers computes k equal rows). The first step's choices all come from
             # the first beam (the others start at NEG, and the first has enough tokens), so
             # reordering spreads its keys and values to the others.
-            logits = search.logits(state, tokens[::k], step).repeat_interleave(k, dim=0)
+            first = search.log_probs(search.logits(state, tokens[::k], step), step, min_tokens)
+            log_probs = first.repeat_interleave(k, dim=0)
+            del first
         else:
-            logits = search.logits(state, tokens, step)
-        log_probs = search.log_probs(logits, step, min_tokens)
+            log_probs = search.log_probs(search.logits(state, tokens, step), step, min_tokens)
         vocab = log_probs.shape[-1]
-        totals = (log_probs.view(items, k, vocab) + running_scores[:, :, None]).view(items, -1)
+        # In place: one vocabulary-wide tensor per row at a time (memory of every worker).
+        totals = log_probs.view(items, k, vocab).add_(running_scores[:, :, None]).view(items, -1)
+        del log_probs
         top_scores, top = torch.topk(totals, wide)
         parent, token = top // vocab, top % vocab
         candidates = _gather(running, parent)

@@ -187,7 +187,9 @@ class MarianSearch:
 
             inner = layer.activation_fn(lin(layer.fc1)(h))
             h = layer.final_layer_norm(h + lin(layer.fc2)(inner))
-        return (self.lm_head(h) + self.bias)[:, 0].to(torch.float32)
+        logits = self.lm_head(h)
+        logits += self.bias
+        return logits[:, 0].to(torch.float32)
 
     def split_heads(self, x: torch.Tensor, rows: int) -> torch.Tensor:
         """(rows, length, model) -> (rows, heads, length, head size)."""

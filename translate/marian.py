@@ -20,6 +20,7 @@ from sejajar.translate.models import (
     unavailable_message,
     weights_revision,
 )
+from sejajar.translate.pages import release_checkpoint_pages
 from sejajar.translate.translator import Translation, Translator, TranslatorError, output_cap
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ class MarianTranslator(MarianTranslatorBase):
                 self._use_generate = True
                 return
             self._search.prepare()
+            # Most of the checkpoint's mapped pages are now copies the search never reads.
+            release_checkpoint_pages()
 
     def start_workers(self, workers: int, threads: int) -> None:
         """Translate from now on in ``workers`` forked processes of ``threads`` threads each."""
@@ -242,12 +245,11 @@ def load_marian(
         return translator
     key = calibration.plan_key(name, revision, beams, quantize, batch_size)
     plan = calibration.stored_plan(key)
-    note = None
-    if plan is None or plan.kernels not in _kernels(quantize):
-        plan, seconds, note = _calibrated(build, usable_cores(), quantize, batch_size)
+    if plan is not None and plan.kernels in _kernels(quantize):
+        translator = build(plan.kernels)
+    else:
+        plan, seconds, translator = _calibrated(build, usable_cores(), quantize, batch_size)
         calibration.store_plan(key, plan, seconds)
-    translator = build(plan.kernels)
-    translator.calibration_note = note
     torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
     if plan.workers > 1:
         translator.start_workers(plan.workers, plan.threads)
@@ -262,9 +264,10 @@ def _kernels(quantize: str) -> list[str]:
 
 def _calibrated(
     build: Callable[[str], MarianTranslator], cores: int, quantize: str, batch_size: int
-) -> tuple[Plan, dict[str, float], str]:
-    """Time every candidate plan on calibration sentences and return the fastest, every
-    plan's seconds, and a line for the user."""
+) -> tuple[Plan, dict[str, float], MarianTranslator]:
+    """Time every candidate plan on calibration sentences: the fastest, every plan's seconds,
+    and the translator built with the fastest plan's kernels (its ``calibration_note`` a line
+    for the user)."""
     import time
 
     import torch
@@ -294,11 +297,14 @@ def _calibrated(
             translator.close()
 
     plan, seconds = fastest(plans, time_plan)
-    note = (
+    chosen = built.pop(plan.kernels)
+    built.clear()  # the other kernels' copies of the weights go now, before workers fork
+    chosen.benchmark = None
+    chosen.calibration_note = (
         f"calibrated this CPU for {len(plans)} layouts and kernels in "
         f"{time.perf_counter() - started:.0f} s (once per machine and model): {plan.describe()}"
     )
-    return plan, seconds, note
+    return plan, seconds, chosen
 
 
 def check_settings(

@@ -76,7 +76,9 @@ class CT2Translator(MarianTranslatorBase):
         ids = [self._ids.get(t) or self.tokenizer(t)["input_ids"] for t in texts]
         tokens = [self.tokenizer.convert_ids_to_tokens(i) for i in ids]
         caps = self._caps([len(t) for t in tokens], self.max_positions - 1)
-        order = sorted(range(len(texts)), key=lambda i: (-caps[i], i))
+        # By cap, then by source length (caps tie when a benchmark forces them), so that each
+        # batch holds similar lengths, as CTranslate2's own batching sorts them.
+        order = sorted(range(len(texts)), key=lambda i: (-caps[i], -len(tokens[i]), i))
         size = max_batch_size or len(texts) or 1
         groups = [order[start : start + size] for start in range(0, len(order), size)]
         pending = []

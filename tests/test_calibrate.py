@@ -105,6 +105,10 @@ def test_first_load_times_every_candidate_and_the_next_reads_the_plan(
         assert layout_of(first) == (chosen.workers, chosen.threads)
         assert first.calibration_note and chosen.describe() in first.calibration_note
         assert all(t.text for t in first.translate(TEXTS))
+        # Every kernel was built on the same model while timing: the kept one still gives
+        # generate()'s tokens.
+        ours, reference = decoded(first, 1)
+        assert ours == reference
     finally:
         first.close()
     before = (private_cache / "sejajar" / "calibration.json").read_bytes()

@@ -147,6 +147,8 @@ def stored_plan(key: str, path: Path | None = None) -> Plan | None:
         workers, threads, kernels = entry["workers"], entry["threads"], entry["kernels"]
     except KeyError:
         return None
+    if isinstance(workers, bool) or isinstance(threads, bool):
+        return None  # JSON's true and false are ints to Python
     if not (isinstance(workers, int) and isinstance(threads, int) and isinstance(kernels, str)):
         return None
     if workers < 1 or threads < 1:

@@ -94,9 +94,11 @@ def test_first_load_times_every_candidate_and_the_next_reads_the_plan(
     first = load(tiny_model)
     try:
         expected = calibrate.candidates(usable_cores(), "none", ["onednn", "plain"])
-        assert Counter(timed) == dict.fromkeys(expected, 2)
         entry = stored(private_cache)[key_of(tiny_model)]
         chosen = Plan(entry["workers"], entry["threads"], entry["kernels"])
+        # Every candidate timed once; the kept one, as every one close to it, twice.
+        assert set(timed) == set(expected)
+        assert all(1 <= n <= 2 for n in Counter(timed).values()) and timed.count(chosen) == 2
         assert set(entry["seconds"]) == {p.describe() for p in expected}
         assert all(s > 0 for s in entry["seconds"].values())
         assert entry["seconds"][chosen.describe()] == min(entry["seconds"].values())
@@ -141,7 +143,7 @@ def test_a_stored_plan_sets_the_layout_and_kernels(
     assert len(calls) == 1 and again.kernels == "onednn" and layout_of(again) == (1, 1)
 
 
-def test_fastest_keeps_each_plans_best_of_two_runs() -> None:
+def test_fastest_times_each_plan_and_the_close_ones_again() -> None:
     a, b, c = Plan(2, 1, "onednn"), Plan(1, 2, "onednn"), Plan(2, 1, "plain")
     runs = {a: [3.0, 1.0], b: [2.0, 2.5], c: [0.8, 5.0]}
     calls: Counter[Plan] = Counter()
@@ -152,11 +154,16 @@ def test_fastest_keeps_each_plans_best_of_two_runs() -> None:
 
     chosen, seconds = calibrate.fastest([a, b, c], time_plan)
     assert chosen == c
-    assert calls == {a: 2, b: 2, c: 2}
-    assert seconds == {a.describe(): 1.0, b.describe(): 2.0, c.describe(): 0.8}
-    runs[c] = [1.5, 1.1]
+    # Only the leader was within 25% of the best first run: only it ran twice.
+    assert calls == {a: 1, b: 1, c: 2}
+    assert seconds == {a.describe(): 3.0, b.describe(): 2.0, c.describe(): 0.8}
+    # A plan close behind the leader gets its second run, and its best one counts.
+    runs.update({a: [1.2, 0.7], c: [1.0, 1.1]})
     calls.clear()
-    assert calibrate.fastest([a, b, c], time_plan)[0] == a
+    chosen, seconds = calibrate.fastest([a, b, c], time_plan)
+    assert chosen == a
+    assert calls == {a: 2, b: 1, c: 2}
+    assert seconds[a.describe()] == 0.7 and seconds[c.describe()] == 1.0
 
 
 class FakeCpuinfo:

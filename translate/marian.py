@@ -297,8 +297,10 @@ def _calibrated(
             translator.close()
 
     plan, seconds = fastest(plans, time_plan)
-    chosen = built.pop(plan.kernels)
+    chosen = built.pop(plan.kernels, None)
     built.clear()  # the other kernels' copies of the weights go now, before workers fork
+    if chosen is None:  # a plan no timing built (a timing function that skipped it)
+        chosen = build(plan.kernels)
     chosen.benchmark = None
     chosen.calibration_note = (
         f"calibrated this CPU for {len(plans)} layouts and kernels in "

@@ -141,11 +141,9 @@ def segments(texts: Path) -> list[str]:
 def force_length() -> None:
     """Wrap the engine loaders so the loaded translator emits exactly the forced length (read
     from the environment, so Ray's worker processes can call this as their setup hook)."""
-    import dataclasses
 
     from sejajar.translate import engines
     from sejajar.translate.benchmarking import BenchmarkOptions
-    from sejajar.translate.workers import layout
 
     forced = BenchmarkOptions(forced_length=int(os.environ[FORCED_ENV]))
     for name, load in list(engines.ENGINES.items()):
@@ -153,13 +151,15 @@ def force_length() -> None:
         def wrapped(settings: Any, load: Any = load, name: str = name) -> Any:
             start = time.perf_counter()
             if name == "transformers" and settings.workers is None:
-                # load_marian starts its workers inside the load: load one process, force the
-                # length, then start the CLI's default layout (the workers inherit it).
-                translator = load(dataclasses.replace(settings, workers=1))
+                # load_marian starts the workers of its calibrated plan inside the load (the
+                # plan was calibrated before the timed runs): restart them once the length is
+                # forced, so that they inherit it.
+                translator = load(settings)
+                pool = translator.pool
+                translator.close()
                 translator.benchmark = forced
-                workers, threads = layout(None, None, "cpu")
-                if workers > 1:
-                    translator.start_workers(workers, threads)
+                if pool is not None:
+                    translator.start_workers(pool.workers, pool.threads)
             else:
                 translator = load(settings)
                 translator.benchmark = forced
@@ -188,7 +188,11 @@ def run_cli(args: list[str]) -> tuple[float, str]:
     return seconds, err.getvalue()
 
 
-def bare_ct2(model: Path, texts: list[str], beams: int, quantize: str, work: Path) -> float:
+def bare_ct2(
+    model: Path, texts: list[str], beams: int, quantize: str, work: Path
+) -> tuple[float, float]:
+    """(seconds in all, of which loading and tokenising) of bare CTranslate2 on ``texts``."""
+    started = time.perf_counter()
     import ctranslate2
     from transformers import MarianTokenizer
 
@@ -203,8 +207,8 @@ def bare_ct2(model: Path, texts: list[str], beams: int, quantize: str, work: Pat
         intra_threads=1,
     )
     tokens = [tokenizer.convert_ids_to_tokens(tokenizer(t)["input_ids"]) for t in texts]
+    loaded = time.perf_counter()
     length = int(os.environ[FORCED_ENV])
-    start = time.perf_counter()
     translator.translate_batch(
         tokens,
         beam_size=beams,
@@ -212,7 +216,7 @@ def bare_ct2(model: Path, texts: list[str], beams: int, quantize: str, work: Pat
         min_decoding_length=length,
         max_decoding_length=length,
     )
-    return time.perf_counter() - start
+    return time.perf_counter() - started, loaded - started
 
 
 def one(system: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -222,7 +226,14 @@ def one(system: str, args: argparse.Namespace) -> dict[str, Any]:
     raw = segments(texts)
     if system in ("ct2-raw", "ct2-distinct"):
         todo = raw if system == "ct2-raw" else list(dict.fromkeys(raw))
-        return {"seconds": bare_ct2(model, todo, args.beams, args.quantize, work), "load": 0.0}
+        seconds, load = bare_ct2(model, todo, args.beams, args.quantize, work)
+        return {"seconds": seconds, "load": load}
+    if system == "calibrate":  # the first load on this machine, before anything is timed
+        from sejajar.translate.marian import load_marian
+
+        load_marian(str(model), beams=args.beams, quantize=args.quantize, device="cpu",
+                    workers=None, calibrate=True).close()  # fmt: skip
+        return {"seconds": 0.0, "load": 0.0}
     kind, engine, cache = system.split(",")
     force_length()
     run_dir = Path(tempfile.mkdtemp(dir=work, prefix="run-"))
@@ -254,6 +265,7 @@ def spawn(system: str, args: argparse.Namespace, inputs: Path) -> dict[str, Any]
     cmd = [sys.executable, __file__, "--one", system, "--work", str(args.work), "--inputs",
            str(inputs), "--beams", str(args.beams), "--quantize", args.quantize]  # fmt: skip
     env = {**os.environ, FORCED_ENV: str(args.length), "HF_HUB_OFFLINE": "1"}
+    env["XDG_CACHE_HOME"] = str(args.work / "xdg")  # this run's own calibration
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:
@@ -328,17 +340,30 @@ def main() -> None:
         "max_batch_size=16, timed on translate_batch only (tokenized beforehand); sejajar timed "
         "end to end (reading, splitting, model load and conversion, writing)\n"
     )
+    import shutil
+
+    shutil.rmtree(args.work / "xdg", ignore_errors=True)
+    if "transformers" in args.engines.split(","):
+        spawn("calibrate", args, inputs)
+    print("columns: seconds end to end (load included), load s (model load, conversion, "
+          "tokenising for bare CTranslate2), ratios to bare CTranslate2 on the raw list, "
+          "end to end and without the loads (higher is faster)")  # fmt: skip
     print(f"{'system':<52} {'sentences':>9} {'distinct':>8} {'seconds':>8} {'load s':>7} "
-          f"{'sent/s':>7} {'x bare raw':>10}")  # fmt: skip
-    base = None
+          f"{'sent/s':>7} {'x bare':>7} {'x, no load':>10}")  # fmt: skip
+    base: dict[str, float] | None = None
     for name, system in systems(args):
         figures = spawn(system, args, inputs)
         seconds = figures["seconds"]
-        base = base or seconds
+        base = base or figures
         count = distinct if system == "ct2-distinct" else len(raw)
         load = "-" if figures["load"] is None else f"{figures['load']:.1f}"
+        if figures["load"] is None:
+            work = "-"
+        else:
+            work = f"{(base['seconds'] - base['load']) / (seconds - figures['load']):.2f}"
         print(f"{name:<52} {count:>9} {distinct:>8} {seconds:>8.1f} {load:>7} "
-              f"{len(raw) / seconds:>7.1f} {base / seconds:>10.2f}", flush=True)  # fmt: skip
+              f"{len(raw) / seconds:>7.1f} {base['seconds'] / seconds:>7.2f} {work:>10}",
+              flush=True)  # fmt: skip
         if "summary" in figures:
             print(f"  {figures['summary']}", flush=True)
     print(f"\ngrowth ({args.growth_system}): time per sentence should stay flat")

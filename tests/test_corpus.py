@@ -19,7 +19,8 @@ import pytest
 
 from sejajar.align.export.tsv import parse_tsv
 from sejajar.jobs.cluster import Cluster
-from sejajar.jobs.corpus import CorpusOptions, pairs_dataset, run_corpus
+from sejajar.jobs.corpus import pairs_dataset, run_corpus
+from sejajar.jobs.pairs import CorpusOptions
 from sejajar.jobs.shards import Columns, find_shards
 from sejajar.translate.engines import ModelSettings
 from tests.helpers import KONTAN, LIPUTAN, ROOT, run

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sejajar.jobs.corpus import CorpusOptions, CorpusSummary, document_pairs
+from sejajar.jobs.corpus import CorpusSummary
+from sejajar.jobs.pairs import CorpusOptions, document_pairs
 from sejajar.jobs.shards import CorpusDocument, ShardResult
 from sejajar.jobs.translate import translate_file, translate_window, windows
 from sejajar.translate.dedup import DedupTranslator

@@ -1,20 +1,22 @@
 """How the default engine runs on this CPU: chosen by a short calibration at load, cached per
 machine and model.
 
-The fastest layout and matrix kernels differ from one x86 CPU to the next: measured with the
-same model, one single-threaded worker per core beat one process with every core by 1.05-1.5x
-on one AMD EPYC and lost to it on none so far, torch's fbgemm int8 kernels beat oneDNN's on an
-AVX2 CPU while oneDNN has the VNNI and AMX kernels of newer Intel CPUs, and oneDNN's fp32
-products beat MKL's on one CPU by 2-3x. So rather than one fixed choice, the first load of a
-model on a machine times each candidate :class:`Plan` on a small batch of real sentence lengths
-(a few seconds), and keeps the fastest in ``calibration.json`` in the user cache folder, keyed by
-the CPU (model name, vector extensions, usable cores), torch's version, the model and its
-revision, and the settings that change the work (beams, precision, batch size). Later loads
-read it back.
+The fastest layout and matrix kernels differ from one x86 CPU to the next. On the 2-core AVX2
+AMD EPYC of bench/README.md, for instance, one single-threaded worker per core beat one process
+with both cores by 1.2x, oneDNN's fp32 products beat torch's default ones by 1.2-1.3x, and
+torch's fbgemm int8 kernels beat oneDNN's by 2x; oneDNN, though, has the VNNI and AMX int8
+kernels of newer Intel CPUs that fbgemm lacks. So rather than one fixed choice, the first
+load of a model on a machine times each candidate :class:`Plan` on a small batch of real
+sentence lengths (15-40 s for the real model on 2 cores), and keeps the fastest in
+``calibration.json`` in the user cache folder, keyed by the CPU (model name, vector extensions,
+usable cores), torch's version, the model and its revision, and the settings that change the
+work (beams, precision, batch size). Later loads read it back. A calibration timed on a busy
+machine may keep a slower plan: delete the file to calibrate again.
 
-Only what the user left open is calibrated: ``--workers`` or ``--threads`` fix the layout.
-``SEJAJAR_CALIBRATE=0`` (or ``--no-calibrate``) turns calibration off: the layout is then one
-single-threaded worker per core, with oneDNN for fp32 and fbgemm for int8. Every kernel gives
+Calibration runs only when the layout is left open: with ``--workers`` or ``--threads`` the
+layout is the user's and the kernels the defaults (oneDNN for fp32, fbgemm for int8), as with
+``SEJAJAR_CALIBRATE=0`` (or ``--no-calibrate``), which turns it off: one single-threaded worker
+per core. Every kernel gives
 the same translations up to float rounding: fp32 stays equal to ``generate()`` and int8 within
 its tolerance, whatever the plan.
 """

@@ -148,7 +148,7 @@ _MODEL_OPTIONS: list[tuple[str, Any, Any, Any]] = [
         help="Batches translated in parallel [default: one per core].")),
     ("calibrate", bool, True, typer.Option("--calibrate/--no-calibrate",
         envvar="SEJAJAR_CALIBRATE", help="Time this CPU's layouts and kernels once per "
-        "model and keep the fastest (only what --workers/--threads leave open).")),
+        "model and keep the fastest (not with --workers or --threads).")),
     ("cache", Path | None, None, typer.Option("--cache",
         help="Translation cache file [default: user cache folder].")),
     ("no_cache", bool, False, typer.Option("--no-cache", help="Do not read or write the cache.")),

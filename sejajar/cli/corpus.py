@@ -55,7 +55,8 @@ def corpus(
 ) -> None:
     """Translate (or align) a crawl's shards on Ray Data: one Parquet of pairs per shard."""
     from sejajar.jobs.cluster import Cluster, import_ray
-    from sejajar.jobs.corpus import CorpusOptions, run_corpus
+    from sejajar.jobs.corpus import run_corpus
+    from sejajar.jobs.pairs import CorpusOptions
     from sejajar.jobs.shards import Columns, ShardResult, find_shards
 
     with reported():

@@ -16,17 +16,15 @@ a dataset of pairs out. Ray is imported only here, and only when a job runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sejajar.align.pipeline import align_documents, to_translate, translate_document
 from sejajar.core.errors import SejajarError
-from sejajar.core.records import ParallelDocument, render_signature, run_signature
 from sejajar.jobs.cluster import Cluster, die_with_parent, import_ray, pool_size, ray_session
+from sejajar.jobs.pairs import CorpusOptions, error_line, window_pairs, windows
 from sejajar.jobs.shards import (
     PAIR_COLUMNS,
-    Columns,
     CorpusDocument,
     Shard,
     ShardResult,
@@ -36,99 +34,6 @@ from sejajar.jobs.shards import (
     write_shard,
 )
 from sejajar.translate.engines import ModelSettings, TranslatorSession
-from sejajar.translate.rules import EN_RULES
-from sejajar.translate.split import split_document, splitter_id
-from sejajar.translate.translator import TranslatorError
-
-
-@dataclass(frozen=True)
-class CorpusOptions:
-    """What to make of each document."""
-
-    columns: Columns = field(default_factory=Columns)
-    keep_boilerplate: bool = False
-    # For documents with a target: align with the model's translation as bridge (True) or on
-    # length and anchors only (False).
-    bridge: bool = True
-    # The node's translation cache: a file, True for the default one, False for none.
-    cache: Path | bool = True
-
-
-def document_pairs(
-    doc: CorpusDocument,
-    translator: TranslatorSession,
-    options: CorpusOptions,
-    tally: list[int] | None = None,
-) -> list[dict[str, Any]]:
-    """A document's pairs as rows, or one row saying why it failed. Only pairs with text on
-    both sides are kept, as in ``sejajar translate``'s TSV. ``tally[0]`` grows by the number
-    of segments handed to the model."""
-    tally = tally if tally is not None else [0]
-    try:
-        if doc.error is not None or doc.text is None or not doc.text.strip():
-            raise SejajarError(doc.error or f"no text in {options.columns.text!r}")
-        source = split_document(doc.doc_id, doc.text)
-        if doc.target is None:
-            tally[0] += len(to_translate(source, options.keep_boilerplate))
-            parallel = translate_document(
-                source, translator(), keep_boilerplate=options.keep_boilerplate
-            )
-        else:
-            target = split_document(doc.doc_id, doc.target, EN_RULES)
-            texts = [s.text for s in source.segments]
-            if options.bridge:
-                tally[0] += len(texts)
-                engine = translator()
-                bridge = [t.text for t in engine.translate(texts)]
-                settings = engine.signature
-            else:
-                bridge, settings = None, (("bridge", "none"),)
-            splitter = f"{splitter_id()}/{splitter_id(EN_RULES)}"
-            parallel = align_documents(source, target, bridge, run_signature(splitter, *settings))
-        return _rows(doc.doc_id, parallel)
-    except TranslatorError:
-        raise  # no model: not this document's fault, the shard fails as a whole
-    except Exception as exc:  # one bad document must not abort its shard or the dataset
-        detail = (
-            exc.naming(str) if isinstance(exc, SejajarError) else f"{type(exc).__name__}: {exc}"
-        )
-        return [_failed(doc.doc_id, detail)]
-
-
-def _rows(doc_id: str, doc: ParallelDocument) -> list[dict[str, Any]]:
-    signature = render_signature(doc.signature)
-    rows: list[dict[str, Any]] = []
-    for link in doc.links:
-        if not link.source or not link.target:
-            continue
-        rows.append(
-            {
-                "doc_id": doc_id,
-                "pair": len(rows),
-                "source": doc.source_text(link),
-                "target": doc.target_text(link),
-                "kind": doc.kind(link).value,
-                "flags": [f.name for f in link.flags],
-                "confidence": link.score,
-                "signature": signature,
-                "error": None,
-            }
-        )
-    return rows
-
-
-def _failed(doc_id: str, error: str) -> dict[str, Any]:
-    return {
-        "doc_id": doc_id,
-        "pair": -1,
-        "source": None,
-        "target": None,
-        "kind": None,
-        "flags": [],
-        "confidence": None,
-        "signature": None,
-        "error": error[:1000],
-    }
 
 
 def _session(settings: ModelSettings, options: CorpusOptions) -> TranslatorSession:
@@ -163,12 +68,12 @@ class ShardWorker:
             before = self.session.counts(0)
             tally = [0]  # segments handed to the model, which counts when there is no cache
             rows: list[dict[str, Any]] = []
-            for doc in read_shard(shard, self.options.columns):
-                doc_rows = document_pairs(doc, self.session, self.options, tally)
-                result.documents += 1
-                # A document may have no pair at all (only boilerplate): not a failure.
-                result.failed += bool(doc_rows) and doc_rows[0]["pair"] == -1
-                rows.extend(doc_rows)
+            for window in windows(read_shard(shard, self.options.columns)):
+                for doc_rows in window_pairs(window, self.session, self.options, tally):
+                    result.documents += 1
+                    # A document may have no pair at all (only boilerplate): not a failure.
+                    result.failed += bool(doc_rows) and doc_rows[0]["pair"] == -1
+                    rows.extend(doc_rows)
             result.pairs = sum(1 for r in rows if r["pair"] >= 0)
             after = self.session.counts(tally[0])
             result.translated, result.cached, result.repeated = (
@@ -177,8 +82,7 @@ class ShardWorker:
             result.signature = next((r["signature"] for r in rows if r["signature"]), "")
             write_shard(self.out_dir, shard, rows, result)
         except Exception as exc:  # a shard that cannot be read or written fails alone
-            detail = str(exc) if isinstance(exc, SejajarError) else f"{type(exc).__name__}: {exc}"
-            result.error = detail
+            result.error = str(exc) if isinstance(exc, SejajarError) else error_line(exc)
         return result
 
     def __del__(self) -> None:
@@ -198,14 +102,17 @@ class DocumentWorker:
         columns = self.options.columns
         ids = batch.get(columns.id)
         targets = batch.get(columns.target) if columns.target else None
-        rows: list[dict[str, Any]] = []
-        for i, text in enumerate(batch[columns.text]):
-            doc = CorpusDocument(
+        docs = [
+            CorpusDocument(
                 str(ids[i]) if ids is not None else str(i),
                 str(text) if isinstance(text, str) else None,
                 str(targets[i]) if targets is not None and isinstance(targets[i], str) else None,
             )
-            rows.extend(document_pairs(doc, self.session, self.options))
+            for i, text in enumerate(batch[columns.text])
+        ]
+        rows = [row for window in windows(iter(docs))
+                for doc_rows in window_pairs(window, self.session, self.options)
+                for row in doc_rows]  # fmt: skip
         return {name: [r[name] for r in rows] for name in PAIR_COLUMNS}
 
 

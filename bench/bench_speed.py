@@ -2,14 +2,22 @@
 
 Builds the real opus-mt-id-en architecture with random weights (fixed seed) from
 ``../shared/models/opus-mt-id-en-tokenizer``, takes a workload of real news sentence lengths
-(the sample articles and TICO-19), forces every system to produce the same number of output
-tokens per sentence (random weights never stop on their own), and runs each system in its own
-process so that peak memory is its own. Prints sentences/s, output tokens/s, peak memory, and
-the ratios to the naive loop and to CTranslate2 at the same settings.
+(the sample articles and TICO-19), and forces every system to produce the same number of
+output tokens per sentence (random weights never stop on their own). First the default engine
+calibrates each setting as the command does at a first load (its plan then read back, as on
+every later run). Then:
 
-    python bench/bench_speed.py            # about fifteen minutes on 2 cores
+- every system runs in its own process, so that its peak memory is its own: sentences/s,
+  output tokens/s, peak memory, the ratio to the naive loop;
+- for each beam size and precision, bare CTranslate2 and sejajar's two engines are loaded in
+  one process and run in turn for a few rounds, the best round counting: the ratios to
+  CTranslate2 the targets use, which a shared machine's ups and downs would otherwise move by
+  10-25% between separate runs.
+
+It ends with issue 15's targets, met or missed.
+
+    python bench/bench_speed.py            # about 25 minutes on a 2-core AVX2 EPYC
 """
-
 from __future__ import annotations
 
 import argparse

@@ -3,8 +3,8 @@ machine and model.
 
 The fastest layout and matrix kernels differ from one x86 CPU to the next. On the 2-core AVX2
 AMD EPYC of bench/README.md, for instance, one single-threaded worker per core beat one process
-with both cores by 1.2x, oneDNN's fp32 products beat torch's default ones by 1.2-1.3x, and
-torch's fbgemm int8 kernels beat oneDNN's by 2x; oneDNN, though, has the VNNI and AMX int8
+with both cores by 1.0-1.2x, oneDNN's fp32 products beat torch's default ones by 1.2-1.6x, and
+torch's fbgemm int8 kernels beat oneDNN's by 1.4-1.9x; oneDNN, though, has the VNNI and AMX int8
 kernels of newer Intel CPUs that fbgemm lacks. So rather than one fixed choice, the first
 load of a model on a machine times each candidate :class:`Plan` on a small batch of real
 sentence lengths (15-40 s for the real model on 2 cores), and keeps the fastest in

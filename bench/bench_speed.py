@@ -18,6 +18,7 @@ It ends with issue 15's targets, met or missed.
 
     python bench/bench_speed.py            # about 25 minutes on a 2-core AVX2 EPYC
 """
+
 from __future__ import annotations
 
 import argparse

@@ -4,7 +4,8 @@ Each shard is one row of a Ray dataset, mapped by an actor pool (``map_batches``
 class and ``ActorPoolStrategy``): an actor loads the model once, with the CPUs Ray gave it as
 its threads and a single worker (never a pool of its own), then turns whole shards into pairs
 with the same splitter, model, caps, flags and cache as ``sejajar translate``, and the same
-memory of the run: each actor translates a sentence it met before (in any shard) only once.
+memory of the run: each actor translates a sentence it met before (in any shard) only once,
+and sends a window of documents (:mod:`pairs`) to the model in one call.
 A shard's outputs are written atomically by the actor, its manifest last, so a re-run skips
 every shard whose manifest says done and redoes only the rest (mostly from the node's
 translation cache).

@@ -28,13 +28,15 @@ def test_checkpoint_mappings_are_found_by_file_name() -> None:
     ]
 
 
-def resident_checkpoint_kb() -> int:
-    """Resident kB of this process's checkpoint mappings."""
+def resident_checkpoint_kb(folder: Path) -> int:
+    """Resident kB of this process's mappings of the checkpoint in ``folder`` (other tests'
+    models may be mapped too, and pages another process shares stay)."""
     total, inside = 0, False
+    checkpoint = str(folder / "model.safetensors")
     for line in Path("/proc/self/smaps").read_text().splitlines():
         head = line.split()
         if head and "-" in head[0] and not head[0].endswith(":"):
-            inside = line.rstrip().endswith(".safetensors")
+            inside = line.rstrip().endswith(checkpoint)
         elif inside and head[0] == "Rss:":
             total += int(head[1])
     return total
@@ -69,11 +71,14 @@ def test_prepared_translator_releases_pages_and_translates_the_same(wider_model:
     # The search reordered the decoder's weights and released the mapping; only what it still
     # reads (the encoder, embedding rows) came back.
     size_kb = (wider_model / "model.safetensors").stat().st_size // 1024
-    assert 0 < resident_checkpoint_kb() < 0.8 * size_kb, (resident_checkpoint_kb(), size_kb)
+    assert 0 < resident_checkpoint_kb(wider_model) < 0.8 * size_kb, (
+        resident_checkpoint_kb(wider_model),
+        size_kb,
+    )
     released = release_checkpoint_pages()
     if released == 0:
         pytest.skip("this kernel has no MADV_PAGEOUT")
-    assert resident_checkpoint_kb() == 0
+    assert resident_checkpoint_kb(wider_model) < 0.05 * size_kb
     # Pages read again come back from the file: the same weights, the same translations.
     assert before.translate_batch(texts) == expected
     again = load_marian(str(wider_model), beams=2, device="cpu")

@@ -6,6 +6,7 @@ import codecs
 import contextlib
 import os
 import re
+import signal
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -138,8 +139,16 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A binary file that becomes ``path`` only when the block ends without an error: written
     beside it, flushed to disk, then renamed over it; on any error the temporary file goes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
+    # Ctrl-C or SIGTERM between creating the temporary file and entering the block that removes
+    # it would leave it behind: they wait until the block is entered (then raise inside it).
+    held = _hold_signals()
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
+    except BaseException:
+        _release_signals(held)
+        raise
+    try:
+        _release_signals(held)
         # mkstemp makes the file 0600: give it the mode a plain open() would (the umask's),
         # or keep the mode of the file it replaces.
         os.chmod(tmp, _mode_for(path))
@@ -152,6 +161,21 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_signals() -> set[int | signal.Signals] | None:
+    """Hold Ctrl-C and SIGTERM (where the system can); what to restore."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+
+
+def _release_signals(held: set[int | signal.Signals] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 # mkstemp adds 8 random characters and the suffix: 12 more bytes, in a name of at most 255.

@@ -31,8 +31,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sejajar.core.files import write_atomic
+
+if TYPE_CHECKING:
+    from sejajar.translate.marian import MarianTranslator
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +194,55 @@ def fastest(
 def workload(count: int) -> list[str]:
     """``count`` calibration sentences."""
     return [SENTENCES[i % len(SENTENCES)] for i in range(count)]
+
+
+def kernels(quantize: str) -> list[str]:
+    """The kernels worth timing at this precision on this torch build."""
+    return int8_kernels() if quantize == "int8" else list(KERNELS["none"])
+
+
+def calibrated(
+    build: Callable[[str], MarianTranslator], cores: int, quantize: str, batch_size: int
+) -> tuple[Plan, dict[str, float], MarianTranslator]:
+    """Time every candidate plan on calibration sentences: the fastest, every plan's seconds,
+    and the translator built with the fastest plan's kernels (its ``calibration_note`` a line
+    for the user)."""
+    import time
+
+    import torch
+
+    from sejajar.translate.benchmarking import BenchmarkOptions
+
+    started = time.perf_counter()
+    plans = candidates(cores, quantize, kernels(quantize))
+    texts = workload(batch_size * max(p.workers for p in plans))
+    built: dict[str, MarianTranslator] = {}
+
+    def time_plan(plan: Plan) -> float:
+        translator = built.get(plan.kernels)
+        if translator is None:
+            translator = built[plan.kernels] = build(plan.kernels)
+            translator.benchmark = BenchmarkOptions(forced_length=FORCED)
+            torch.set_num_threads(1)
+            translator.translate(texts[:2])  # set up kernels before any worker forks
+        torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
+        if plan.workers > 1:
+            translator.start_workers(plan.workers, plan.threads)
+        try:
+            start = time.perf_counter()
+            translator.translate(texts)
+            return time.perf_counter() - start
+        finally:
+            translator.close()
+
+    plan, seconds = fastest(plans, time_plan)
+    chosen = built.pop(plan.kernels, None)
+    built.clear()  # the other kernels' copies of the weights go now, before workers fork
+    if chosen is None:  # a plan no timing built (a timing function that skipped it)
+        chosen = build(plan.kernels)
+    chosen.benchmark = None
+    chosen.calibration_note = (
+        f"calibrated this CPU for {len(plans)} layouts and kernels in "
+        f"{time.perf_counter() - started:.0f} s (once per machine and model): {plan.describe()}"
+    )
+    return plan, seconds, chosen

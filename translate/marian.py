@@ -7,7 +7,7 @@ module (and ``sejajar --help``) stays fast.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sejajar.core.text import fold
@@ -24,7 +24,6 @@ from sejajar.translate.pages import release_checkpoint_pages
 from sejajar.translate.translator import Translation, Translator, TranslatorError, output_cap
 
 if TYPE_CHECKING:
-    from sejajar.translate.calibrate import Plan
     from sejajar.translate.decode import MarianSearch
     from sejajar.translate.workers import WorkerPool
 
@@ -245,68 +244,17 @@ def load_marian(
         return translator
     key = calibration.plan_key(name, revision, beams, quantize, batch_size)
     plan = calibration.stored_plan(key)
-    if plan is not None and plan.kernels in _kernels(quantize):
+    if plan is not None and plan.kernels in calibration.kernels(quantize):
         translator = build(plan.kernels)
     else:
-        plan, seconds, translator = _calibrated(build, usable_cores(), quantize, batch_size)
+        plan, seconds, translator = calibration.calibrated(
+            build, usable_cores(), quantize, batch_size
+        )
         calibration.store_plan(key, plan, seconds)
     torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
     if plan.workers > 1:
         translator.start_workers(plan.workers, plan.threads)
     return translator
-
-
-def _kernels(quantize: str) -> list[str]:
-    from sejajar.translate.calibrate import KERNELS, int8_kernels
-
-    return int8_kernels() if quantize == "int8" else list(KERNELS["none"])
-
-
-def _calibrated(
-    build: Callable[[str], MarianTranslator], cores: int, quantize: str, batch_size: int
-) -> tuple[Plan, dict[str, float], MarianTranslator]:
-    """Time every candidate plan on calibration sentences: the fastest, every plan's seconds,
-    and the translator built with the fastest plan's kernels (its ``calibration_note`` a line
-    for the user)."""
-    import time
-
-    import torch
-
-    from sejajar.translate.calibrate import FORCED, candidates, fastest, workload
-
-    started = time.perf_counter()
-    plans = candidates(cores, quantize, _kernels(quantize))
-    texts = workload(batch_size * max(p.workers for p in plans))
-    built: dict[str, MarianTranslator] = {}
-
-    def time_plan(plan: Plan) -> float:
-        translator = built.get(plan.kernels)
-        if translator is None:
-            translator = built[plan.kernels] = build(plan.kernels)
-            translator.benchmark = BenchmarkOptions(forced_length=FORCED)
-            torch.set_num_threads(1)
-            translator.translate(texts[:2])  # set up kernels before any worker forks
-        torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
-        if plan.workers > 1:
-            translator.start_workers(plan.workers, plan.threads)
-        try:
-            start = time.perf_counter()
-            translator.translate(texts)
-            return time.perf_counter() - start
-        finally:
-            translator.close()
-
-    plan, seconds = fastest(plans, time_plan)
-    chosen = built.pop(plan.kernels, None)
-    built.clear()  # the other kernels' copies of the weights go now, before workers fork
-    if chosen is None:  # a plan no timing built (a timing function that skipped it)
-        chosen = build(plan.kernels)
-    chosen.benchmark = None
-    chosen.calibration_note = (
-        f"calibrated this CPU for {len(plans)} layouts and kernels in "
-        f"{time.perf_counter() - started:.0f} s (once per machine and model): {plan.describe()}"
-    )
-    return plan, seconds, chosen
 
 
 def check_settings(

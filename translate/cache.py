@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sejajar.core.records import render_signature
 from sejajar.core.text import fold
-from sejajar.translate.translator import Progress, Translation, Translator
+from sejajar.translate.translator import Progress, Translation, Translator, WrappingTranslator
 
 # Sentences translated between two commits to the cache.
 GROUP = 256
@@ -175,7 +175,7 @@ class TranslationCache:
         self.db.close()
 
 
-class CachingTranslator(Translator):
+class CachingTranslator(WrappingTranslator):
     """Wraps a translator: serves what the cache holds, translates the rest (each distinct
     sentence once) and stores it group by group. Counts what it did in ``translated`` and
     ``cached``. When the cache fails during the run (disk full, a lock held too long), it is
@@ -188,25 +188,13 @@ class CachingTranslator(Translator):
         cache: TranslationCache,
         warn: Callable[[str], None] | None = None,
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
         self.warn = warn
-        self.max_input_tokens = inner.max_input_tokens
-        self.batch_size = inner.batch_size
         self.namespace = render_signature(inner.signature)
         self.translated = 0
         self.cached = 0
         self.off: str | None = None
-
-    @property
-    def signature(self) -> tuple[tuple[str, str], ...]:
-        return self.inner.signature
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-    def generate(self, texts: Sequence[str]) -> list[Translation]:
-        return self.inner.generate(texts)
 
     def _switch_off(self, exc: sqlite3.Error) -> None:
         self.off = describe(exc)

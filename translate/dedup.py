@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from sejajar.core.text import fold
-from sejajar.translate.translator import Progress, Translation, Translator
+from sejajar.translate.translator import Progress, Translation, Translator, WrappingTranslator
 
 # Distinct sentences remembered at most. An entry holds the folded source, the translation and
 # the dictionary's links: about 600 bytes for a news sentence of 120-180 characters (measured
@@ -22,7 +22,7 @@ from sejajar.translate.translator import Progress, Translation, Translator
 DEFAULT_CAPACITY = 200_000
 
 
-class DedupTranslator(Translator):
+class DedupTranslator(WrappingTranslator):
     """Wraps a translator: a text whose fold was translated earlier in the run (or earlier in
     the same call) is served from memory, not sent again. At most ``capacity`` sentences are
     remembered; when full, the one least recently used is forgotten first.
@@ -33,23 +33,11 @@ class DedupTranslator(Translator):
     def __init__(self, inner: Translator, capacity: int = DEFAULT_CAPACITY) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, not {capacity}")
-        self.inner = inner
+        super().__init__(inner)
         self.capacity = capacity
-        self.max_input_tokens = inner.max_input_tokens
-        self.batch_size = inner.batch_size
         self.memo: OrderedDict[str, Translation] = OrderedDict()
         self.repeats = 0
         self.sent = 0
-
-    @property
-    def signature(self) -> tuple[tuple[str, str], ...]:
-        return self.inner.signature
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-    def generate(self, texts: Sequence[str]) -> list[Translation]:
-        return self.inner.generate(texts)
 
     def translate(
         self, texts: Sequence[str], progress: Progress | None = None

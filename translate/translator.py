@@ -133,6 +133,26 @@ class Translator(ABC):
         return batches
 
 
+class WrappingTranslator(Translator):
+    """A translator in front of another (the run's memory, the cache): the wrapped one's
+    limits, signature, token counts and batches, with :meth:`translate` its own."""
+
+    def __init__(self, inner: Translator) -> None:
+        self.inner = inner
+        self.max_input_tokens = inner.max_input_tokens
+        self.batch_size = inner.batch_size
+
+    @property
+    def signature(self) -> tuple[tuple[str, str], ...]:
+        return self.inner.signature
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def generate(self, texts: Sequence[str]) -> list[Translation]:
+        return self.inner.generate(texts)
+
+
 def _join(texts: Sequence[str], owner: list[int], done: list[Translation]) -> list[Translation]:
     grouped: list[list[Translation]] = [[] for _ in texts]
     for i, result in zip(owner, done, strict=True):  # strict: every piece was translated

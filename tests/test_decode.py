@@ -164,3 +164,45 @@ def test_search_matches_generate_full_size(full_model: Path, beams: int) -> None
     enc = tokenizer(SENTENCES[:6], return_tensors="pt", padding=True)
     got = MarianSearch(model).run(enc["input_ids"], enc["attention_mask"], [24] * 6, beams)
     assert got == reference(model, enc, beams, cap=24)
+
+
+@pytest.mark.parametrize("vocab", [997, 1024, 54796])
+@pytest.mark.parametrize("chunk", [7, 64, 256, 5000])
+def test_best_candidates_are_the_top_totals(vocab: int, chunk: int) -> None:
+    """Ranking blocks of tokens first picks what a top-k over every beam's whole vocabulary
+    picks: same totals, same positions (a last block shorter than the others, banned tokens
+    at minus infinity, beams ruled out by a very low score, blocks fewer than candidates)."""
+    import torch
+
+    from sejajar.translate.beam import best_candidates
+    from sejajar.translate.search_state import NEG
+
+    generator = torch.Generator().manual_seed(vocab + chunk)
+    items, beams, wide = 3, 4, 8
+    log_probs = torch.randn(items, beams, vocab, generator=generator).mul_(4).log_softmax(-1)
+    log_probs[:, :, [0, 5]] = -float("inf")
+    log_probs[:, 2, vocab - 1] = -0.01  # the last token, in a short block, among the best
+    scores = torch.randn(items, beams, generator=generator) * 3
+    scores[1, 1:] = NEG  # the first step: only the first beam counts
+    totals = (log_probs + scores[:, :, None]).view(items, -1)
+    expected_scores, expected_positions = torch.topk(totals, wide)
+    got_scores, got_positions = best_candidates(log_probs, scores, wide, chunk)
+    assert torch.equal(got_scores, expected_scores)
+    assert torch.equal(got_positions, expected_positions)
+
+
+@pytest.mark.parametrize("beams", [2, 4])
+def test_search_with_small_blocks_matches_generate(
+    lively_model: tuple[Any, Any], beams: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidates ranked by blocks of a few tokens (many blocks, a short last one) give what
+    ``generate`` gives."""
+    from sejajar.translate import beam
+
+    monkeypatch.setattr(beam, "CHUNK", 5)
+    model, tokenizer = lively_model
+    enc = tokenizer(SENTENCES, return_tensors="pt", padding=True)
+    got = MarianSearch(model).run(
+        enc["input_ids"], enc["attention_mask"], [30] * len(SENTENCES), beams
+    )
+    assert got == reference(model, enc, beams, cap=30)

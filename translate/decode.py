@@ -212,10 +212,11 @@ class MarianSearch:
         (opus-mt's setting) transformers takes log-probabilities, bans tokens, then takes
         log-probabilities again; banning first and taking them once is the same up to float
         rounding (log_softmax ignores a constant shift), for one pass over the vocabulary
-        instead of two."""
+        instead of two. ``logits`` is overwritten."""
         if self.renormalize:
-            return self._ban(logits, step, min_tokens).log_softmax(dim=-1)
-        return self._ban(logits.log_softmax(dim=-1), step, min_tokens)
+            logits = self._ban(logits, step, min_tokens)
+            return torch.log_softmax(logits, dim=-1, out=logits)  # in place: no new tensor
+        return self._ban(torch.log_softmax(logits, dim=-1, out=logits), step, min_tokens)
 
     # -- greedy -----------------------------------------------------------------------------
 

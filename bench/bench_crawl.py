@@ -36,7 +36,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_speed import machine  # noqa: E402
+from bench.systems import (  # noqa: E402
+    bare_ct2,
+    ct2_options,
+    ct2_tokens,
+    first_load,
+    forced,
+    machine,
+)
 from tests.modelfactory import build_full_model  # noqa: E402
 
 FORCED_ENV = "SEJAJAR_BENCH_FORCED_LENGTH"
@@ -143,26 +150,13 @@ def force_length() -> None:
     from the environment, so Ray's worker processes can call this as their setup hook)."""
 
     from sejajar.translate import engines
-    from sejajar.translate.benchmarking import BenchmarkOptions
 
-    forced = BenchmarkOptions(forced_length=int(os.environ[FORCED_ENV]))
+    length = int(os.environ[FORCED_ENV])
     for name, load in list(engines.ENGINES.items()):
 
-        def wrapped(settings: Any, load: Any = load, name: str = name) -> Any:
+        def wrapped(settings: Any, load: Any = load) -> Any:
             start = time.perf_counter()
-            if name == "transformers" and settings.workers is None:
-                # load_marian starts the workers of its calibrated plan inside the load (the
-                # plan was calibrated before the timed runs): restart them once the length is
-                # forced, so that they inherit it.
-                translator = load(settings)
-                pool = translator.pool
-                translator.close()
-                translator.benchmark = forced
-                if pool is not None:
-                    translator.start_workers(pool.workers, pool.threads)
-            else:
-                translator = load(settings)
-                translator.benchmark = forced
+            translator = forced(load(settings), length)
             LOADING.append(time.perf_counter() - start)
             return translator
 
@@ -188,34 +182,15 @@ def run_cli(args: list[str]) -> tuple[float, str]:
     return seconds, err.getvalue()
 
 
-def bare_ct2(
+def time_bare_ct2(
     model: Path, texts: list[str], beams: int, quantize: str, work: Path
 ) -> tuple[float, float]:
     """(seconds in all, of which loading and tokenising) of bare CTranslate2 on ``texts``."""
     started = time.perf_counter()
-    import ctranslate2
-    from transformers import MarianTokenizer
-
-    from sejajar.translate.benchmarking import convert_for_ct2
-
-    tokenizer = MarianTokenizer.from_pretrained(str(model))
-    cores = os.cpu_count() or 1
-    translator = ctranslate2.Translator(
-        str(convert_for_ct2(model, quantize, work / "ct2")),
-        compute_type="float32" if quantize == "none" else "int8",
-        inter_threads=cores,
-        intra_threads=1,
-    )
-    tokens = [tokenizer.convert_ids_to_tokens(tokenizer(t)["input_ids"]) for t in texts]
+    translator, tokenizer = bare_ct2(model, quantize, work / "ct2")
+    tokens = ct2_tokens(tokenizer, texts)
     loaded = time.perf_counter()
-    length = int(os.environ[FORCED_ENV])
-    translator.translate_batch(
-        tokens,
-        beam_size=beams,
-        max_batch_size=16,
-        min_decoding_length=length,
-        max_decoding_length=length,
-    )
+    translator.translate_batch(tokens, **ct2_options(beams, int(os.environ[FORCED_ENV])))
     return time.perf_counter() - started, loaded - started
 
 
@@ -226,13 +201,10 @@ def one(system: str, args: argparse.Namespace) -> dict[str, Any]:
     raw = segments(texts)
     if system in ("ct2-raw", "ct2-distinct"):
         todo = raw if system == "ct2-raw" else list(dict.fromkeys(raw))
-        seconds, load = bare_ct2(model, todo, args.beams, args.quantize, work)
+        seconds, load = time_bare_ct2(model, todo, args.beams, args.quantize, work)
         return {"seconds": seconds, "load": load}
     if system == "calibrate":  # the first load on this machine, before anything is timed
-        from sejajar.translate.marian import load_marian
-
-        load_marian(str(model), beams=args.beams, quantize=args.quantize, device="cpu",
-                    workers=None, calibrate=True).close()  # fmt: skip
+        first_load(model, args.beams, args.quantize)
         return {"seconds": 0.0, "load": 0.0}
     kind, engine, cache = system.split(",")
     force_length()

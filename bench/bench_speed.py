@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -32,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import MemorySampler  # noqa: E402
+from bench.systems import (  # noqa: E402
+    bare_ct2,
+    ct2_options,
+    ct2_tokens,
+    first_load,
+    forced,
+    machine,
+)
 from tests.modelfactory import SHARED_TOKENIZER, build_full_model  # noqa: E402
 
 SYSTEMS = [
@@ -81,16 +89,21 @@ def workload(count: int, seed: int) -> list[str]:
 Work = Callable[[], object]
 
 
-def load_system(
-    engine: str,
-    beams: int,
-    quantize: str,
-    model: Path,
-    texts: list[str],
-    length: int,
-    cache: Path,
-) -> tuple[Work, Callable[[], None], str]:
-    """A loaded system: (its work on ``texts``, what closes it, the plan it runs)."""  # fmt: skip
+@dataclass(frozen=True)
+class Run:
+    """What every system of a run is given: the setting, the model and the workload."""
+
+    beams: int
+    quantize: str
+    model: Path
+    texts: list[str]
+    length: int  # output tokens per sentence, forced
+    cache: Path  # CTranslate2 conversions
+
+
+def load_system(engine: str, run: Run) -> tuple[Work, Callable[[], None], str]:
+    """A loaded system: (its work on the run's texts, what closes it, the plan it runs)."""
+    model, texts, length = run.model, run.texts, run.length
     if engine == "naive":
         import torch
         from transformers import MarianMTModel, MarianTokenizer
@@ -106,89 +119,54 @@ def load_system(
 
         return work, lambda: None, ""
     if engine == "ct2":
-        import ctranslate2
-        from transformers import MarianTokenizer
-
-        from sejajar.translate.benchmarking import convert_for_ct2
-
-        tokenizer = MarianTokenizer.from_pretrained(str(model))
-        target = convert_for_ct2(model, quantize, cache)
-        cores = os.cpu_count() or 1
-        bare = ctranslate2.Translator(
-            str(target),
-            compute_type="float32" if quantize == "none" else "int8",
-            inter_threads=cores,
-            intra_threads=1,
-        )
-        tokens = [tokenizer.convert_ids_to_tokens(tokenizer(t)["input_ids"]) for t in texts]
-        options = {"beam_size": beams, "max_batch_size": 16}
-        options.update(min_decoding_length=length, max_decoding_length=length)
+        bare, tokenizer = bare_ct2(model, run.quantize, run.cache)
+        tokens, options = ct2_tokens(tokenizer, texts), ct2_options(run.beams, length)
         return lambda: bare.translate_batch(tokens, **options), lambda: None, ""
-    from sejajar.translate.benchmarking import BenchmarkOptions
     from sejajar.translate.ct2 import load_ct2
     from sejajar.translate.marian import load_marian
 
-    forced = BenchmarkOptions(forced_length=length)
-    layout_used = ""
+    settings = {"beams": run.beams, "quantize": run.quantize}
     if engine == "sejajar-ct2":
-        translator: Any = load_ct2(str(model), beams=beams, quantize=quantize, cache_root=cache)
-        translator.benchmark = forced
-    elif engine == "sejajar-transformers":
+        translator: Any = forced(load_ct2(str(model), cache_root=run.cache, **settings), length)
+        return lambda: translator.translate(texts), translator.close, ""
+    if engine == "sejajar-transformers":
         # The CLI's default: the plan a calibration at load chose for this CPU (calibrated
-        # before, read from the cache folder). The workers restart after the length is
-        # forced, so that they inherit it.
-        translator = load_marian(
-            str(model), beams=beams, quantize=quantize, device="cpu", workers=None,
-            calibrate=True,
-        )  # fmt: skip
-        pool = translator.pool
-        plan = (pool.workers, pool.threads) if pool else (1, torch_threads())
-        layout_used = f"{plan[0]}x{plan[1]} {translator.kernels}"
-        translator.close()
-        translator.benchmark = forced
-        if plan[0] > 1:
-            translator.start_workers(*plan)
+        # before, read from the cache folder).
+        translator = load_marian(str(model), device="cpu", workers=None, calibrate=True,
+                                 **settings)  # fmt: skip
     else:  # one process with every core
-        translator = load_marian(str(model), beams=beams, quantize=quantize, device="cpu")
-        translator.benchmark = forced
-        layout_used = f"1x{torch_threads()} {translator.kernels}"
-    return lambda: translator.translate(texts), translator.close, layout_used
+        translator = load_marian(str(model), device="cpu", **settings)
+    pool = translator.pool
+    plan = (pool.workers, pool.threads) if pool else (1, torch_threads())
+    forced(translator, length)
+    return (
+        lambda: translator.translate(texts),
+        translator.close,
+        f"{plan[0]}x{plan[1]} " + str(translator.kernels),
+    )
 
 
-def run_system(
-    engine: str,
-    beams: int,
-    quantize: str,
-    model: Path,
-    texts: list[str],
-    length: int,
-    cache: Path,
-    repeats: int,
-) -> dict[str, Any]:
+def run_system(engine: str, run: Run, repeats: int) -> dict[str, Any]:
     """One system in this process, timed after loading (and converting): its figures, with
     the peak memory of the process and its workers."""
     if engine == "calibrate":  # the first load of the model on this machine, as the CLI does
         from sejajar.translate.calibrate import calibration_path
-        from sejajar.translate.marian import load_marian
 
         start = time.perf_counter()
-        load_marian(
-            str(model), beams=beams, quantize=quantize, device="cpu", workers=None,
-            calibrate=True,
-        ).close()  # fmt: skip
+        first_load(run.model, run.beams, run.quantize)
         plans = json.loads(calibration_path().read_text("utf-8"))
         return {"seconds": time.perf_counter() - start, "plans": plans}
     if engine == "interleaved":
-        return interleaved(beams, quantize, model, texts, length, cache, repeats)
+        return interleaved(run, repeats)
     memory = MemorySampler()
-    work, close, layout_used = load_system(engine, beams, quantize, model, texts, length, cache)
+    work, close, layout_used = load_system(engine, run)
     seconds = best(work, repeats)
     close()
     peak = memory.stop()
     return {
-        "sentences": len(texts),
+        "sentences": len(run.texts),
         "seconds": seconds,
-        "tokens": len(texts) * length,
+        "tokens": len(run.texts) * run.length,
         "peak_mb": peak,
         "layout": layout_used,
     }
@@ -197,19 +175,11 @@ def run_system(
 INTERLEAVED = ("ct2", "sejajar-transformers", "sejajar-ct2")
 
 
-def interleaved(
-    beams: int,
-    quantize: str,
-    model: Path,
-    texts: list[str],
-    length: int,
-    cache: Path,
-    repeats: int,
-) -> dict[str, Any]:
+def interleaved(run: Run, repeats: int) -> dict[str, Any]:
     """Bare CTranslate2 and sejajar's two engines loaded side by side in this process and
     run in turn, ``repeats`` rounds: the machine's ups and downs fall on all three alike, so
-    their ratios hold where figures from separate runs move by 10-25%."""  # fmt: skip
-    loaded = {e: load_system(e, beams, quantize, model, texts, length, cache) for e in INTERLEAVED}
+    their ratios hold where figures from separate runs move by 10-25%."""
+    loaded = {e: load_system(e, run) for e in INTERLEAVED}
     times: dict[str, list[float]] = {e: [] for e in INTERLEAVED}
     for _ in range(repeats):
         for engine, (work, _, _) in loaded.items():
@@ -238,21 +208,6 @@ def best(work: Callable[[], object], repeats: int) -> float:
     return min(times)
 
 
-def machine() -> str:
-    flags = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and not flags:
-                flags = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "f16c")
-                have = [f for f in line.split(":", 1)[1].split() if f in wanted]
-                return f"{flags}; {os.cpu_count()} cores; flags: {' '.join(have)}"
-    except OSError:
-        pass
-    return f"{platform.processor()}; {os.cpu_count()} cores"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="speed and memory of every system, one run")
     parser.add_argument("--sentences", type=int, default=128)
@@ -268,16 +223,8 @@ def main() -> None:
     if args.one:
         engine, beams, quantize = args.one.split(",")
         count = args.naive_sentences if engine == "naive" else args.sentences
-        figures = run_system(
-            engine,
-            int(beams),
-            quantize,
-            model,
-            workload(count, 0),
-            args.length,
-            work / "ct2",
-            args.repeats,
-        )
+        run = Run(int(beams), quantize, model, workload(count, 0), args.length, work / "ct2")
+        figures = run_system(engine, run, args.repeats)
         print(json.dumps(figures))
         return
     if not SHARED_TOKENIZER.is_dir():
@@ -306,43 +253,22 @@ def main() -> None:
     # stored plan and their peak memory is that of every later run.
     plans: dict[str, Any] = {}
     for setting in sorted({(b, q) for _, e, b, q in SYSTEMS if e == "sejajar-transformers"}):
-        done = subprocess.run(
-            [sys.executable, __file__, "--one", f"calibrate,{setting[0]},{setting[1]}",
-             "--work", str(work)],
-            capture_output=True, text=True, env=env,
-        )  # fmt: skip
-        if done.returncode != 0:
-            print(f"calibration {setting}: failed\n{done.stderr[-2000:]}")
+        calibrated = spawn(f"calibrate,{setting[0]},{setting[1]}", [], work, env)
+        if calibrated is None:
             continue
-        calibrated = json.loads(done.stdout.strip().splitlines()[-1])
         plans.update(calibrated["plans"])
         print(f"calibration, beams {setting[0]}, {setting[1]}: {calibrated['seconds']:.1f} s load")
     for key, entry in sorted(plans.items()):
         timed = ", ".join(f"{plan} {secs:.2f} s" for plan, secs in entry["seconds"].items())
         print(f"  {key.split(' | ')[-1]}: {timed}")
     print()
+    sizes = ["--sentences", str(args.sentences), "--naive-sentences", str(args.naive_sentences),
+             "--length", str(args.length)]  # fmt: skip
     for name, engine, beams, quantize in SYSTEMS:
-        cmd = [
-            sys.executable,
-            __file__,
-            "--one",
-            f"{engine},{beams},{quantize}",
-            "--work",
-            str(work),
-            "--sentences",
-            str(args.sentences),
-            "--naive-sentences",
-            str(args.naive_sentences),
-            "--length",
-            str(args.length),
-            "--repeats",
-            str(args.repeats),
-        ]
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if done.returncode != 0:
-            print(f"{name}: failed\n{done.stderr[-2000:]}")
-            continue
-        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        figures = spawn(f"{engine},{beams},{quantize}", [*sizes, "--repeats", str(args.repeats)],
+                        work, env)  # fmt: skip
+        if figures is not None:
+            results[name] = figures
     naive = results.get(SYSTEMS[0][0])
     table(results, naive)
     print(
@@ -357,20 +283,28 @@ def main() -> None:
         setting = ("greedy" if beams == 1 else "beam 4") + (
             " fp32" if quantize == "none" else " int8"
         )
-        cmd = [sys.executable, __file__, "--one", f"interleaved,{beams},{quantize}", "--work",
-               str(work), "--sentences", str(args.sentences), "--length", str(args.length),
-               "--repeats", str(args.rounds)]  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if done.returncode != 0:
-            print(f"{setting}: failed\n{done.stderr[-2000:]}")
+        figures = spawn(f"interleaved,{beams},{quantize}", [*sizes, "--repeats",
+                        str(args.rounds)], work, env)  # fmt: skip
+        if figures is None:
             continue
-        secs = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+        secs = figures["seconds"]
         tokens = args.sentences * args.length
         bare, own, engine = secs["ct2"], secs["sejajar-transformers"], secs["sejajar-ct2"]
         ratios[setting] = (bare / own, bare / engine)
         print(f"{setting:12} {tokens / bare:>10.0f} {tokens / own:>8.0f} {tokens / engine:>10.0f} "
               f"{bare / own:>11.2f} {bare / engine:>8.2f}", flush=True)  # fmt: skip
     targets(results, ratios)
+
+
+def spawn(one: str, options: list[str], work: Path, env: dict[str, str]) -> Any:
+    """This script run with ``--one ONE`` in a process of its own: its figures, or None (and
+    why, printed) when it failed."""
+    cmd = [sys.executable, __file__, "--one", one, "--work", str(work), *options]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        print(f"{one}: failed\n{done.stderr[-2000:]}")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def table(results: dict[str, dict[str, Any]], naive: dict[str, Any] | None) -> None:

@@ -1,0 +1,91 @@
+"""What the speed benches share: the machine's line, bare CTranslate2 set up as its fastest,
+sejajar's default engine loaded with its calibrated plan and a forced output length, and the
+first load that calibrates.
+
+Random weights never stop on their own, so every system is forced to the same number of output
+tokens per sentence (``translate/benchmarking.py`` for sejajar, ``min/max_decoding_length``
+for CTranslate2).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+CT2_BATCH = 16  # bare CTranslate2's max_batch_size, sejajar's default batch size
+
+
+def machine() -> str:
+    """The CPU model, its core count and the vector flags that decide which kernels run."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and not model:
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "f16c")
+                have = [f for f in line.split(":", 1)[1].split() if f in wanted]
+                return f"{model}; {os.cpu_count()} cores; flags: {' '.join(have)}"
+    except OSError:
+        pass
+    return f"{platform.processor()}; {os.cpu_count()} cores"
+
+
+def bare_ct2(model: Path, quantize: str, cache: Path) -> tuple[Any, Any]:
+    """(a CTranslate2 translator of ``model``, its tokenizer): converted once into ``cache``,
+    one translator per core with one thread each (CTranslate2's fastest layout here)."""
+    import ctranslate2
+    from transformers import MarianTokenizer
+
+    from sejajar.translate.benchmarking import convert_for_ct2
+
+    tokenizer = MarianTokenizer.from_pretrained(str(model))
+    translator = ctranslate2.Translator(
+        str(convert_for_ct2(model, quantize, cache)),
+        compute_type="float32" if quantize == "none" else "int8",
+        inter_threads=os.cpu_count() or 1,
+        intra_threads=1,
+    )
+    return translator, tokenizer
+
+
+def ct2_tokens(tokenizer: Any, texts: list[str]) -> list[list[str]]:
+    """``texts`` as the token strings CTranslate2 takes."""
+    return [tokenizer.convert_ids_to_tokens(tokenizer(t)["input_ids"]) for t in texts]
+
+
+def ct2_options(beams: int, length: int) -> dict[str, Any]:
+    """``translate_batch`` options: sejajar's batch size and the forced output length."""
+    return {
+        "beam_size": beams,
+        "max_batch_size": CT2_BATCH,
+        "min_decoding_length": length,
+        "max_decoding_length": length,
+    }
+
+
+def forced(translator: Any, length: int) -> Any:
+    """``translator`` emitting exactly ``length`` tokens per sentence. A default-engine
+    translator whose workers already run (its calibrated plan) gets them restarted, so that
+    they inherit the forced length."""
+    from sejajar.translate.benchmarking import BenchmarkOptions
+
+    pool = getattr(translator, "pool", None)
+    if pool is not None:
+        translator.close()
+    translator.benchmark = BenchmarkOptions(forced_length=length)
+    if pool is not None:
+        translator.start_workers(pool.workers, pool.threads)
+    return translator
+
+
+def first_load(model: Path, beams: int, quantize: str) -> None:
+    """The model's first load on this machine, as the command runs it: the calibration of
+    the layout, stored in ``$XDG_CACHE_HOME`` for every later load to read."""
+    from sejajar.translate.marian import load_marian
+
+    load_marian(
+        str(model), beams=beams, quantize=quantize, device="cpu", workers=None, calibrate=True
+    ).close()

@@ -10,7 +10,8 @@ every later run). Then:
 - every system runs in its own process, so that its peak memory is its own: sentences/s,
   output tokens/s, peak memory, the ratio to the naive loop;
 - for each beam size and precision, bare CTranslate2 and sejajar's two engines are loaded in
-  one process and run in turn for a few rounds, the best round counting: the ratios to
+  one process and run in turn for several rounds, the order reversed every other round: the
+  median of the rounds' ratios is the ratio to
   CTranslate2 the targets use, which a shared machine's ups and downs would otherwise move by
   10-25% between separate runs.
 
@@ -39,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import MemorySampler  # noqa: E402
+from bench.speed_report import NAIVE, SYSTEMS, paired, table, targets  # noqa: E402
 from bench.systems import (  # noqa: E402
     bare_ct2,
     ct2_options,
@@ -48,25 +50,6 @@ from bench.systems import (  # noqa: E402
     machine,
 )
 from tests.modelfactory import SHARED_TOKENIZER, build_full_model  # noqa: E402
-
-SYSTEMS = [
-    # name, engine, beams, quantize
-    ("naive loop (generate, model defaults: beam 6)", "naive", 6, "none"),
-    ("sejajar transformers beam 4 fp32", "sejajar-transformers", 4, "none"),
-    ("sejajar transformers beam 4 int8", "sejajar-transformers", 4, "int8"),
-    ("sejajar transformers greedy fp32", "sejajar-transformers", 1, "none"),
-    ("sejajar transformers greedy int8", "sejajar-transformers", 1, "int8"),
-    ("  same, beam 4 fp32, --workers 1", "sejajar-one-process", 4, "none"),
-    ("  same, greedy int8, --workers 1", "sejajar-one-process", 1, "int8"),
-    ("CTranslate2 beam 4 fp32", "ct2", 4, "none"),
-    ("CTranslate2 beam 4 int8", "ct2", 4, "int8"),
-    ("CTranslate2 greedy fp32", "ct2", 1, "none"),
-    ("CTranslate2 greedy int8", "ct2", 1, "int8"),
-    ("sejajar --engine ctranslate2 beam 4 fp32", "sejajar-ct2", 4, "none"),
-    ("sejajar --engine ctranslate2 beam 4 int8", "sejajar-ct2", 4, "int8"),
-    ("sejajar --engine ctranslate2 greedy fp32", "sejajar-ct2", 1, "none"),
-    ("sejajar --engine ctranslate2 greedy int8", "sejajar-ct2", 1, "int8"),
-]
 
 
 def workload(count: int, seed: int) -> list[str]:
@@ -177,14 +160,15 @@ INTERLEAVED = ("ct2", "sejajar-transformers", "sejajar-ct2")
 
 def interleaved(run: Run, repeats: int) -> dict[str, Any]:
     """Bare CTranslate2 and sejajar's two engines loaded side by side in this process and
-    run in turn, ``repeats`` rounds: the machine's ups and downs fall on all three alike, so
-    their ratios hold where figures from separate runs move by 10-25%."""
+    run in turn, ``repeats`` rounds, every other round in the reverse order: the machine's ups
+    and downs fall on all three alike (a slow or fast spell, a drift), so that the ratios of
+    each round hold where figures from separate runs move by 10-25%."""
     loaded = {e: load_system(e, run) for e in INTERLEAVED}
     times: dict[str, list[float]] = {e: [] for e in INTERLEAVED}
-    for _ in range(repeats):
-        for engine, (work, _, _) in loaded.items():
+    for round_ in range(repeats):
+        for engine in INTERLEAVED if round_ % 2 == 0 else INTERLEAVED[::-1]:
             start = time.perf_counter()
-            work()
+            loaded[engine][0]()
             times[engine].append(time.perf_counter() - start)
     for _, close, _ in loaded.values():
         close()
@@ -214,7 +198,7 @@ def main() -> None:
     parser.add_argument("--naive-sentences", type=int, default=16)
     parser.add_argument("--length", type=int, default=30, help="output tokens per sentence")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per system")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; best counts")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; median counts")
     parser.add_argument("--work", type=Path, default=None, help="folder for model and cache")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one system
     args = parser.parse_args()
@@ -269,15 +253,17 @@ def main() -> None:
                         work, env)  # fmt: skip
         if figures is not None:
             results[name] = figures
-    naive = results.get(SYSTEMS[0][0])
+    naive = results.get(NAIVE)
     table(results, naive)
     print(
         f"\ninterleaved: bare CTranslate2 (CT2), the default engine (default) and --engine "
-        f"ctranslate2 (engine ct2) loaded in one process and run in turn, best of "
-        f"{args.rounds} rounds; the ratios the targets use"
+        f"ctranslate2 (engine ct2) loaded in one process and run in turn, {args.rounds} "
+        f"rounds (order reversed every other round); tok/s of each system's best round; the "
+        f"ratios the targets use: median of the rounds' ratios (in brackets: best round over "
+        f"best round)"
     )
     print(f"{'setting':12} {'CT2 tok/s':>10} {'default':>8} {'engine ct2':>10} "
-          f"{'default/CT2':>11} {'ct2/CT2':>8}")  # fmt: skip
+          f"{'default/CT2':>14} {'ct2/CT2':>14}")  # fmt: skip
     ratios: dict[str, tuple[float, float]] = {}
     for beams, quantize in ((4, "none"), (4, "int8"), (1, "none"), (1, "int8")):
         setting = ("greedy" if beams == 1 else "beam 4") + (
@@ -287,12 +273,17 @@ def main() -> None:
                         str(args.rounds)], work, env)  # fmt: skip
         if figures is None:
             continue
-        secs = figures["seconds"]
+        secs, runs = figures["seconds"], figures["runs"]
         tokens = args.sentences * args.length
         bare, own, engine = secs["ct2"], secs["sejajar-transformers"], secs["sejajar-ct2"]
-        ratios[setting] = (bare / own, bare / engine)
+        ratios[setting] = (
+            paired(runs["ct2"], runs["sejajar-transformers"]),
+            paired(runs["ct2"], runs["sejajar-ct2"]),
+        )
+        best_ratios = (bare / own, bare / engine)
+        shown = [f"{r:.2f} ({b:.2f})" for r, b in zip(ratios[setting], best_ratios, strict=True)]
         print(f"{setting:12} {tokens / bare:>10.0f} {tokens / own:>8.0f} {tokens / engine:>10.0f} "
-              f"{bare / own:>11.2f} {bare / engine:>8.2f}", flush=True)  # fmt: skip
+              f"{shown[0]:>14} {shown[1]:>14}", flush=True)  # fmt: skip
     targets(results, ratios)
 
 
@@ -305,52 +296,6 @@ def spawn(one: str, options: list[str], work: Path, env: dict[str, str]) -> Any:
         print(f"{one}: failed\n{done.stderr[-2000:]}")
         return None
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def table(results: dict[str, dict[str, Any]], naive: dict[str, Any] | None) -> None:
-    print(
-        f"{'system':44} {'sent/s':>8} {'tok/s':>8} {'peak MB':>8} {'x naive':>8} {'x CT2':>7}  plan"
-    )
-    for name, engine, beams, quantize in SYSTEMS:
-        if name not in results:
-            continue
-        r = results[name]
-        tps = r["tokens"] / r["seconds"]
-        vs_naive = tps / (naive["tokens"] / naive["seconds"]) if naive else float("nan")
-        twin = "CTranslate2 " + ("greedy" if beams == 1 else "beam 4")
-        twin += " fp32" if quantize == "none" else " int8"
-        compared = engine not in ("ct2", "naive") and twin in results
-        vs_ct2 = tps / (results[twin]["tokens"] / results[twin]["seconds"]) if compared else None
-        print(
-            f"{name:44} {r['sentences'] / r['seconds']:>8.2f} {tps:>8.0f} {r['peak_mb']:>8.0f} "
-            f"{vs_naive:>8.2f} {'' if vs_ct2 is None else f'{vs_ct2:.2f}':>7}  {r['layout']}"
-        )
-
-
-def targets(results: dict[str, dict[str, Any]], ratios: dict[str, tuple[float, float]]) -> None:
-    """Issue 15's targets against this run's figures: met or missed, never assumed."""
-
-    def speed(name: str) -> float | None:
-        r = results.get(name)
-        return None if r is None else r["tokens"] / r["seconds"]
-
-    rows: list[tuple[str, float | None, float]] = []
-    base = speed(SYSTEMS[0][0])
-    fp32 = speed("sejajar transformers beam 4 fp32")
-    rows.append(("default engine beam 4 fp32 vs naive", fp32 / base if fp32 and base else None, 10))
-    for setting in ("beam 4 fp32", "beam 4 int8", "greedy fp32", "greedy int8"):
-        own, engine = ratios.get(setting, (None, None))
-        rows.append((f"default engine {setting} vs CT2 (interleaved)", own, 0.9))
-        rows.append((f"--engine ctranslate2 {setting} vs CT2 (interleaved)", engine, 0.95))
-    print(f"\n{'target':56} {'ratio':>6}    needed")
-    for what, ratio, needed in rows:
-        shown = "n/a" if ratio is None else f"{ratio:.2f}"
-        verdict = "missing" if ratio is None else ("met" if ratio >= needed else "MISSED")
-        print(f"{what:56} {shown:>6} >= {needed:<5} {verdict}")
-    peak = results.get("sejajar transformers beam 4 fp32", {}).get("peak_mb")
-    verdict = "missing" if peak is None else ("met" if peak < 1300 else "MISSED")
-    what = "default engine beam 4 fp32 peak memory, MB"
-    print(f"{what:56} {peak or 0:>6.0f} <  1300  {verdict}")
 
 
 if __name__ == "__main__":

@@ -207,8 +207,6 @@ def calibrated(
     """Time every candidate plan on calibration sentences: the fastest, every plan's seconds,
     and the translator built with the fastest plan's kernels (its ``calibration_note`` a line
     for the user)."""
-    import time
-
     import torch
 
     from sejajar.translate.benchmarking import BenchmarkOptions

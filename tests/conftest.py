@@ -1,8 +1,10 @@
 """Shared fixtures: a private cache per test, sample texts, the fake translator, and tiny and
-full-size Marian models built locally (helpers.py holds the plain helpers)."""
+full-size Marian models built locally, calibration switched on for the tests of it
+(helpers.py holds the plain helpers)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,16 @@ def full_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real opus-mt-id-en tokenizer and architecture with random weights."""
     require_shared("../shared/models/opus-mt-id-en-tokenizer", SHARED_TOKENIZER)
     return build_full_model(tmp_path_factory.mktemp("models") / "full")
+
+
+@pytest.fixture
+def calibrating(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Calibration on (``private_cache`` turns it off), and torch's process-wide settings a
+    plan changes put back afterwards (the calibration tests)."""
+    import torch
+
+    monkeypatch.setenv("SEJAJAR_CALIBRATE", "1")
+    threads, engine = torch.get_num_threads(), torch.backends.quantized.engine
+    yield
+    torch.set_num_threads(threads)
+    torch.backends.quantized.engine = engine

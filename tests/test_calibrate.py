@@ -1,13 +1,13 @@
 """Calibration at load: the first load of a model on a machine times every candidate plan and
 keeps the fastest in calibration.json; later loads read it back; a plan for another machine,
-model or setting, or a damaged file, is never used; explicit layouts and the off switch skip it;
-and every plan gives the same translations."""
+model or setting, or a damaged file, is never used; explicit layouts and the off switch skip it.
+That every plan's kernels give the same translations: test_calibrate_kernels.py."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +15,13 @@ import pytest
 
 from sejajar.translate import calibrate
 from sejajar.translate.calibrate import Plan
-from sejajar.translate.marian import MarianTranslator, load_marian
+from sejajar.translate.marian import MarianTranslator
 from sejajar.translate.models import weights_revision
 from sejajar.translate.workers import usable_cores
+from tests.calibrating import TEXTS, decoded, forced, load
 from tests.helpers import KONTAN, run
 
-TEXTS = [
-    "Amerika Serikat pada Rabu berjanji memberi Korea Selatan wawasan.",
-    "Harga naik.",
-    "Biden mengulangi tawaran AS kepada Korea Utara untuk mengadakan pembicaraan.",
-]
-Fastest = Callable[[Sequence[Plan], Callable[[Plan], float]], tuple[Plan, dict[str, float]]]
-
-
-@pytest.fixture(autouse=True)
-def calibrating(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Calibration on (conftest turns it off), and torch's process-wide settings a plan changes
-    put back afterwards."""
-    import torch
-
-    monkeypatch.setenv("SEJAJAR_CALIBRATE", "1")
-    threads, engine = torch.get_num_threads(), torch.backends.quantized.engine
-    yield
-    torch.set_num_threads(threads)
-    torch.backends.quantized.engine = engine
+pytestmark = pytest.mark.usefixtures("calibrating")
 
 
 def stored(cache: Path) -> dict[str, Any]:
@@ -48,21 +31,6 @@ def stored(cache: Path) -> dict[str, Any]:
 
 def key_of(model: Path, beams: int = 1, quantize: str = "none", batch_size: int = 16) -> str:
     return calibrate.plan_key(str(model), weights_revision(model), beams, quantize, batch_size)
-
-
-def load(model: Path, **options: Any) -> MarianTranslator:
-    settings: dict[str, Any] = {"beams": 1, "calibrate": True, "workers": None, "threads": None}
-    return load_marian(str(model), **{**settings, **options})
-
-
-def forced(plan: Plan, calls: list[int]) -> Fastest:
-    """A ``fastest`` that times nothing and chooses ``plan``, counting its calls."""
-
-    def choose(plans: Sequence[Plan], time_plan: Callable[[Plan], float]) -> Any:
-        calls.append(len(plans))
-        return plan, {p.describe(): 1.0 for p in plans}
-
-    return choose
 
 
 def refuse(plans: Sequence[Plan], time_plan: Callable[[Plan], float]) -> Any:
@@ -297,59 +265,6 @@ def test_explicit_layouts_and_the_switch_skip_calibration(
     finally:
         translator.close()
     assert not (private_cache / "sejajar" / "calibration.json").exists()
-
-
-def decoded(translator: MarianTranslator, beams: int) -> Any:
-    """Token ids from sejajar's search with this translator's kernels, and from
-    ``model.generate``, on the same batch."""
-    from sejajar.translate.decode import generate
-
-    enc = translator.tokenizer(TEXTS, return_tensors="pt", padding=True)
-    args = (enc["input_ids"], enc["attention_mask"], [24] * len(TEXTS), beams)
-    translator.prepare()
-    assert translator._search is not None
-    return translator._search.run(*args), generate(translator.model, *args)
-
-
-@pytest.mark.parametrize("beams", [1, 3])
-def test_fp32_plain_and_onednn_kernels_give_generates_tokens(
-    tiny_model: Path, monkeypatch: pytest.MonkeyPatch, beams: int
-) -> None:
-    from sejajar.translate.onednn import onednn_works
-
-    results = []
-    for kernels in ("plain", "onednn"):
-        monkeypatch.setattr(calibrate, "fastest", forced(Plan(1, 1, kernels), []))
-        calibrate.calibration_path().unlink(missing_ok=True)
-        translator = load(tiny_model, beams=beams)
-        assert translator.kernels == kernels
-        ours, reference = decoded(translator, beams)
-        assert translator._search is not None
-        assert translator._search.linear.onednn == (kernels == "onednn" and onednn_works())
-        assert ours == reference
-        results.append(ours)
-    assert results[0] == results[1]
-
-
-def test_int8_with_each_engine_translates(
-    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import torch
-
-    engines = calibrate.int8_kernels()
-    assert "fbgemm" in engines
-    outputs = []
-    for kernels in engines:
-        monkeypatch.setattr(calibrate, "fastest", forced(Plan(1, 1, kernels), []))
-        calibrate.calibration_path().unlink(missing_ok=True)
-        translator = load(tiny_model, quantize="int8")
-        assert translator.kernels == kernels == torch.backends.quantized.engine
-        assert dict(translator.signature)["quantize"] == "int8"
-        outputs.append(translator.translate(TEXTS))
-        assert all(t.text for t in outputs[-1])
-    # int8 kernels round differently: the README promises no exact equality, but on the tiny
-    # model every engine says the same.
-    assert all(o == outputs[0] for o in outputs)
 
 
 def test_cli_tells_of_a_calibration_once(tiny_model: Path, tmp_path: Path) -> None:

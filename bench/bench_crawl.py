@@ -43,6 +43,7 @@ from bench.systems import (  # noqa: E402
     first_load,
     forced,
     machine,
+    plan_lines,
 )
 from tests.modelfactory import build_full_model  # noqa: E402
 
@@ -111,8 +112,7 @@ def one(system: str, args: argparse.Namespace) -> dict[str, Any]:
         seconds, load = time_bare_ct2(model, todo, args.beams, args.quantize, work)
         return {"seconds": seconds, "load": load}
     if system == "calibrate":  # the first load on this machine, before anything is timed
-        first_load(model, args.beams, args.quantize)
-        return {"seconds": 0.0, "load": 0.0}
+        return {"seconds": 0.0, "load": 0.0, "plans": first_load(model, args.beams, args.quantize)}
     kind, engine, cache = system.split(",")
     force_length()
     run_dir = Path(tempfile.mkdtemp(dir=work, prefix="run-"))
@@ -233,7 +233,8 @@ def main() -> None:
 
     shutil.rmtree(args.work / "xdg", ignore_errors=True)
     if "transformers" in args.engines.split(","):
-        spawn("calibrate", args, inputs)
+        print("calibration (first load):")
+        print("\n".join(plan_lines(spawn("calibrate", args, inputs)["plans"])))
     print("columns: seconds end to end (load included), load s (model load, conversion, "
           "tokenising for bare CTranslate2), ratios to bare CTranslate2 on the raw list, "
           "end to end and without the loads (higher is faster)")  # fmt: skip

@@ -48,6 +48,7 @@ from bench.systems import (  # noqa: E402
     first_load,
     forced,
     machine,
+    plan_lines,
 )
 from tests.modelfactory import SHARED_TOKENIZER, build_full_model  # noqa: E402
 
@@ -133,11 +134,8 @@ def run_system(engine: str, run: Run, repeats: int) -> dict[str, Any]:
     """One system in this process, timed after loading (and converting): its figures, with
     the peak memory of the process and its workers."""
     if engine == "calibrate":  # the first load of the model on this machine, as the CLI does
-        from sejajar.translate.calibrate import calibration_path
-
         start = time.perf_counter()
-        first_load(run.model, run.beams, run.quantize)
-        plans = json.loads(calibration_path().read_text("utf-8"))
+        plans = first_load(run.model, run.beams, run.quantize)
         return {"seconds": time.perf_counter() - start, "plans": plans}
     if engine == "interleaved":
         return interleaved(run, repeats)
@@ -242,9 +240,7 @@ def main() -> None:
             continue
         plans.update(calibrated["plans"])
         print(f"calibration, beams {setting[0]}, {setting[1]}: {calibrated['seconds']:.1f} s load")
-    for key, entry in sorted(plans.items()):
-        timed = ", ".join(f"{plan} {secs:.2f} s" for plan, secs in entry["seconds"].items())
-        print(f"  {key.split(' | ')[-1]}: {timed}")
+    print("\n".join(plan_lines(plans)))
     print()
     sizes = ["--sentences", str(args.sentences), "--naive-sentences", str(args.naive_sentences),
              "--length", str(args.length)]  # fmt: skip

@@ -9,6 +9,7 @@ for CTranslate2).
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
@@ -81,11 +82,25 @@ def forced(translator: Any, length: int) -> Any:
     return translator
 
 
-def first_load(model: Path, beams: int, quantize: str) -> None:
+def first_load(model: Path, beams: int, quantize: str) -> dict[str, Any]:
     """The model's first load on this machine, as the command runs it: the calibration of
-    the layout, stored in ``$XDG_CACHE_HOME`` for every later load to read."""
+    the layout, stored in ``$XDG_CACHE_HOME`` for every later load to read. Returns the
+    stored plans."""
+    from sejajar.translate.calibrate import calibration_path
     from sejajar.translate.marian import load_marian
 
     load_marian(
         str(model), beams=beams, quantize=quantize, device="cpu", workers=None, calibrate=True
     ).close()
+    plans: dict[str, Any] = json.loads(calibration_path().read_text("utf-8"))
+    return plans
+
+
+def plan_lines(plans: dict[str, Any]) -> list[str]:
+    """One line per stored calibration: its settings, the plan kept and every plan's time."""
+    lines = []
+    for key, entry in sorted(plans.items()):
+        timed = ", ".join(f"{plan} {secs:.2f} s" for plan, secs in entry["seconds"].items())
+        kept = f"{entry['workers']}x{entry['threads']} {entry['kernels']}"
+        lines.append(f"  {key.split(' | ')[-1]}: kept {kept}; {timed}")
+    return lines

@@ -45,15 +45,17 @@ def layout_of(translator: MarianTranslator) -> tuple[int, int]:
     return translator.pool.workers, translator.pool.threads
 
 
-def test_first_load_times_every_candidate_and_the_next_reads_the_plan(
+def test_first_load_times_kernels_then_layouts_and_the_next_reads_the_plan(
     tiny_model: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    timed: list[Plan] = []
+    stages: list[list[Plan]] = []  # each call of fastest: the plans it timed, in order
     real = calibrate.fastest
 
     def counting(plans: Sequence[Plan], time_plan: Callable[[Plan], float]) -> Any:
+        stages.append([])
+
         def timing(plan: Plan) -> float:
-            timed.append(plan)
+            stages[-1].append(plan)
             return time_plan(plan)
 
         return real(plans, timing)
@@ -61,17 +63,24 @@ def test_first_load_times_every_candidate_and_the_next_reads_the_plan(
     monkeypatch.setattr(calibrate, "fastest", counting)
     first = load(tiny_model)
     try:
-        expected = calibrate.candidates(usable_cores(), "none", ["onednn", "plain"])
         entry = stored(private_cache)[key_of(tiny_model)]
         chosen = Plan(entry["workers"], entry["threads"], entry["kernels"])
-        # Every candidate timed once; the kept one in every round, those close to it again.
-        assert set(timed) == set(expected)
-        rounds = calibrate.ROUNDS
-        assert all(1 <= n <= rounds for n in Counter(timed).values())
-        assert timed.count(chosen) == rounds
-        assert set(entry["seconds"]) == {p.describe() for p in expected}
-        assert all(s > 0 for s in entry["seconds"].values())
-        assert entry["seconds"][chosen.describe()] == min(entry["seconds"].values())
+        # First each kernel on one batch in one thread, then every layout with the kernels
+        # that won; each plan timed once, the kept one in every round.
+        kernels, shapes = stages
+        assert set(kernels) == {Plan(1, 1, "onednn"), Plan(1, 1, "plain")}
+        assert kernels.count(Plan(1, 1, chosen.kernels)) == calibrate.ROUNDS
+        layouts = [Plan(w, t, chosen.kernels) for w, t in calibrate.layouts(usable_cores())]
+        assert set(shapes) == set(layouts)
+        assert shapes.count(chosen) == calibrate.ROUNDS
+        for stage in stages:
+            assert all(1 <= n <= calibrate.ROUNDS for n in Counter(stage).values())
+        seconds = entry["seconds"]
+        per_kernel = {k: f"one batch in one thread, {k} kernels" for k in ("onednn", "plain")}
+        assert set(seconds) == set(per_kernel.values()) | {p.describe() for p in layouts}
+        assert all(s > 0 for s in seconds.values())
+        assert seconds[chosen.describe()] == min(seconds[p.describe()] for p in layouts)
+        assert seconds[per_kernel[chosen.kernels]] == min(seconds[k] for k in per_kernel.values())
         # The translator runs with the plan it kept.
         assert first.kernels == chosen.kernels
         assert layout_of(first) == (chosen.workers, chosen.threads)
@@ -126,7 +135,7 @@ def test_fastest_times_each_plan_and_the_close_ones_again() -> None:
     assert chosen == c
     # Only the leader was within 25% of the best first run: only it ran again, each round.
     assert calls == [a, b, c, c, c]
-    assert seconds == {a.describe(): 3.0, b.describe(): 2.0, c.describe(): 0.8}
+    assert seconds == {a: 3.0, b: 2.0, c: 0.8}
     # A plan close behind the leader gets more runs, in the reverse order of the round before,
     # while it stays close; its best run counts.
     runs.update({a: [1.2, 0.7, 0.9], c: [1.0, 1.1, 0.95]})
@@ -135,15 +144,15 @@ def test_fastest_times_each_plan_and_the_close_ones_again() -> None:
     assert chosen == a
     # Round 2 (reversed): c and a within 25% of 1.0; round 3: only a within 25% of 0.7.
     assert calls == [a, b, c, c, a, a]
-    assert seconds[a.describe()] == 0.7 and seconds[c.describe()] == 1.0
+    assert seconds[a] == 0.7 and seconds[c] == 1.0
     calls.clear()
     calibrate.fastest([a, b, c], time_plan, rounds=1)
     assert calls == [a, b, c]
 
 
 def test_the_workload_mixes_news_lengths_and_short_lines() -> None:
-    """Short sentences are where threads in one process lose most to worker processes: any
-    calibration batch holds both kinds, half and half."""
+    """Calibration sentences are of news length and short lines, half and half, in any
+    number."""
     for count in (2, 16, 32, 33):
         words = [len(text.split()) for text in calibrate.workload(count)]
         assert len(words) == count

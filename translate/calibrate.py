@@ -45,18 +45,19 @@ log = logging.getLogger(__name__)
 # once, see :mod:`onednn`) or torch's plain matrix multiply (MKL); int8 through torch's fbgemm
 # or oneDNN quantised engine.
 KERNELS = {"none": ("onednn", "plain"), "int8": ("fbgemm", "onednn")}
-VERSION = 2  # of the file's layout and of what a plan means (2: short sentences, rounds)
+VERSION = 2  # of the file's layout and of what a plan means (2: kernels, then layouts)
 _FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8", "amx_bf16")
-# The sentences a calibration translates, ``batch_size`` of them for every worker of the widest
-# layout, each forced to ``FORCED`` output tokens: news lengths (18-28 model tokens) taking
-# turns with short lines (6-10 tokens: headlines, captions, short quotes). Short sentences are
-# where threads inside one process lose most to worker processes (their products are too
-# small to share out): measured on the AVX2 EPYC, 1.4-1.7x on crawl sentences of 18 tokens on
-# average, against 1.0-1.3x on news lengths alone, which once let a calibration keep the
-# slower layout.
+# The sentences a calibration translates: news lengths (18-28 model tokens) taking turns with
+# short lines (6-10 tokens: headlines, captions, short quotes), each forced to ``FORCED`` output
+# tokens. Kernels are timed on one batch in one thread; layouts on ``BATCHES`` batches for
+# every worker of the widest layout. With a single batch per worker, a run ends with its
+# slowest batch while the other workers idle, a cost that a job of many batches does not pay:
+# measured on the AVX2 EPYC (greedy int8), one process with 2 threads was as fast as 2 workers
+# on 2 batches but 1.3-1.9x slower on 16, and a calibration on 2 batches had kept it.
 FORCED = 12
-# Timing rounds: every plan once, then the close ones in each further round (see ``fastest``).
-ROUNDS = 3
+BATCHES = 3
+# Timing rounds: every plan once, then the close ones again (see ``fastest``).
+ROUNDS = 2
 SENTENCES = (
     "Presiden Joko Widodo meresmikan jalan tol baru yang menghubungkan dua kota besar di Jawa "
     "Tengah pada Senin pagi, disaksikan ratusan warga.",
@@ -101,14 +102,13 @@ def default_plan(cores: int, quantize: str) -> Plan:
     return Plan(min(cores, 8), 1, KERNELS[quantize][0])
 
 
-def candidates(cores: int, quantize: str, kernels: Sequence[str]) -> list[Plan]:
-    """Every plan worth timing on ``cores`` cores: one worker per core, one process with
-    every core, and pairs of threads in between; each with every available kernel."""
-    layouts = [(min(cores, 8), 1), (1, cores)]
+def layouts(cores: int) -> list[tuple[int, int]]:
+    """(workers, threads) worth timing on ``cores`` cores: one worker per core, one process
+    with every core, and pairs of threads in between."""
+    found = [(min(cores, 8), 1), (1, cores)]
     if cores >= 4 and cores % 2 == 0:
-        layouts.append((min(cores // 2, 8), 2))
-    unique = list(dict.fromkeys(layouts))
-    return [Plan(w, t, k) for k in kernels for w, t in unique]
+        found.append((min(cores // 2, 8), 2))
+    return list(dict.fromkeys(found))
 
 
 def int8_kernels() -> list[str]:
@@ -192,12 +192,12 @@ def store_plan(key: str, plan: Plan, seconds: dict[str, float], path: Path | Non
 
 def fastest(
     plans: Sequence[Plan], time_plan: Callable[[Plan], float], rounds: int = ROUNDS
-) -> tuple[Plan, dict[str, float]]:
-    """The plan with the shortest time, and every plan's seconds by its description. Each plan
-    is timed once; then, for ``rounds - 1`` more rounds, in the reverse order of the round
-    before, those within 25% of the best so far are timed again. A plan's best run counts (a
-    shared machine slows some runs, never speeds one up), and the alternating order keeps a
-    slow spell of the machine from falling on one plan's runs only."""
+) -> tuple[Plan, dict[Plan, float]]:
+    """The plan with the shortest time, and every plan's seconds. Each plan is timed once;
+    then, for ``rounds - 1`` more rounds, in the reverse order of the round before, those
+    within 25% of the best so far are timed again. A plan's best run counts (a shared machine
+    slows some runs, never speeds one up), and the alternating order keeps a slow spell of the
+    machine from falling on one plan's runs only."""
     best = {plan: time_plan(plan) for plan in plans}
     order = list(plans)
     for _ in range(rounds - 1):
@@ -207,7 +207,7 @@ def fastest(
             if best[plan] <= 1.25 * leader:
                 best[plan] = min(best[plan], time_plan(plan))
     chosen = min(plans, key=lambda p: best[p])
-    return chosen, {p.describe(): round(best[p], 4) for p in plans}
+    return chosen, {p: round(best[p], 4) for p in plans}
 
 
 def workload(count: int) -> list[str]:
@@ -223,43 +223,63 @@ def kernels(quantize: str) -> list[str]:
 def calibrated(
     build: Callable[[str], MarianTranslator], cores: int, quantize: str, batch_size: int
 ) -> tuple[Plan, dict[str, float], MarianTranslator]:
-    """Time every candidate plan on calibration sentences: the fastest, every plan's seconds,
-    and the translator built with the fastest plan's kernels (its ``calibration_note`` a line
-    for the user)."""
+    """Time the matrix kernels (one batch in one thread: their speed on a core), then every
+    layout with the fastest kernels (``BATCHES`` batches per worker): the plan kept, every
+    timing's seconds by what it timed, and the translator built with the kept kernels (its
+    ``calibration_note`` a line for the user)."""
     import torch
 
     from sejajar.translate.benchmarking import BenchmarkOptions
 
     started = time.perf_counter()
-    plans = candidates(cores, quantize, kernels(quantize))
-    texts = workload(batch_size * max(p.workers for p in plans))
+    shapes = layouts(cores)
+    texts = workload(batch_size * max(w for w, _ in shapes) * BATCHES)
     built: dict[str, MarianTranslator] = {}
 
-    def time_plan(plan: Plan) -> float:
-        translator = built.get(plan.kernels)
-        if translator is None:
-            translator = built[plan.kernels] = build(plan.kernels)
-            translator.benchmark = BenchmarkOptions(forced_length=FORCED)
+    def translator(kernels: str) -> MarianTranslator:
+        found = built.get(kernels)
+        if found is None:
+            found = built[kernels] = build(kernels)
+            found.benchmark = BenchmarkOptions(forced_length=FORCED)
             torch.set_num_threads(1)
-            translator.translate(texts[:2])  # set up kernels before any worker forks
+            found.translate(texts[:2])  # set up kernels before any worker forks
+        return found
+
+    def time_kernels(plan: Plan) -> float:
+        engine = translator(plan.kernels)
+        torch.set_num_threads(1)
+        start = time.perf_counter()
+        engine.translate(texts[:batch_size])
+        return time.perf_counter() - start
+
+    def time_layout(plan: Plan) -> float:
+        engine = translator(plan.kernels)
         torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
         if plan.workers > 1:
-            translator.start_workers(plan.workers, plan.threads)
+            engine.start_workers(plan.workers, plan.threads)
         try:
             start = time.perf_counter()
-            translator.translate(texts)
+            engine.translate(texts)
             return time.perf_counter() - start
         finally:
-            translator.close()
+            engine.close()
 
-    plan, seconds = fastest(plans, time_plan)
-    chosen = built.pop(plan.kernels, None)
-    built.clear()  # the other kernels' copies of the weights go now, before workers fork
-    if chosen is None:  # a plan no timing built (a timing function that skipped it)
-        chosen = build(plan.kernels)
+    seconds: dict[str, float] = {}
+    options = kernels(quantize)
+    if len(options) > 1:
+        best, timed = fastest([Plan(1, 1, k) for k in options], time_kernels)
+        seconds = {f"one batch in one thread, {p.kernels} kernels": s for p, s in timed.items()}
+        chosen_kernels = best.kernels
+    else:
+        chosen_kernels = options[0]
+    for other in [k for k in built if k != chosen_kernels]:
+        del built[other]  # their copies of the weights go now, before workers fork
+    plan, timed = fastest([Plan(w, t, chosen_kernels) for w, t in shapes], time_layout)
+    seconds.update({p.describe(): s for p, s in timed.items()})
+    chosen = translator(plan.kernels)
     chosen.benchmark = None
     chosen.calibration_note = (
-        f"calibrated this CPU for {len(plans)} layouts and kernels in "
+        f"calibrated this CPU for {len(options)} kernels and {len(shapes)} layouts in "
         f"{time.perf_counter() - started:.0f} s (once per machine and model): {plan.describe()}"
     )
     return plan, seconds, chosen

@@ -1,7 +1,8 @@
-"""Calibration at load: the first load of a model on a machine times every candidate plan and
-keeps the fastest in calibration.json; later loads read it back; a plan for another machine,
-model or setting, or a damaged file, is never used; explicit layouts and the off switch skip it.
-That every plan's kernels give the same translations: test_calibrate_kernels.py."""
+"""Calibration at load: the first load of a model on a machine times the kernels, then the
+layouts with the fastest, and keeps the plan in calibration.json; later loads read it back; a
+plan for another machine, model or setting, or a damaged file, is never used; explicit layouts
+and the off switch skip it. That every plan's kernels give the same translations:
+test_calibrate_kernels.py."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def test_first_load_times_kernels_then_layouts_and_the_next_reads_the_plan(
         for stage in stages:
             assert all(1 <= n <= calibrate.ROUNDS for n in Counter(stage).values())
         seconds = entry["seconds"]
-        per_kernel = {k: f"one batch in one thread, {k} kernels" for k in ("onednn", "plain")}
+        per_kernel = {k: calibrate.kernel_label(k) for k in ("onednn", "plain")}
         assert set(seconds) == set(per_kernel.values()) | {p.describe() for p in layouts}
         assert all(s > 0 for s in seconds.values())
         assert seconds[chosen.describe()] == min(seconds[p.describe()] for p in layouts)
@@ -148,6 +149,10 @@ def test_fastest_times_each_plan_and_the_close_ones_again() -> None:
     calls.clear()
     calibrate.fastest([a, b, c], time_plan, rounds=1)
     assert calls == [a, b, c]
+    # A single plan (a one-core machine's one layout) is timed once.
+    calls.clear()
+    assert calibrate.fastest([b], time_plan, rounds=3) == (b, {b: 2.0})
+    assert calls == [b]
 
 
 def test_the_workload_mixes_news_lengths_and_short_lines() -> None:

@@ -5,6 +5,7 @@ this torch build offers."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +55,32 @@ def test_int8_with_each_engine_translates(
     # int8 kernels round differently: the README promises no exact equality, but on the tiny
     # model every engine says the same.
     assert all(o == outputs[0] for o in outputs)
+
+
+def test_int8_calibration_leaves_the_kept_engine_on(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building each engine's copy switches the process's quantised engine: after a real
+    calibration it is the kept one's, which the workers inherit."""
+    import torch
+
+    if len(calibrate.int8_kernels()) < 2:
+        pytest.skip("this torch build has one quantised engine")
+    real = calibrate.fastest
+    for winner in calibrate.int8_kernels():
+        # Every timing is real (both engines' copies are built); the kernels kept are each
+        # engine in turn.
+        def rigged(plans: Any, time_plan: Any, winner: str = winner) -> Any:
+            chosen, seconds = real(plans, time_plan)
+            if len({p.kernels for p in plans}) > 1:
+                chosen = next(p for p in plans if p.kernels == winner)
+            return chosen, seconds
+
+        monkeypatch.setattr(calibrate, "fastest", rigged)
+        calibrate.calibration_path().unlink(missing_ok=True)
+        translator = load(tiny_model, quantize="int8")
+        try:
+            assert translator.kernels == winner == torch.backends.quantized.engine
+            assert all(t.text for t in translator.translate(TEXTS))
+        finally:
+            translator.close()

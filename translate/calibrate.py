@@ -3,23 +3,23 @@ machine and model.
 
 The fastest layout and matrix kernels differ from one x86 CPU to the next. On the 2-core AVX2
 AMD EPYC of bench/README.md, for instance, one single-threaded worker per core beat one process
-with both cores by 1.0-1.3x on news-length sentences and 1.4-1.7x on short ones, oneDNN's fp32
-products beat torch's default ones by 1.2-1.6x, and torch's fbgemm int8 kernels beat oneDNN's by
-1.4-1.9x; oneDNN, though, has the VNNI and AMX int8 kernels of newer Intel CPUs that fbgemm
-lacks. So rather than one fixed choice, the first load of a model on a machine times each
-candidate :class:`Plan` on a small batch of news-length and short sentences, in rounds that
-alternate their order (10-30 s for the real model on 2 cores), and keeps the fastest in
-``calibration.json`` in the user cache folder, keyed by the CPU (model name, vector extensions,
-usable cores), torch's version, the model and its revision, and the settings that change the
-work (beams, precision, batch size). Later loads read it back. A calibration timed on a busy
-machine may keep a slower plan: delete the file to calibrate again.
+with both cores by 1.1-1.9x over runs of many batches, oneDNN's fp32 products beat torch's
+default ones by 1.2-1.6x, and torch's fbgemm int8 kernels beat oneDNN's by 1.4-1.9x; oneDNN,
+though, has the VNNI and AMX int8 kernels of newer Intel CPUs that fbgemm lacks. So rather than
+one fixed choice, the first load of a model on a machine times the kernels on one batch in one
+thread, then each layout with the fastest kernels on a few batches per worker of news-length and
+short sentences, in rounds that alternate their order (10-40 s for the real model on 2 cores),
+and keeps the resulting :class:`Plan` in ``calibration.json`` in the user cache folder, keyed by
+the CPU (model name, vector extensions, usable cores), torch's version, the model and its
+revision, and the settings that change the work (beams, precision, batch size). Later loads read
+it back. A calibration timed on a busy machine may keep a slower plan: delete the file to
+calibrate again.
 
 Calibration runs only when the layout is left open: with ``--workers`` or ``--threads`` the
 layout is the user's and the kernels the defaults (oneDNN for fp32, fbgemm for int8), as with
 ``SEJAJAR_CALIBRATE=0`` (or ``--no-calibrate``), which turns it off: one single-threaded worker
-per core. Every kernel gives
-the same translations up to float rounding: fp32 stays equal to ``generate()`` and int8 within
-its tolerance, whatever the plan.
+per core. Every kernel gives the same translations up to float rounding: fp32 stays equal to
+``generate()`` and int8 within its tolerance, whatever the plan.
 """
 
 from __future__ import annotations
@@ -193,14 +193,14 @@ def store_plan(key: str, plan: Plan, seconds: dict[str, float], path: Path | Non
 def fastest(
     plans: Sequence[Plan], time_plan: Callable[[Plan], float], rounds: int = ROUNDS
 ) -> tuple[Plan, dict[Plan, float]]:
-    """The plan with the shortest time, and every plan's seconds. Each plan is timed once;
-    then, for ``rounds - 1`` more rounds, in the reverse order of the round before, those
-    within 25% of the best so far are timed again. A plan's best run counts (a shared machine
-    slows some runs, never speeds one up), and the alternating order keeps a slow spell of the
-    machine from falling on one plan's runs only."""
+    """The plan with the shortest time, and every plan's seconds. Each plan is timed once (a single
+    plan only once); then, for ``rounds - 1`` more rounds, in the reverse order of the round
+    before, those within 25% of the best so far are timed again. A plan's best run counts (a
+    shared machine slows some runs, never speeds one up), and the alternating order keeps a slow
+    spell of the machine from falling on one plan's runs only."""
     best = {plan: time_plan(plan) for plan in plans}
     order = list(plans)
-    for _ in range(rounds - 1):
+    for _ in range(rounds - 1 if len(plans) > 1 else 0):
         order.reverse()
         leader = min(best.values())
         for plan in order:
@@ -208,6 +208,11 @@ def fastest(
                 best[plan] = min(best[plan], time_plan(plan))
     chosen = min(plans, key=lambda p: best[p])
     return chosen, {p: round(best[p], 4) for p in plans}
+
+
+def kernel_label(kernels: str) -> str:
+    """How the timing of ``kernels`` on one batch in one thread is kept in the file."""
+    return f"one batch in one thread, {kernels} kernels"
 
 
 def workload(count: int) -> list[str]:
@@ -236,50 +241,47 @@ def calibrated(
     texts = workload(batch_size * max(w for w, _ in shapes) * BATCHES)
     built: dict[str, MarianTranslator] = {}
 
-    def translator(kernels: str) -> MarianTranslator:
-        found = built.get(kernels)
-        if found is None:
-            found = built[kernels] = build(kernels)
-            found.benchmark = BenchmarkOptions(forced_length=FORCED)
+    def engine_for(kernels: str) -> MarianTranslator:
+        engine = built.get(kernels)
+        if engine is None:
+            engine = built[kernels] = build(kernels)
+            engine.benchmark = BenchmarkOptions(forced_length=FORCED)
             torch.set_num_threads(1)
-            found.translate(texts[:2])  # set up kernels before any worker forks
-        return found
+            engine.translate(texts[:batch_size])  # kernels set up before any worker forks
+        return engine
 
-    def time_kernels(plan: Plan) -> float:
-        engine = translator(plan.kernels)
-        torch.set_num_threads(1)
-        start = time.perf_counter()
-        engine.translate(texts[:batch_size])
-        return time.perf_counter() - start
-
-    def time_layout(plan: Plan) -> float:
-        engine = translator(plan.kernels)
+    def timed(plan: Plan, batch: Sequence[str]) -> float:
+        engine = engine_for(plan.kernels)
         torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
         if plan.workers > 1:
             engine.start_workers(plan.workers, plan.threads)
         try:
             start = time.perf_counter()
-            engine.translate(texts)
+            engine.translate(batch)
             return time.perf_counter() - start
         finally:
             engine.close()
 
     seconds: dict[str, float] = {}
-    options = kernels(quantize)
+    options = kernels(quantize) or [KERNELS[quantize][0]]
+    chosen_kernels = options[0]
     if len(options) > 1:
-        best, timed = fastest([Plan(1, 1, k) for k in options], time_kernels)
-        seconds = {f"one batch in one thread, {p.kernels} kernels": s for p, s in timed.items()}
+        one_batch = texts[:batch_size]
+        best, by_plan = fastest([Plan(1, 1, k) for k in options], lambda p: timed(p, one_batch))
+        seconds = {kernel_label(p.kernels): s for p, s in by_plan.items()}
         chosen_kernels = best.kernels
-    else:
-        chosen_kernels = options[0]
     for other in [k for k in built if k != chosen_kernels]:
         del built[other]  # their copies of the weights go now, before workers fork
-    plan, timed = fastest([Plan(w, t, chosen_kernels) for w, t in shapes], time_layout)
-    seconds.update({p.describe(): s for p, s in timed.items()})
-    chosen = translator(plan.kernels)
+    plans = [Plan(w, t, chosen_kernels) for w, t in shapes]
+    plan, by_plan = fastest(plans, lambda p: timed(p, texts))
+    seconds.update({p.describe(): s for p, s in by_plan.items()})
+    chosen = engine_for(plan.kernels)  # built already, unless no timing ran
     chosen.benchmark = None
+    if quantize == "int8" and plan.kernels in torch.backends.quantized.supported_engines:
+        # Building the other kernels' copy switched the process's engine; its workers inherit it.
+        torch.backends.quantized.engine = plan.kernels
     chosen.calibration_note = (
-        f"calibrated this CPU for {len(options)} kernels and {len(shapes)} layouts in "
+        f"calibrated this CPU ({len(options)} kernel(s), {len(shapes)} layout(s)) in "
         f"{time.perf_counter() - started:.0f} s (once per machine and model): {plan.describe()}"
     )
     return plan, seconds, chosen

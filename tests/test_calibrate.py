@@ -69,7 +69,7 @@ def test_first_load_times_kernels_then_layouts_and_the_next_reads_the_plan(
         # First each kernel on one batch in one thread, then every layout with the kernels
         # that won; each plan timed once, the kept one in every round.
         kernels, shapes = stages
-        assert set(kernels) == {Plan(1, 1, "onednn"), Plan(1, 1, "plain")}
+        assert set(kernels) == {Plan(1, 1, k) for k in calibrate.KERNELS["none"]}
         assert kernels.count(Plan(1, 1, chosen.kernels)) == calibrate.ROUNDS
         layouts = [Plan(w, t, chosen.kernels) for w, t in calibrate.layouts(usable_cores())]
         assert set(shapes) == set(layouts)
@@ -77,7 +77,7 @@ def test_first_load_times_kernels_then_layouts_and_the_next_reads_the_plan(
         for stage in stages:
             assert all(1 <= n <= calibrate.ROUNDS for n in Counter(stage).values())
         seconds = entry["seconds"]
-        per_kernel = {k: calibrate.kernel_label(k) for k in ("onednn", "plain")}
+        per_kernel = {k: calibrate.kernel_label(k) for k in calibrate.KERNELS["none"]}
         assert set(seconds) == set(per_kernel.values()) | {p.describe() for p in layouts}
         assert all(s > 0 for s in seconds.values())
         assert seconds[chosen.describe()] == min(seconds[p.describe()] for p in layouts)

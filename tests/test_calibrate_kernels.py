@@ -17,23 +17,32 @@ pytestmark = pytest.mark.usefixtures("calibrating")
 
 
 @pytest.mark.parametrize("beams", [1, 3])
-def test_fp32_plain_and_onednn_kernels_give_generates_tokens(
+def test_fp32_plain_onednn_and_mixed_kernels_give_generates_tokens(
     tiny_model: Path, monkeypatch: pytest.MonkeyPatch, beams: int
 ) -> None:
     from sejajar.translate.onednn import onednn_works
 
     results = []
-    for kernels in ("plain", "onednn"):
+    assert set(calibrate.KERNELS["none"]) == {"plain", "onednn", "mixed"}
+    for kernels in calibrate.KERNELS["none"]:
         monkeypatch.setattr(calibrate, "fastest", forced(Plan(1, 1, kernels), []))
         calibrate.calibration_path().unlink(missing_ok=True)
         translator = load(tiny_model, beams=beams)
         assert translator.kernels == kernels
         ours, reference = decoded(translator, beams)
-        assert translator._search is not None
-        assert translator._search.linear.onednn == (kernels == "onednn" and onednn_works())
+        search = translator._search
+        assert search is not None
+        assert search.linear.onednn == (kernels != "plain" and onednn_works())
+        # Mixed: oneDNN for the output projection alone.
+        output = {id(translator.model.lm_head)}
+        assert search.linear.only == (output if kernels == "mixed" else None)
+        if onednn_works():
+            layer = translator.model.model.decoder.layers[0].fc1
+            assert (search.linear(layer) is layer) == (kernels != "onednn")
+            assert search.lm_head is not translator.model.lm_head or kernels == "plain"
         assert ours == reference
         results.append(ours)
-    assert results[0] == results[1]
+    assert all(r == results[0] for r in results)
 
 
 def test_int8_with_each_engine_translates(

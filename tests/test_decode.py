@@ -151,18 +151,30 @@ def test_fast_linear_agrees_with_torch() -> None:
             assert torch.allclose(linears(module)(x), module(x), atol=1e-5)
             if torch.backends.mkldnn.is_available():
                 assert linears(module) is not module  # the fast path, where oneDNN is there
+    # oneDNN for the named layers only (the "mixed" kernels): the others run as they are.
+    only = Linears(packed=(output,), only=(output,))
+    with torch.inference_mode():
+        assert only(layer) is layer
+        assert torch.allclose(only(output)(x), output(x), atol=1e-5)
+        if torch.backends.mkldnn.is_available():
+            assert only(output) is not output
 
 
 @pytest.mark.shared
+@pytest.mark.parametrize("onednn", [True, "output"])
 @pytest.mark.parametrize("beams", [1, 4])
-def test_search_matches_generate_full_size(full_model: Path, beams: int) -> None:
-    """The real opus-mt-id-en architecture and tokenizer (random weights)."""
+def test_search_matches_generate_full_size(
+    full_model: Path, beams: int, onednn: bool | str
+) -> None:
+    """The real opus-mt-id-en architecture and tokenizer (random weights), with oneDNN for
+    every layer and for the output projection only (the "mixed" kernels)."""
     from transformers import MarianMTModel, MarianTokenizer
 
     tokenizer = MarianTokenizer.from_pretrained(str(full_model))
     model = MarianMTModel.from_pretrained(str(full_model)).eval()
     enc = tokenizer(SENTENCES[:6], return_tensors="pt", padding=True)
-    got = MarianSearch(model).run(enc["input_ids"], enc["attention_mask"], [24] * 6, beams)
+    search = MarianSearch(model, onednn=onednn)
+    got = search.run(enc["input_ids"], enc["attention_mask"], [24] * 6, beams)
     assert got == reference(model, enc, beams, cap=24)
 
 

@@ -59,9 +59,10 @@ class UnsupportedSettings(ValueError):
 class MarianSearch:
     """Searches with a loaded ``MarianMTModel`` (fp32 or dynamically quantised). Raises
     :class:`UnsupportedSettings` for a generation config it cannot follow exactly.
-    ``onednn=False`` runs fp32 linear layers through torch's own matrix multiply."""
+    ``onednn=False`` runs fp32 linear layers through torch's own matrix multiply;
+    ``onednn="output"`` runs only the output projection through oneDNN."""
 
-    def __init__(self, model: Any, onednn: bool = True) -> None:
+    def __init__(self, model: Any, onednn: bool | str = True) -> None:
         config, gen = model.config, model.generation_config
         _check(gen)
         self.encoder = model.model.encoder
@@ -74,7 +75,8 @@ class MarianSearch:
         # The decoder's layers run at every step: their weights are worth reordering for
         # oneDNN; the encoder's run once per sentence.
         stepped = [m for m in decoder.modules() if isinstance(m, torch.nn.Linear)]
-        self.linear = Linears(packed=(model.lm_head, *stepped), onednn=onednn)
+        only = (model.lm_head,) if onednn == "output" else None
+        self.linear = Linears(packed=(model.lm_head, *stepped), onednn=bool(onednn), only=only)
         self.lm_head = self.linear(model.lm_head)
         self.bias: torch.Tensor = model.final_logits_bias
         self.heads: int = config.decoder_attention_heads

@@ -107,7 +107,8 @@ class MarianTranslator(MarianTranslatorBase):
         self._search: MarianSearch | None = None
         self._use_generate = False  # the model's generation config is beyond our search
         self.pool: WorkerPool | None = None
-        # The fp32 matrix kernels ("onednn" or "plain"), or the int8 engine the model was
+        # The fp32 matrix kernels ("onednn", "plain", or "mixed": oneDNN for the output
+        # projection, torch's own products for the rest), or the int8 engine the model was
         # quantised with ("fbgemm" or "onednn"); see :mod:`calibrate`.
         self.kernels = kernels
         # What a calibration at load chose, to tell the user once; None when none ran.
@@ -120,7 +121,9 @@ class MarianTranslator(MarianTranslatorBase):
 
         if self._search is None and not self._use_generate:
             try:
-                onednn = self.quantize != "none" or self.kernels == "onednn"
+                onednn: bool | str = self.quantize != "none" or self.kernels == "onednn"
+                if self.quantize == "none" and self.kernels == "mixed":
+                    onednn = "output"  # oneDNN for the output projection only
                 self._search = MarianSearch(self.model, onednn=onednn)
             except UnsupportedSettings as exc:
                 log.debug("translating with model.generate: %s", exc)

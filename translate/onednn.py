@@ -73,10 +73,17 @@ def _probe() -> bool:
 class Linears:
     """Linear layers as fast callables: an fp32 ``nn.Linear`` on the CPU runs through oneDNN
     when the probe passed; others (quantised, GPU, or no working oneDNN) run as they are. A
-    layer named in ``packed`` gets its weight reordered once (for layers run at every step)."""
+    layer named in ``packed`` gets its weight reordered once (for layers run at every step).
+    With ``only``, oneDNN runs just the layers named there."""
 
-    def __init__(self, packed: Iterable[torch.nn.Module] = (), onednn: bool = True) -> None:
+    def __init__(
+        self,
+        packed: Iterable[torch.nn.Module] = (),
+        onednn: bool = True,
+        only: Iterable[torch.nn.Module] | None = None,
+    ) -> None:
         self.packed = {id(module) for module in packed}
+        self.only = None if only is None else {id(module) for module in only}
         self.ready: dict[int, Linear] = {}
         # ``onednn=False`` keeps torch's own matrix multiply (the "plain" kernels of a plan).
         self.onednn = onednn and onednn_works()
@@ -91,6 +98,7 @@ class Linears:
         weight = getattr(module, "weight", None)
         if not (
             self.onednn
+            and (self.only is None or id(module) in self.only)
             and type(module) is torch.nn.Linear
             and isinstance(weight, torch.Tensor)
             and weight.dtype == torch.float32

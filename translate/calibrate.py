@@ -4,16 +4,17 @@ machine and model.
 The fastest layout and matrix kernels differ from one x86 CPU to the next. On the 2-core AVX2
 AMD EPYC of bench/README.md, for instance, one single-threaded worker per core beat one process
 with both cores by 1.1-1.9x over runs of many batches, oneDNN's fp32 products beat torch's
-default ones by 1.2-1.6x, and torch's fbgemm int8 kernels beat oneDNN's by 1.4-1.9x; oneDNN,
-though, has the VNNI and AMX int8 kernels of newer Intel CPUs that fbgemm lacks. So rather than
-one fixed choice, the first load of a model on a machine times the kernels on one batch in one
-thread, then each layout with the fastest kernels on a few batches per worker of news-length and
-short sentences, in rounds that alternate their order (10-40 s for the real model on 2 cores),
-and keeps the resulting :class:`Plan` in ``calibration.json`` in the user cache folder, keyed by
-the CPU (model name, vector extensions, usable cores), torch's version, the model and its
-revision, and the settings that change the work (beams, precision, batch size). Later loads read
-it back. A calibration timed on a busy machine may keep a slower plan: delete the file to
-calibrate again.
+default ones on the output projection but not on the smaller layers (oneDNN for the output
+projection alone was 1.04-1.06x all oneDNN and 1.15x torch's own), and torch's fbgemm int8
+kernels beat oneDNN's by 1.2-1.9x; oneDNN, though, has the VNNI and AMX int8 kernels of newer
+Intel CPUs that fbgemm lacks. So rather than one fixed choice, the first load of a model on a
+machine times the kernels on one batch in one thread, then each layout with the fastest kernels
+on a few batches per worker of news-length and short sentences, in rounds that alternate their
+order (10-40 s for the real model on 2 cores), and keeps the resulting :class:`Plan` in
+``calibration.json`` in the user cache folder, keyed by the CPU (model name, vector extensions,
+usable cores), torch's version, the model and its revision, and the settings that change the
+work (beams, precision, batch size). Later loads read it back. A calibration timed on a busy
+machine may keep a slower plan: delete the file to calibrate again.
 
 Calibration runs only when the layout is left open: with ``--workers`` or ``--threads`` the
 layout is the user's and the kernels the defaults (oneDNN for fp32, fbgemm for int8), as with

@@ -5,7 +5,7 @@ setting a Marian model can carry, and each sentence's own cap."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -164,7 +164,7 @@ def test_fast_linear_agrees_with_torch() -> None:
 @pytest.mark.parametrize("onednn", [True, "output"])
 @pytest.mark.parametrize("beams", [1, 4])
 def test_search_matches_generate_full_size(
-    full_model: Path, beams: int, onednn: bool | str
+    full_model: Path, beams: int, onednn: bool | Literal["output"]
 ) -> None:
     """The real opus-mt-id-en architecture and tokenizer (random weights), with oneDNN for
     every layer and for the output projection only (the "mixed" kernels)."""
@@ -174,6 +174,7 @@ def test_search_matches_generate_full_size(
     model = MarianMTModel.from_pretrained(str(full_model)).eval()
     enc = tokenizer(SENTENCES[:6], return_tensors="pt", padding=True)
     search = MarianSearch(model, onednn=onednn)
+    assert search.linear.only == ({id(model.lm_head)} if onednn == "output" else None)
     got = search.run(enc["input_ids"], enc["attention_mask"], [24] * 6, beams)
     assert got == reference(model, enc, beams, cap=24)
 

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 # rest (on the AVX2 EPYC, 6-8% faster than all oneDNN at beam 4 fp32); int8 through torch's
 # fbgemm or oneDNN quantised engine.
 KERNELS = {"none": ("onednn", "plain", "mixed"), "int8": ("fbgemm", "onednn")}
-VERSION = 2  # of the file's layout and of what a plan means (2: kernels, then layouts)
+# Of the file's layout and of what a plan means (2: kernels, then layouts; 3: mixed fp32).
+VERSION = 3
 _FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8", "amx_bf16")
 # The sentences a calibration translates: news lengths (18-28 model tokens) taking turns with
 # short lines (6-10 tokens: headlines, captions, short quotes), each forced to ``FORCED`` output
@@ -224,8 +225,13 @@ def workload(count: int) -> list[str]:
 
 
 def kernels(quantize: str) -> list[str]:
-    """The kernels worth timing at this precision on this torch build."""
-    return int8_kernels() if quantize == "int8" else list(KERNELS["none"])
+    """The kernels worth timing at this precision on this torch build (for fp32 without a
+    working oneDNN, only torch's own: the others would run as it)."""
+    from sejajar.translate.onednn import onednn_works
+
+    if quantize == "int8":
+        return int8_kernels()
+    return list(KERNELS["none"]) if onednn_works() else ["plain"]
 
 
 def calibrated(

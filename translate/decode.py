@@ -22,7 +22,7 @@ A generation config the search cannot follow exactly raises :class:`UnsupportedS
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -62,7 +62,7 @@ class MarianSearch:
     ``onednn=False`` runs fp32 linear layers through torch's own matrix multiply;
     ``onednn="output"`` runs only the output projection through oneDNN."""
 
-    def __init__(self, model: Any, onednn: bool | str = True) -> None:
+    def __init__(self, model: Any, onednn: bool | Literal["output"] = True) -> None:
         config, gen = model.config, model.generation_config
         _check(gen)
         self.encoder = model.model.encoder

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sejajar.core.text import fold
 from sejajar.translate.benchmarking import BenchmarkOptions
@@ -121,7 +121,9 @@ class MarianTranslator(MarianTranslatorBase):
 
         if self._search is None and not self._use_generate:
             try:
-                onednn: bool | str = self.quantize != "none" or self.kernels == "onednn"
+                onednn: bool | Literal["output"] = (
+                    self.quantize != "none" or self.kernels == "onednn"
+                )
                 if self.quantize == "none" and self.kernels == "mixed":
                     onednn = "output"  # oneDNN for the output projection only
                 self._search = MarianSearch(self.model, onednn=onednn)
@@ -130,7 +132,9 @@ class MarianTranslator(MarianTranslatorBase):
                 self._use_generate = True
                 return
             self._search.prepare()
-            # Most of the checkpoint's mapped pages are now copies the search never reads.
+            # With oneDNN's kernels most of the checkpoint's mapped pages are now copies the
+            # search never reads; with the mixed or plain ones the layers still read from the
+            # mapping come back on first use (once per process).
             release_checkpoint_pages()
 
     def start_workers(self, workers: int, threads: int) -> None:

@@ -1,10 +1,12 @@
 """Linear layers through oneDNN's private torch ops, where they work.
 
-An fp32 linear layer on the CPU runs through ``torch.ops.mkldnn._linear_pointwise`` (measured
-2-3x faster than torch's default matrix multiply on this machine, to within float32 rounding).
-A layer that runs at every decoder step can also have its weight reordered once for oneDNN
-(``_reorder_linear_weight``): another 5-20% (most on the output projection), but the reordered
-copy takes twice the weight's size.
+An fp32 linear layer on the CPU runs through ``torch.ops.mkldnn._linear_pointwise`` (to within
+float32 rounding of torch's default matrix multiply). A layer that runs at every decoder step
+can also have its weight reordered once for oneDNN (``_reorder_linear_weight``), but the
+reordered copy takes twice the weight's size. Which is faster depends on the CPU and the shape:
+on the AVX2 EPYC of bench/README.md oneDNN's reordered weights won on the output projection
+(512 x 54,796: 69 against 51 GFLOPS at 64 rows) and lost on the smaller layers (72-82 against
+80-94), hence the calibration's "mixed" kernels (``only``: oneDNN for the named layers).
 
 These ops are private: a torch release may change or drop them. So they are probed once per
 process on a small tensor against ``torch.nn.functional.linear``; on an exception or a

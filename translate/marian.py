@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
+# What each fp32 kernel choice asks of the search's linear layers: all through oneDNN, none, or
+# the output projection only.
+_FP32_ONEDNN: dict[str, bool | Literal["output"]] = {
+    "onednn": True,
+    "plain": False,
+    "mixed": "output",
+}
 
 
 class MarianTranslatorBase(Translator):
@@ -121,11 +128,8 @@ class MarianTranslator(MarianTranslatorBase):
 
         if self._search is None and not self._use_generate:
             try:
-                onednn: bool | Literal["output"] = (
-                    self.quantize != "none" or self.kernels == "onednn"
-                )
-                if self.quantize == "none" and self.kernels == "mixed":
-                    onednn = "output"  # oneDNN for the output projection only
+                # int8: the quantised layers are not oneDNN's fp32 ones, whatever the flag.
+                onednn = _FP32_ONEDNN.get(self.kernels, False) if self.quantize == "none" else True
                 self._search = MarianSearch(self.model, onednn=onednn)
             except UnsupportedSettings as exc:
                 log.debug("translating with model.generate: %s", exc)

@@ -101,11 +101,6 @@ def enabled() -> bool:
     return os.environ.get("SEJAJAR_CALIBRATE", "1").strip().lower() not in ("0", "false", "no")
 
 
-def default_plan(cores: int, quantize: str) -> Plan:
-    """The plan without calibration: one single-threaded worker per core (at most 8)."""
-    return Plan(min(cores, 8), 1, KERNELS[quantize][0])
-
-
 def layouts(cores: int) -> list[tuple[int, int]]:
     """(workers, threads) worth timing on ``cores`` cores: one worker per core, one process
     with every core, and pairs of threads in between."""

@@ -24,12 +24,18 @@ def load(model: Path, **options: Any) -> MarianTranslator:
     return load_marian(str(model), **{**settings, **options})
 
 
+def choosing_kernels(plans: Sequence[Plan]) -> bool:
+    """Whether a call of ``fastest`` is the calibration's kernel stage (plans of several
+    kernels) rather than its layout stage (one kernel)."""
+    return len({p.kernels for p in plans}) > 1
+
+
 def forced(plan: Plan, calls: list[int]) -> Fastest:
     """A ``fastest`` that times nothing and chooses ``plan`` (its kernels among kernels, then
     its layout), counting calibrations: calls that choose a layout."""
 
     def choose(plans: Sequence[Plan], time_plan: Callable[[Plan], float]) -> Any:
-        if len({p.kernels for p in plans}) == 1:
+        if not choosing_kernels(plans):
             calls.append(len(plans))
         return plan, {p: 1.0 for p in plans}
 

@@ -105,6 +105,16 @@ class CT2Translator(MarianTranslatorBase):
             out.append(self._finish(self.tokenizer.convert_tokens_to_ids(hyp), ended, cap))
         return out
 
+    def n_best_ids(self, text: str, width: int, count: int) -> list[list[int]]:
+        """Token ids of the ``count`` best outputs of a ``width``-beam search of ``text`` (see
+        :mod:`alternatives`)."""
+        tokens = self.tokenizer.convert_ids_to_tokens(self.tokenizer(text)["input_ids"])
+        (cap,) = self._caps([len(tokens)], self.max_positions - 1)
+        (result,) = self.translator.translate_batch(
+            [tokens], beam_size=width, num_hypotheses=count, max_decoding_length=cap
+        )
+        return [self.tokenizer.convert_tokens_to_ids(list(h)) for h in result.hypotheses]
+
 
 def load_ct2(
     name: str,

@@ -182,6 +182,21 @@ class MarianTranslator(MarianTranslatorBase):
             decoded = self._search.run(*args)
         return [self._finish(d.ids, d.ended, cap) for d, cap in zip(decoded, caps, strict=True)]
 
+    def n_best_ids(self, text: str, width: int, count: int) -> list[list[int]]:
+        """Token ids of the ``count`` best outputs of a ``width``-beam search of ``text``, by
+        transformers' ``generate`` in this process (see :mod:`alternatives`)."""
+        import torch
+
+        enc = self.tokenizer([text], return_tensors="pt", truncation=True).to(self.device)
+        limit = self.model.config.max_position_embeddings - 1
+        (cap,) = self._caps([int(enc["attention_mask"].sum())], limit)
+        with torch.inference_mode():
+            out = self.model.generate(
+                **enc, num_beams=width, num_return_sequences=count, max_new_tokens=cap,
+                do_sample=False,
+            )  # fmt: skip
+        return [row[1:] for row in out.tolist()]  # after the decoder start token
+
 
 def load_marian(
     name: str = DEFAULT_MODEL,

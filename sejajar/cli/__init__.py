@@ -12,10 +12,10 @@ import sys
 
 import typer
 
-from sejajar.cli import align, corpus, evaluate, review, translate
+from sejajar.cli import align, corpus, evaluate, review, serve, translate
 from sejajar.cli.common import app
 
-__all__ = ["align", "app", "corpus", "evaluate", "main", "review", "translate"]
+__all__ = ["align", "app", "corpus", "evaluate", "main", "review", "serve", "translate"]
 
 
 class Interrupted(BaseException):

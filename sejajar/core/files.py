@@ -44,14 +44,21 @@ def read_article(path: Path) -> str:
         raise InputError(f"{shown(path)}: the file name is not UTF-8; rename it")
     if path.is_dir():
         raise InputError(f"{path}: is a directory")
-    text = normalise(decode(read_input(path), path))
-    if _HTML_START.match(text):
-        try:
-            text = normalise(html_to_text(text))
-        except HTMLError as exc:
-            raise InputError(f"{shown(path)}: {exc}") from exc
+    try:
+        text = article_text(decode(read_input(path), path))
+    except HTMLError as exc:
+        raise InputError(f"{shown(path)}: {exc}") from exc
     if not text.strip():
         raise InputError(f"{path}: empty file, no text to translate")
+    return text
+
+
+def article_text(text: str) -> str:
+    """Decoded text as an article: line ends and spaces normalised, a web page reduced to its
+    text (raises :class:`HTMLError` for a page that cannot be read)."""
+    text = normalise(text)
+    if _HTML_START.match(text):
+        text = normalise(html_to_text(text))
     return text
 
 

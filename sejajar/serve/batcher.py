@@ -1,0 +1,186 @@
+"""Shared batches: the sentences of concurrent requests wait in one queue and go to the model
+together, so many clients sending a sentence each keep it as busy as one offline run.
+
+One thread does all the model's work (its translations, the cache, the run's memory of
+repeats: SQLite and the worker pool are used from that thread only). The queue lives on the
+event loop. When sentences arrive while the model is idle, the first waits at most
+``wait`` seconds for others, less when enough have come to fill every worker's batch; while
+the model runs, newcomers gather and go together in the next call. The translator sorts a
+call's sentences by length and cuts them into batches under its padded-token cap, as in
+``sejajar translate``; the run's memory translates a sentence repeated across requests once.
+A request whose client has gone, or whose deadline passed, is cancelled and never reaches the
+model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sejajar.serve.metrics import Metrics
+from sejajar.translate.translator import Translation
+
+T = TypeVar("T")
+
+
+class QueueFull(Exception):
+    """More sentences are waiting than the queue holds: the client should retry later."""
+
+
+@dataclass(eq=False)
+class _Waiting:
+    texts: Sequence[str]
+    future: asyncio.Future[list[Translation]]
+    since: float
+
+
+class SharedBatcher:
+    """The queue in front of ``work`` (run in the model thread on a call's sentences).
+    ``fill``: sentences that start a call at once; ``most``: sentences in one call at most (a
+    request's sentences are never split)."""
+
+    def __init__(
+        self,
+        work: Callable[[list[str]], list[Translation]],
+        metrics: Metrics,
+        *,
+        limit: int,
+        wait: float,
+        fill: int = 32,
+        most: int = 256,
+    ) -> None:
+        self.work = work
+        self.metrics = metrics
+        self.limit, self.wait, self.fill, self.most = limit, wait, fill, most
+        self.waiting: deque[_Waiting] = deque()
+        self.queued = 0  # sentences waiting
+        self.busy = False  # a call to the model is under way
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="sejajar-model")
+        self._arrived: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # The model thread.
+    def call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function`` in the model thread and wait for it (outside the event loop)."""
+        return self._executor.submit(function, *args).result()
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function`` in the model thread, in turn with the batches."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    # The queue.
+    def start(self) -> None:
+        self._arrived = asyncio.Event()
+        self._task = asyncio.create_task(self._serve(), name="sejajar-batcher")
+
+    async def stop(self) -> None:
+        """Stop taking batches; what waits is cancelled. The model thread is left to the
+        caller's shutdown (it may hold a call that finishes)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        while self.waiting:
+            self.waiting.popleft().future.cancel()
+        self.queued = 0
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    async def translate(self, texts: Sequence[str]) -> list[Translation]:
+        """The translations of ``texts``, in order, once their batch has run. Raises
+        :class:`QueueFull` at once when the queue has no room for them. Cancelling the
+        awaiting task takes them out of the queue."""
+        if not texts:
+            return []
+        if self._arrived is None:
+            raise RuntimeError("the batcher is not started")
+        if self.queued + len(texts) > self.limit:
+            raise QueueFull(f"{self.queued} sentences are waiting; the queue holds {self.limit}")
+        future: asyncio.Future[list[Translation]] = asyncio.get_running_loop().create_future()
+        self.waiting.append(_Waiting(texts, future, time.monotonic()))
+        self.queued += len(texts)
+        self.metrics.queued.set(self.queued)
+        self._arrived.set()
+        return await future
+
+    async def _serve(self) -> None:
+        assert self._arrived is not None
+        while True:
+            await self._arrived.wait()
+            self._drop_cancelled()
+            if not self.waiting:
+                self._arrived.clear()
+                continue
+            await self._gather()
+            taken = self._take()
+            if not self.waiting:
+                self._arrived.clear()
+            if taken:
+                await self._translate(taken)
+
+    async def _gather(self) -> None:
+        """Wait, from the oldest sentence's arrival, up to ``wait`` seconds for ``fill``."""
+        assert self._arrived is not None
+        while self.queued < self.fill:
+            left = self.waiting[0].since + self.wait - time.monotonic()
+            if left <= 0:
+                return
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), left)
+            except TimeoutError:
+                return
+            self._drop_cancelled()
+            if not self.waiting:
+                return
+
+    def _drop_cancelled(self) -> None:
+        kept = deque(w for w in self.waiting if not w.future.done())
+        if len(kept) < len(self.waiting):
+            self.metrics.dropped.inc(len(self.waiting) - len(kept))
+            self.waiting = kept
+            self.queued = sum(len(w.texts) for w in kept)
+            self.metrics.queued.set(self.queued)
+
+    def _take(self) -> list[_Waiting]:
+        taken: list[_Waiting] = []
+        count = 0
+        while self.waiting and (not taken or count + len(self.waiting[0].texts) <= self.most):
+            item = self.waiting.popleft()
+            self.queued -= len(item.texts)
+            if item.future.done():  # cancelled since the last look
+                self.metrics.dropped.inc()
+                continue
+            taken.append(item)
+            count += len(item.texts)
+        self.metrics.queued.set(self.queued)
+        return taken
+
+    async def _translate(self, taken: list[_Waiting]) -> None:
+        texts = [t for item in taken for t in item.texts]
+        now = time.monotonic()
+        for item in taken:
+            self.metrics.wait.observe(now - item.since)
+        self.metrics.batch.observe(len(texts))
+        self.busy = True
+        try:
+            done = await self.run(self.work, texts)
+        except Exception as exc:  # the callers report it (each its own request)
+            for item in taken:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+            return
+        finally:
+            self.busy = False
+        start = 0
+        for item in taken:
+            end = start + len(item.texts)
+            if not item.future.done():
+                item.future.set_result(done[start:end])
+            start = end

@@ -1,0 +1,162 @@
+"""The service's model and what a request's text becomes: one :class:`TranslatorSession` (the
+model, the cache and the run's memory of repeats, as a ``sejajar translate`` run has), the
+shared queue in front of it, and the steps from a request's text to translations or records.
+
+Splitting, pairing and aligning run in a thread of their own (off the event loop), the model
+in the queue's model thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from sejajar.align.pipeline import align_documents, pair_translations, to_translate
+from sejajar.core.files import article_text
+from sejajar.core.records import Document, ParallelDocument, Signature, run_signature
+from sejajar.serve.batcher import SharedBatcher
+from sejajar.serve.metrics import Metrics
+from sejajar.serve.passages import Markup, passage, rebuild
+from sejajar.serve.settings import ServeSettings
+from sejajar.translate.engines import TranslatorSession
+from sejajar.translate.rules import EN_RULES, ID_RULES
+from sejajar.translate.split import split_document, splitter_id
+from sejajar.translate.translator import Translation
+
+
+class Service:
+    """The model behind the app. :meth:`load` (before serving, outside the event loop) loads
+    the model in the model thread; :meth:`start` and :meth:`stop` run the queue on the event
+    loop; :meth:`close` ends the model's workers and the cache."""
+
+    def __init__(self, session: TranslatorSession, settings: ServeSettings) -> None:
+        self.session = session
+        self.settings = settings
+        self.metrics = Metrics()
+        self.batcher = SharedBatcher(
+            self._work, self.metrics, limit=settings.queue_size, wait=settings.batch_wait
+        )
+        self.signature: Signature = ()
+        self.model_name = session.settings.model
+        self.loaded = False
+
+    def load(self) -> list[str]:
+        """Load the model (raises :class:`TranslatorError`); what the user should be told."""
+        translator = self.batcher.call(self.session)
+        self.signature = translator.signature
+        pool = getattr(self.session.loaded, "pool", None)
+        workers = pool.workers if pool is not None else 1
+        # Enough sentences for every worker's batch start a call at once; a call takes at
+        # most a few rounds of batches, so that newcomers wait little.
+        self.batcher.fill = translator.batch_size * workers
+        self.batcher.most = max(64, 4 * self.batcher.fill)
+        self.loaded = True
+        told = [*self.session.info, *self.session.notices]
+        self.session.info.clear()
+        self.session.notices.clear()
+        return told
+
+    def start(self) -> None:
+        self.batcher.start()
+
+    async def stop(self) -> None:
+        await self.batcher.stop()
+
+    def close(self) -> None:
+        try:
+            self.batcher.call(self.session.close)
+        finally:
+            self.batcher.shutdown()
+
+    def _work(self, texts: list[str]) -> list[Translation]:
+        """In the model thread: one call to the model for a batch of requests' sentences."""
+        translator = self.session()
+        self.metrics.sentences.inc(len(texts))
+        tokenizer = getattr(self.session.loaded, "tokenizer", None)
+        if tokenizer is not None:
+            self.metrics.tokens.inc(sum(map(len, tokenizer(texts)["input_ids"])))
+        done = translator.translate(texts)
+        self.metrics.counts(self.session.counts())
+        return done
+
+    # LibreTranslate's texts.
+    async def translate_texts(
+        self, texts: Sequence[str], html: bool, alternatives: int = 0
+    ) -> tuple[list[str], list[list[str]]]:
+        """Each text translated (plain, or the text nodes of HTML markup) and, when asked, up
+        to ``alternatives`` other translations of each. Raises ``ValueError`` for markup that
+        cannot be read, :class:`TranslatorError` when the model fails."""
+        units = await asyncio.to_thread(_split_texts, texts, html)
+        docs = [doc for _, passages in units for doc in passages]
+        sentences = [segment.text for doc in docs for segment in doc.segments]
+        done = [t.text for t in await self.batcher.translate(sentences)]
+        choices = [[text] for text in done]
+        if alternatives:
+            from sejajar.translate.alternatives import n_best
+
+            best = await self.batcher.run(n_best, self.session(), sentences, alternatives + 1)
+            for choice, found in zip(choices, best, strict=True):
+                choice += [text for text in found if text != choice[0]][:alternatives]
+        results = _join(units, choices, 0)
+        others = [_join(units, choices, n) for n in range(1, alternatives + 1)]
+        return results, [[other[i] for other in others if other[i] != results[i]]
+                         for i in range(len(texts))]  # fmt: skip
+
+    # sejajar's own records.
+    async def translate_article(
+        self, text: str, name: str, keep_boilerplate: bool = False
+    ) -> ParallelDocument:
+        """An article as ``sejajar translate`` reads, splits and translates it."""
+        doc = await asyncio.to_thread(lambda: split_document(name, article_text(text)))
+        chosen = to_translate(doc, keep_boilerplate)
+        done = await self.batcher.translate([doc.segments[i].text for i in chosen])
+        signature = run_signature(splitter_id(), *self.signature)
+        return await asyncio.to_thread(
+            pair_translations, doc, dict(zip(chosen, done, strict=True)), signature
+        )
+
+    async def align_articles(
+        self, source: str, target: str, name: str, bridge: bool = True, monotone: bool = False
+    ) -> ParallelDocument:
+        """An article and its English version paired as ``sejajar align`` pairs them, with the
+        model's translations as the bridge (or none)."""
+
+        def read() -> tuple[Document, Document]:
+            return (
+                split_document(name, article_text(source), ID_RULES),
+                split_document(name, article_text(target), EN_RULES),
+            )
+
+        src, tgt = await asyncio.to_thread(read)
+        splitter = f"{splitter_id(ID_RULES)}/{splitter_id(EN_RULES)}"
+        lines: list[str] | None = None
+        settings: Signature = (("bridge", "none"),)
+        if bridge:
+            done = await self.batcher.translate([s.text for s in src.segments])
+            lines, settings = [t.text for t in done], self.signature
+        signature = run_signature(splitter, *settings)
+        return await asyncio.to_thread(align_documents, src, tgt, lines, signature, monotone)
+
+
+Unit = tuple[Markup | None, list[Document]]
+
+
+def _split_texts(texts: Sequence[str], html: bool) -> list[Unit]:
+    """Each text's passages: itself, or its markup's text nodes."""
+    units: list[Unit] = []
+    for text in texts:
+        if html:
+            markup = Markup(text)
+            units.append((markup, markup.passages))
+        else:
+            units.append((None, [passage(text)]))
+    return units
+
+
+def _join(units: list[Unit], choices: list[list[str]], n: int) -> list[str]:
+    """Each text rebuilt from its segments' ``n``-th choice (the best where there is none)."""
+    picked = iter(choice[n] if n < len(choice) else choice[0] for choice in choices)
+    results = []
+    for markup, passages in units:
+        texts = [rebuild(doc, [next(picked) for _ in doc.segments]) for doc in passages]
+        results.append(markup.render(texts) if markup is not None else texts[0])
+    return results

@@ -1,0 +1,95 @@
+"""A real ``sejajar serve`` process for tests: started on a free port (``--port 0``: the
+server binds it and says which), waited for until ``/health`` answers, stopped by the test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.modelfactory import ROOT
+
+
+class Server:
+    """A running server: its base ``url``, its process, and what it wrote on stderr."""
+
+    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+        cmd = [sys.executable, "-m", "sejajar", "serve", "--port", "0", *args]
+        self.process = subprocess.Popen(
+            cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        self.url = ""
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.process.stderr is not None
+            for line in self.process.stderr:
+                self.lines.append(line.rstrip("\n"))
+                if line.startswith("Serving ") and " on http://" in line:
+                    self.url = line.split(" on ", 1)[1].strip()
+                    ready.set()
+            ready.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        if not ready.wait(180) or not self.url:
+            self.stop()
+            raise AssertionError("the server did not start:\n" + self.log)
+        self.wait_healthy()
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_healthy(self, seconds: float = 60) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                raise AssertionError("the server ended:\n" + self.log)
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("the server never answered /health:\n" + self.log)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        """Send ``sig`` and wait for the end (killed after ``timeout``); the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._reader.join(10)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+        return self.process.returncode
+
+
+@contextmanager
+def serving(model: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A server on ``model`` for the block; stopped (and killed if it must be) afterwards."""
+    server = Server(["--model", str(model), *args], env)
+    try:
+        yield server
+    finally:
+        server.stop()
+        # Worker processes of a killed server end with it (they watch their parent).
+        if server.process.returncode is not None and server.process.returncode < 0:
+            try:
+                os.killpg(server.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

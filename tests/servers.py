@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -89,7 +89,5 @@ def serving(model: Path, *args: str, env: dict[str, str] | None = None) -> Itera
         server.stop()
         # Worker processes of a killed server end with it (they watch their parent).
         if server.process.returncode is not None and server.process.returncode < 0:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(server.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass

@@ -4,6 +4,7 @@ kill -9 and SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
@@ -158,7 +159,9 @@ def _translate(**fields: object) -> dict[str, object]:
     return {"q": "Presiden tiba.", "source": "id", "target": "en", **fields}
 
 
+JSON = {"Content-Type": "application/json"}
 # (what is sent, the status, a piece of the message)
+# fmt: off
 BAD = [
     ({"json": _translate(source="fr")}, 400, "fr is not supported"),
     ({"json": _translate(target="de")}, 400, "id (or auto) to en"),
@@ -167,24 +170,24 @@ BAD = [
     ({"json": _translate(q=["a"] * 10_000)}, 400, "exceeds text limit"),
     ({"json": _translate(q="a" * 10_000_000)}, 413, "too large"),
     (
-        {"content": b'{"q": "a", "source": ', "headers": {"Content-Type": "application/json"}},
+        {"content": b'{"q": "a", "source": ', "headers": JSON},
         400,
         "Invalid JSON",
     ),
     (
-        {"content": b"[" * 200_000, "headers": {"Content-Type": "application/json"}},
+        {"content": b"[" * 200_000, "headers": JSON},
         400,
         "Invalid JSON",
     ),
     (
-        {"content": b'["q"]', "headers": {"Content-Type": "application/json"}},
+        {"content": b'["q"]', "headers": JSON},
         400,
         "expected an object",
     ),
     (
         {
             "content": b'{"q": "a\\u0000b", "source": "id", "target": "en"}',
-            "headers": {"Content-Type": "application/json"},
+            "headers": JSON,
         },
         400,
         "NUL",
@@ -192,7 +195,7 @@ BAD = [
     (
         {
             "content": b'{"q": "a\\ud800b", "source": "id", "target": "en"}',
-            "headers": {"Content-Type": "application/json"},
+            "headers": JSON,
         },
         400,
         "lone surrogate",
@@ -200,7 +203,7 @@ BAD = [
     (
         {
             "content": b'{"q": "a", "source": "id", "target": "en"}\xff',
-            "headers": {"Content-Type": "application/json"},
+            "headers": JSON,
         },
         400,
         "Invalid JSON",
@@ -214,6 +217,7 @@ BAD = [
     ({"json": _translate(source=["id"])}, 400, "language code"),
     ({"files": {"q": ("a.txt", b"x")}, "data": {"source": "id", "target": "en"}}, 400, "files"),
 ]
+# fmt: on
 
 
 def test_bad_requests_get_one_clear_error_each(server: Server) -> None:
@@ -330,11 +334,9 @@ def test_kill_9_under_load_then_restart_keeps_the_cache(
             n = 0
             while not stop.is_set():
                 n += 1
-                try:
+                with contextlib.suppress(httpx.HTTPError):  # the server dies under it
                     httpx.post(server.url + "/translate", timeout=10,
                                json=_translate(q=[f"{s} {n}" for s in SENTENCES]))  # fmt: skip
-                except httpx.HTTPError:
-                    pass
 
         loaders = [threading.Thread(target=load) for _ in range(4)]
         for thread in loaders:

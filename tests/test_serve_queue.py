@@ -1,0 +1,323 @@
+"""The service's queue and limits, in process (the app called through httpx's ASGI transport)
+with a fake engine whose model can be held busy: shared calls, repeats translated once, a
+full queue, deadlines, a client gone, quotas, failures; and the pieces (passages, detection,
+keys, quotas) on their own."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sejajar.serve.app import build_app
+from sejajar.serve.batcher import SharedBatcher
+from sejajar.serve.detect import detect
+from sejajar.serve.keys import Keys, Quota
+from sejajar.serve.metrics import Metrics
+from sejajar.serve.passages import Markup, passage, rebuild
+from sejajar.serve.service import Service
+from sejajar.serve.settings import ServeError, ServeSettings
+from sejajar.translate import engines
+from sejajar.translate.engines import ModelSettings, TranslatorSession
+from sejajar.translate.translator import Translation, TranslatorError
+from tests.helpers import KONTAN, FakeTranslator
+
+
+class HeldFake(FakeTranslator):
+    """The glossary fake, whose batches wait for ``gate`` (a model kept busy) and may fail."""
+
+    def __init__(self) -> None:
+        super().__init__(batch_size=64)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.started = threading.Event()
+        self.failure: Exception | None = None
+
+    def generate(self, texts: Sequence[str]) -> list[Translation]:
+        self.started.set()
+        self.gate.wait(30)
+        if self.failure is not None:
+            raise self.failure
+        return super().generate(texts)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> HeldFake:
+    held = HeldFake()
+    monkeypatch.setitem(engines.ENGINES, "fake", lambda settings: held)
+    return held
+
+
+@asynccontextmanager
+async def client(**options: Any) -> AsyncIterator[httpx.AsyncClient]:
+    session = TranslatorSession(ModelSettings(engine="fake"), cache=False)
+    service = Service(session, ServeSettings(**options))
+    await asyncio.to_thread(service.load)
+    app = build_app(service)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                yield c
+    finally:
+        await asyncio.to_thread(service.close)
+
+
+def ask(c: httpx.AsyncClient, q: object, **fields: Any) -> Any:
+    return c.post("/translate", json={"q": q, "source": "id", "target": "en", **fields})
+
+
+async def busy(fake: HeldFake, c: httpx.AsyncClient) -> asyncio.Task[httpx.Response]:
+    """A request that holds the model until ``fake.gate`` opens."""
+    fake.gate.clear()
+    fake.started.clear()
+    task = asyncio.create_task(ask(c, "presiden naik"))
+    assert await asyncio.to_thread(fake.started.wait, 10)
+    return task
+
+
+def test_requests_share_calls_and_repeats_are_translated_once(fake: HeldFake) -> None:
+    async def main() -> None:
+        async with client() as c:
+            first = await busy(fake, c)
+            texts = ["harga naik", "harga turun", "harga naik", "korea selatan", "harga turun"]
+            waiting = [asyncio.create_task(ask(c, t)) for t in texts]
+            await asyncio.sleep(0.2)  # all queued while the model is busy
+            fake.gate.set()
+            replies = [r.json()["translatedText"] for r in await asyncio.gather(*waiting)]
+            assert (await first).json() == {"translatedText": "president rises"}
+            assert replies == ["price rises", "price falls", "price rises", "korea south",
+                               "price falls"]  # fmt: skip
+            # One call for the five requests, each distinct sentence once.
+            assert fake.batches[1:] == [["harga naik", "harga turun", "korea selatan"]]
+            again = await ask(c, "harga naik")
+            assert again.json()["translatedText"] == "price rises"
+            assert len(fake.batches) == 2  # a repeat later on: from the run's memory
+            metrics = (await c.get("/metrics")).text
+            assert 'sejajar_sentences_served_total{source="memory"} 3.0' in metrics
+
+    asyncio.run(main())
+
+
+def test_a_full_queue_answers_503_with_retry_after(fake: HeldFake) -> None:
+    async def main() -> None:
+        async with client(queue_size=2) as c:
+            first = await busy(fake, c)
+            queued = asyncio.create_task(ask(c, ["harga naik", "harga turun"]))
+            await asyncio.sleep(0.1)
+            refused = await ask(c, "korea")
+            assert refused.status_code == 503
+            assert refused.headers["retry-after"] == "1"
+            assert "queue holds 2" in refused.json()["error"]
+            fake.gate.set()
+            assert (await queued).status_code == 200 and (await first).status_code == 200
+            assert (await ask(c, "korea")).status_code == 200
+
+    asyncio.run(main())
+
+
+def test_a_deadline_answers_504_and_its_sentences_leave_the_queue(fake: HeldFake) -> None:
+    async def main() -> None:
+        async with client(deadline=0.3) as c:
+            first = await busy(fake, c)
+            late = await ask(c, "harga naik")  # waits behind the busy model
+            assert late.status_code == 504
+            assert "within 0.3 s" in late.json()["error"]
+            fake.gate.set()
+            await first
+            await asyncio.sleep(0.05)
+            assert all("harga naik" not in batch for batch in fake.batches)
+            assert "sejajar_requests_dropped_total 1.0" in (await c.get("/metrics")).text
+
+    asyncio.run(main())
+
+
+def test_a_request_cancelled_in_the_queue_never_reaches_the_model() -> None:
+    seen: list[list[str]] = []
+    gate = threading.Event()
+
+    def work(texts: list[str]) -> list[Translation]:
+        gate.wait(10)
+        seen.append(texts)
+        return [Translation(t.upper()) for t in texts]
+
+    async def main() -> None:
+        batcher = SharedBatcher(work, Metrics(), limit=100, wait=0.0)
+        batcher.start()
+        first = asyncio.create_task(batcher.translate(["a"]))
+        await asyncio.sleep(0.05)
+        gone = asyncio.create_task(batcher.translate(["b"]))
+        kept = asyncio.create_task(batcher.translate(["c", "d"]))
+        await asyncio.sleep(0.05)
+        gone.cancel()  # what bounded() does when the client disconnects
+        gate.set()
+        assert [t.text for t in await first] == ["A"]
+        assert [t.text for t in await kept] == ["C", "D"]
+        assert seen == [["a"], ["c", "d"]]
+        await batcher.stop()
+        batcher.shutdown()
+
+    asyncio.run(main())
+
+
+def test_the_first_sentence_waits_for_company_only_briefly() -> None:
+    calls: list[list[str]] = []
+
+    def work(texts: list[str]) -> list[Translation]:
+        calls.append(texts)
+        return [Translation(t) for t in texts]
+
+    async def main() -> None:
+        batcher = SharedBatcher(work, Metrics(), limit=100, wait=0.05, fill=3)
+        batcher.start()
+        one = asyncio.create_task(batcher.translate(["a"]))
+        await asyncio.sleep(0.01)
+        two = asyncio.create_task(batcher.translate(["b"]))
+        await asyncio.gather(one, two)
+        three = await batcher.translate(["c", "d", "e"])  # fills a call: no wait
+        assert [t.text for t in three] == ["c", "d", "e"]
+        assert calls == [["a", "b"], ["c", "d", "e"]]
+        await batcher.stop()
+        batcher.shutdown()
+
+    asyncio.run(main())
+
+
+def test_quota_answers_429(fake: HeldFake) -> None:
+    async def main() -> None:
+        async with client(chars_per_minute=25) as c:
+            assert (await ask(c, "harga naik di korea")).status_code == 200  # 19 characters
+            again = await ask(c, "harga naik di korea")
+            assert again.status_code == 429 and int(again.headers["retry-after"]) >= 1
+            assert "Slowdown" in again.json()["error"]
+            huge = await ask(c, "x" * 26)
+            assert huge.status_code == 429 and "more than the 25" in huge.json()["error"]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "message"),
+    [
+        (TranslatorError("a worker process died twice"), 500, "Cannot translate text: a worker"),
+        (RuntimeError("a bug"), 500, "Internal error: the request could not be answered"),
+    ],
+)
+def test_model_failures_are_one_json_error(
+    fake: HeldFake, failure: Exception, status: int, message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        async with client() as c:
+            fake.failure = failure
+            reply = await ask(c, "harga")
+            assert reply.status_code == status
+            assert reply.json()["error"].startswith(message)
+            fake.failure = None
+            assert (await ask(c, "harga")).json() == {"translatedText": "price"}
+
+    asyncio.run(main())
+    assert "Traceback" not in caplog.text
+
+
+def test_alternatives_need_a_beam(fake: HeldFake) -> None:
+    async def main() -> None:
+        async with client() as c:
+            reply = await ask(c, "harga", alternatives=2)
+            assert reply.status_code == 500
+            assert (
+                reply.json()["error"]
+                == "Cannot translate text: this translator offers no alternatives"
+            )
+
+    asyncio.run(main())
+
+
+# The pieces.
+def test_passages_keep_the_texts_spacing_and_lines() -> None:
+    text = "  Presiden tiba.  Ia disambut.\n\nBaca Juga: berita lain\r\nHarga naik. "
+    doc = passage(text)
+    assert [s.text for s in doc.segments] == [
+        "Presiden tiba.", "Ia disambut.", "Baca Juga: berita lain", "Harga naik."
+    ]  # fmt: skip
+    assert rebuild(doc, ["A.", "B.", "C", "D."]) == "  A.  B.\n\nC\nD. "
+
+
+def test_passages_split_as_the_cli_does() -> None:
+    from sejajar.jobs.files import load_document
+
+    article = load_document(KONTAN)
+    assert [s.text for s in passage(KONTAN.read_text("utf-8")).segments] == [
+        s.text for s in article.segments
+    ]
+
+
+def test_markup_keeps_tags_and_leaves_code_and_translate_no() -> None:
+    markup = Markup(
+        'Judul <b class="x">tebal</b> &amp; <i>miring</i><script>var a = "b";</script>'
+        '<p translate="no">Nama</p><!-- catatan --> ekor'
+    )
+    texts = [d.text for d in markup.passages]
+    assert texts == ["Judul ", "tebal", " & ", "miring", " ekor"]
+    out = markup.render([t.upper() for t in texts])
+    assert out == ('JUDUL <b class="x">TEBAL</b> &amp; <i>MIRING</i><script>var a = "b";</script>'
+                   '<p translate="no">Nama</p><!-- catatan --> EKOR')  # fmt: skip
+
+
+def test_detect_tells_indonesian_from_english(sample_texts: dict[str, str]) -> None:
+    for text in sample_texts.values():
+        assert detect(text)[0]["language"] == "id"
+    english = Path(__file__).parent / "data" / "kontan.en.txt"
+    assert detect(english.read_text("utf-8"))[0]["language"] == "en"
+    assert detect("12345")[0]["confidence"] == 0.0
+
+
+def test_keys_file_holds_keys_or_their_hashes(tmp_path: Path) -> None:
+    path = tmp_path / "keys.txt"
+    hashed = hashlib.sha256(b"second-key-of-the-desk").hexdigest()
+    path.write_text(f"# comment\n\nfirst-key-of-the-desk\nsha256:{hashed.upper()}\n")
+    keys = Keys.read(path)
+    assert "first-key-of-the-desk" not in repr(keys.hashes)  # kept hashed
+    assert keys.check("first-key-of-the-desk") and keys.check("second-key-of-the-desk")
+    assert keys.check("first-key-of-the-des") is None and keys.check("") is None
+    for bad, message in [
+        ("short\n", "at least 16"),
+        ("sha256:abc\n", "not a SHA-256"),
+        ("#\n", "holds no key"),
+    ]:
+        path.write_text(bad)
+        with pytest.raises(ServeError, match=message):
+            Keys.read(path)
+
+
+def test_quota_counts_a_sliding_minute() -> None:
+    quota = Quota(100)
+    assert quota.take("a", 60, now=600.0) is None
+    assert quota.take("a", 50, now=610.0) == pytest.approx(50.0)  # 110 > 100 in this minute
+    assert quota.take("b", 50, now=610.0) is None  # each caller its own
+    # Half of the next minute gone: half of the 60 still counts.
+    assert quota.take("a", 70, now=690.0) is None
+    assert quota.take("a", 1, now=690.0) is not None
+    assert Quota(0).take("a", 10**9) is None
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"host": "0.0.0.0"}, "no --api-keys"),
+        ({"host": "::"}, "no --api-keys"),
+        ({"max_body": 0}, "--max-body must be positive"),
+        ({"port": 70000}, "--port must be"),
+    ],
+)
+def test_settings_refused(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ServeError, match=message):
+        ServeSettings(**options).check()
+    ServeSettings(host="::1").check()
+    ServeSettings(host="0.0.0.0", insecure=True).check()

@@ -19,10 +19,16 @@ from tests.modelfactory import ROOT
 
 
 class Server:
-    """A running server: its base ``url``, its process, and what it wrote on stderr."""
+    """A running server: its base ``url``, its process, and what it wrote on stderr.
+    ``launcher`` runs ``sejajar`` (the benchmark's forces an output length first)."""
 
-    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None) -> None:
-        cmd = [sys.executable, "-m", "sejajar", "serve", "--port", "0", *args]
+    def __init__(
+        self,
+        args: Sequence[str],
+        env: dict[str, str] | None = None,
+        launcher: Sequence[str] = (sys.executable, "-m", "sejajar"),
+    ) -> None:
+        cmd = [*launcher, "serve", "--port", "0", *args]
         self.process = subprocess.Popen(
             cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -44,7 +50,9 @@ class Server:
         self._reader.start()
         if not ready.wait(180) or not self.url:
             self.stop()
-            raise AssertionError("the server did not start:\n" + self.log)
+            raise AssertionError(
+                f"the server did not start (exit {self.process.returncode}):\n{self.log}"
+            )
         self.wait_healthy()
 
     @property

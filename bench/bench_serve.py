@@ -1,0 +1,302 @@
+"""``sejajar serve`` under load against ``sejajar translate``'s own path on the same sentences,
+in one run (issue 22's targets).
+
+Sentences: the crawl-like workload's real Indonesian sentences (the sample articles, TICO-19
+and Tatoeba, each one sentence to the splitter). Model: the real opus-mt-id-en architecture with
+random weights (``../shared/models/opus-mt-id-en-tokenizer``; the tiny test model without it),
+every output forced to ``--length`` tokens, as in the other speed benches. Each row's server is
+a fresh process (so no row is served from an earlier row's run memory), started with
+``--no-cache`` and the calibrated plan of this machine; the offline figure is the same
+translator (``TranslatorSession``, as the CLI opens it) translating the sentences in the CLI's
+windows of 512, in a process of its own. Clients are threads with a keep-alive connection each
+(``http.client``), on the same 2 cores as the server: their own CPU time is part of the cost.
+
+Rows: 1, 8 and 64 concurrent clients sending one sentence a request, and one client sending 64
+a request (throughput against offline, latency p50/p95); a single sentence on an idle server
+against the bare ``translate`` call for it (p50); one request of growing size (time per
+sentence, which must stay flat); and memory (PSS of the server and its workers) over
+``--soak`` seconds of 64 clients.
+
+    python bench/bench_serve.py                 # full run, ~20 min (10 of them the soak)
+    python bench/bench_serve.py --sentences 128 --soak 30 --tiny    # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_crawl import FORCED_ENV, force_length  # noqa: E402
+from bench.crawl_workload import real_sentences  # noqa: E402
+from bench.memory import _pss_kb, _tree  # noqa: E402
+from bench.systems import first_load, machine, plan_lines  # noqa: E402
+from tests.modelfactory import build_full_model, build_tiny_model  # noqa: E402
+from tests.servers import Server  # noqa: E402
+
+WINDOW = 512  # the CLI's window of sentences (sejajar/jobs/translate.py)
+
+
+# --- in a process of its own --------------------------------------------------------------
+
+
+def offline(args: argparse.Namespace) -> dict[str, Any]:
+    """The translator as ``sejajar translate`` opens it: throughput on the sentences in the
+    CLI's windows, then single sentences' latency (distinct ones, each once)."""
+    from sejajar.translate.engines import ModelSettings, open_translator
+
+    force_length()
+    texts = json.loads(Path(args.texts).read_text("utf-8"))
+    single = json.loads(Path(args.single).read_text("utf-8"))
+    settings = ModelSettings(model=str(args.model), beams=args.beams, quantize=args.quantize)
+    with open_translator(settings, cache=False) as session:
+        translator = session()
+        translator.translate(["Presiden tiba di Jakarta pada hari Rabu."] * 4)  # warm
+        start = time.perf_counter()
+        for at in range(0, len(texts), WINDOW):
+            translator.translate(texts[at : at + WINDOW])
+        seconds = time.perf_counter() - start
+        latencies = []
+        for text in single:
+            start = time.perf_counter()
+            translator.translate([text])
+            latencies.append(time.perf_counter() - start)
+    return {"seconds": seconds, "latencies": latencies}
+
+
+def serve_child(argv: list[str]) -> None:
+    """``sejajar serve ARGV`` with the forced output length."""
+    force_length()
+    from sejajar.cli import main
+
+    sys.argv = ["sejajar", *argv]
+    main()
+
+
+# --- clients --------------------------------------------------------------------------------
+
+
+class Client:
+    """One keep-alive connection posting LibreTranslate requests."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=600)
+
+    def translate(self, q: str | list[str]) -> float:
+        body = json.dumps({"q": q, "source": "id", "target": "en"})
+        start = time.perf_counter()
+        self.conn.request("POST", "/translate", body, {"Content-Type": "application/json"})
+        reply = self.conn.getresponse()
+        data = reply.read()
+        if reply.status != 200:
+            raise SystemExit(f"server answered {reply.status}: {data[:300]!r}")
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def load(url: str, requests: list[str | list[str]], clients: int) -> tuple[float, list[float]]:
+    """``requests`` sent by ``clients`` concurrent clients, each taking the next one as soon as
+    its last is answered: (seconds in all, each request's latency)."""
+    lock = threading.Lock()
+    todo = iter(requests)
+    latencies: list[float] = []
+
+    def run() -> None:
+        client = Client(url)
+        try:
+            while True:
+                with lock:
+                    q = next(todo, None)
+                if q is None:
+                    return
+                latencies.append(client.translate(q))
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, latencies
+
+
+# --- the driver -----------------------------------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def child_env(args: argparse.Namespace) -> dict[str, str]:
+    env = {FORCED_ENV: str(args.length), "HF_HUB_OFFLINE": "1"}
+    env["XDG_CACHE_HOME"] = str(args.work / "xdg")  # this run's own calibration
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return env
+
+
+def server(args: argparse.Namespace) -> Server:
+    options = ["--model", str(args.model), "--beams", str(args.beams), "--quantize",
+               args.quantize, "--no-cache", "--queue-size", "100000"]  # fmt: skip
+    launcher = (sys.executable, __file__, "--serve-child")
+    return Server(options, child_env(args), launcher)
+
+
+def with_server(args: argparse.Namespace, body: Callable[[Server], Any]) -> Any:
+    running = server(args)
+    try:
+        return body(running)
+    finally:
+        running.stop()
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve-child":
+        serve_child(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=512)
+    parser.add_argument("--length", type=int, default=20, help="output tokens, forced")
+    parser.add_argument("--beams", type=int, default=4)
+    parser.add_argument("--quantize", default="none", choices=["none", "int8"])
+    parser.add_argument("--soak", type=float, default=600, help="seconds of load for memory")
+    parser.add_argument("--tiny", action="store_true", help="the tiny test model")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--offline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--texts", help=argparse.SUPPRESS)
+    parser.add_argument("--single", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.offline:
+        print(json.dumps(offline(args)))
+        return
+    args.work = (args.work or Path(tempfile.mkdtemp(prefix="sejajar-serve-"))).resolve()
+    tokenizer = args.shared / "models" / "opus-mt-id-en-tokenizer"
+    args.model = args.work / "model"
+    if not (args.model / "model.safetensors").exists():
+        if args.tiny or not tokenizer.is_dir():
+            build_tiny_model(args.model)
+        else:
+            build_full_model(args.model, seed=0, tokenizer_dir=tokenizer)
+    sentences = real_sentences(args.shared)
+    single = sentences[-40:]
+    texts = sentences[: args.sentences]
+    while len(texts) < args.sentences:  # few sources: numbered variants, each distinct
+        texts.append(f"{sentences[len(texts) % len(sentences)][:-1]} {len(texts)}.")
+    (args.work / "texts.json").write_text(json.dumps(texts), "utf-8")
+    (args.work / "single.json").write_text(json.dumps(single), "utf-8")
+    print(f"machine: {machine()}")
+    kind = "tiny test model" if args.tiny or not tokenizer.is_dir() else "opus-mt-id-en, random"
+    print(f"model: {kind}; beams {args.beams}, {args.quantize}, {args.length} output tokens forced; "
+          f"{len(texts)} distinct sentences")  # fmt: skip
+    os.environ.update(child_env(args))
+    print("calibration (first load):")
+    print("\n".join(plan_lines(first_load(args.model, args.beams, args.quantize))))
+
+    cmd = [sys.executable, __file__, "--offline", "--model", str(args.model), "--beams",
+           str(args.beams), "--quantize", args.quantize, "--texts", str(args.work / "texts.json"),
+           "--single", str(args.work / "single.json")]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    base = json.loads(done.stdout.strip().splitlines()[-1])
+    rate = len(texts) / base["seconds"]
+    print(f"\noffline (the CLI's translator, windows of {WINDOW}): {base['seconds']:.1f} s, "
+          f"{rate:.1f} sentences/s")  # fmt: skip
+
+    print(f"\n{'clients':<28} {'requests':>8} {'seconds':>8} {'sent/s':>7} {'x offline':>9} "
+          f"{'p50 ms':>8} {'p95 ms':>8}")  # fmt: skip
+    rows: list[tuple[str, list[str | list[str]], int]] = [
+        ("1 client, 1 sentence each", list(texts), 1),
+        ("8 clients, 1 sentence each", list(texts), 8),
+        ("64 clients, 1 sentence each", list(texts), 64),
+        ("1 client, 64 sentences each", [texts[i : i + 64] for i in range(0, len(texts), 64)], 1),
+    ]
+    ratios = {}
+    for name, requests, clients in rows:
+        seconds, lat = with_server(args, lambda s: load(s.url, requests, clients))  # noqa: B023
+        ratio = base["seconds"] / seconds
+        ratios[name] = ratio
+        print(f"{name:<28} {len(requests):>8} {seconds:>8.1f} {len(texts) / seconds:>7.1f} "
+              f"{ratio:>9.2f} {1000 * percentile(lat, 0.5):>8.1f} "
+              f"{1000 * percentile(lat, 0.95):>8.1f}", flush=True)  # fmt: skip
+
+    def idle(s: Server) -> list[float]:
+        client = Client(s.url)
+        client.translate("Presiden tiba di Jakarta pada hari Rabu.")  # warm
+        found = [client.translate(text) for text in single]
+        client.close()
+        return found
+
+    served = statistics.median(with_server(args, idle))
+    bare = statistics.median(base["latencies"])
+    print(f"\nidle server, one sentence: p50 {1000 * served:.1f} ms; bare translate call "
+          f"{1000 * bare:.1f} ms; difference {1000 * (served - bare):+.1f} ms")  # fmt: skip
+
+    def growth(s: Server) -> list[tuple[int, float]]:
+        client = Client(s.url)
+        found, at = [], 0
+        for size in (16, 64, 256):
+            chunk = [texts[(at + i) % len(texts)][:-1] + f" {at + i}." for i in range(size)]
+            at += size
+            found.append((size, client.translate(" ".join(chunk))))
+        client.close()
+        return found
+
+    print("\none request of growing size (a q of N sentences): ms per sentence should stay flat")
+    for size, seconds in with_server(args, growth):
+        print(f"  {size:>5} sentences: {seconds:6.2f} s, {1000 * seconds / size:6.1f} ms each")
+
+    def soak(s: Server) -> list[tuple[float, float]]:
+        samples: list[tuple[float, float]] = []
+        stop = time.monotonic() + args.soak
+        n = 0
+        while time.monotonic() < stop:
+            batch = [f"{t[:-1]} {n}." for t in texts[:64]]  # distinct: the model works
+            n += 1
+            load(s.url, list(batch), 64)
+            pss = sum(_pss_kb(pid) for pid in _tree(s.process.pid)) / 1024
+            samples.append((args.soak - (stop - time.monotonic()), pss))
+        return samples
+
+    samples = with_server(args, soak)
+    marks = [samples[int(i * (len(samples) - 1) / 5)] for i in range(6)]
+    print(f"\nmemory over {args.soak:.0f} s of 64 clients (PSS of the server and its workers, MB):")
+    print("  " + ", ".join(f"{t:.0f} s: {mb:.0f}" for t, mb in marks))
+    first, last = marks[1][1], marks[-1][1]  # after the first fifth: past warm-up
+    print(f"  from the first fifth to the end: {last - first:+.0f} MB ({(last / first - 1):+.1%})")
+
+    single_64 = ratios["64 clients, 1 sentence each"]
+    print("\ntargets:")
+    print(f"  64 one-sentence clients >= 0.9x offline: {single_64:.2f} "
+          f"{'met' if single_64 >= 0.9 else 'MISSED'}")  # fmt: skip
+    gap = 1000 * (served - bare)
+    print(f"  idle single sentence within 10 ms of the bare call (p50): {gap:+.1f} ms "
+          f"{'met' if gap <= 10 else 'MISSED'}")  # fmt: skip
+    flat = abs(last / first - 1) < 0.05
+    print(f"  memory flat under load (within 5%): {last / first - 1:+.1%} "
+          f"{'met' if flat else 'MISSED'}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -10,13 +10,13 @@ source sentence, so changing any setting never serves a stale translation.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sejajar.core.folders import user_cache_folder
 from sejajar.core.records import render_signature
 from sejajar.core.text import fold
 from sejajar.translate.translator import Progress, Translation, Translator, WrappingTranslator
@@ -37,9 +37,8 @@ CREATE TABLE IF NOT EXISTS translations (
 
 
 def default_cache_path() -> Path:
-    """``$XDG_CACHE_HOME/sejajar/translations.sqlite`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sejajar" / "translations.sqlite"
+    """``translations.sqlite`` in the user cache folder (see :func:`user_cache_folder`)."""
+    return user_cache_folder() / "translations.sqlite"
 
 
 def normalise_source(text: str) -> str:

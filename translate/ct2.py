@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sejajar.core.folders import user_cache_folder
 from sejajar.translate.marian import MarianTranslatorBase, check_settings
 from sejajar.translate.models import folder_revision, model_folder
 from sejajar.translate.translator import Translation, TranslatorError
@@ -172,9 +173,7 @@ def _has_cuda() -> bool:
 def _converted(folder: Path, revision: str, quantize: str, cache_root: Path | None) -> Path:
     """The converted model, made once per revision and quantisation. Conversion writes to a
     temporary folder renamed into place, so concurrent runs never see half a model."""
-    from sejajar.translate.cache import default_cache_path
-
-    root = cache_root or default_cache_path().parent / "ctranslate2"
+    root = cache_root or user_cache_folder() / "ctranslate2"
     target = root / f"{revision.replace(':', '-')}-{quantize}"
     if (target / "model.bin").exists():
         return target

@@ -17,8 +17,7 @@ import typer
 
 from sejajar import __version__
 from sejajar.core.errors import SejajarError
-from sejajar.translate.engines import ModelSettings, TranslatorSession
-from sejajar.translate.marian import DEFAULT_MODEL
+from sejajar.translate.engines import DEFAULT_MODEL, ModelSettings, TranslatorSession
 from sejajar.translate.translator import Progress
 
 app = typer.Typer(

@@ -1,14 +1,20 @@
 """Issue 27: each model setting is declared once, in ModelSettings (default, description, rule);
-the loaders take the settings object."""
+the loaders take the settings object, and the command line's options are made from it."""
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+from enum import Enum
+from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
-from sejajar.cli.common import message
+from sejajar.cli import app
+from sejajar.cli.common import flag, message, model_options
+from sejajar.core.errors import PARAMETERS, name_parameters
 from sejajar.translate.ct2 import CT2Translator, load_ct2
 from sejajar.translate.engines import (
     ENGINES,
@@ -21,6 +27,13 @@ from sejajar.translate.translator import TranslatorError
 from tests.helpers import FakeTranslator
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(ModelSettings)}
+# The commands that take the model options (see ``model_options``).
+MODEL_COMMANDS = ("translate", "align", "corpus", "evaluate")
+
+
+def _options(command: str) -> dict[str, typer.core.TyperOption]:
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    return {p.name: p for p in click_command.params if p.name}
 
 
 def test_the_user_settings_are_every_field_but_the_sessions_own() -> None:
@@ -29,9 +42,35 @@ def test_the_user_settings_are_every_field_but_the_sessions_own() -> None:
         "calibrate",
     ]  # fmt: skip
     assert set(DEFAULTS) - set(user_settings()) == {"conversions"}
+    # Every setting can be named in a message, as the command line names it.
+    assert set(user_settings()) <= set(PARAMETERS)
+
+
+@pytest.mark.parametrize("command", MODEL_COMMANDS)
+def test_every_setting_is_an_option_with_its_default_help_and_rule(command: str) -> None:
+    options = _options(command)
+    for name, about in user_settings().items():
+        option = options[name]
+        assert option.opts == [flag(name)]
+        default = option.default.value if isinstance(option.default, Enum) else option.default
+        assert default == DEFAULTS[name]
+        assert option.help is not None
+        assert option.help.startswith(name_parameters(about.help, flag).removesuffix("."))
+        if about.unset is not None:
+            assert option.help.endswith(f" [default: {about.unset}].")
+        assert option.min == about.least
+        if about.choices:
+            assert [c.value for c in type(option.default)] == list(about.choices)
+    assert options["calibrate"].secondary_opts == ["--no-calibrate"]
+    assert "{" not in options["calibrate"].help  # "(not with --workers or --threads)"
+    assert (options["model"].envvar, options["calibrate"].envvar) == (
+        "SEJAJAR_MODEL",
+        "SEJAJAR_CALIBRATE",
+    )
 
 
 def test_the_engine_choices_are_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert [c.value for c in type(_options("translate")["engine"].default)] == list(ENGINES)
     with pytest.raises(TranslatorError, match=r"^engine must be transformers or ctranslate2"):
         ModelSettings(engine="fake")
     monkeypatch.setitem(ENGINES, "fake", lambda settings: FakeTranslator())
@@ -68,3 +107,35 @@ def test_the_loaders_take_the_settings_and_restate_no_default() -> None:
     for engine in (MarianTranslator, CT2Translator):
         parameters = inspect.signature(engine.__init__).parameters.values()
         assert not [p.name for p in parameters if p.default is not inspect.Parameter.empty]
+
+
+def test_model_options_hand_the_command_settings_and_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SEJAJAR_CALIBRATE")  # conftest's: the CLI's default is under test
+    monkeypatch.delenv("SEJAJAR_MODEL", raising=False)
+    seen: list[tuple[ModelSettings, Path | bool]] = []
+    probe = typer.Typer()
+
+    @probe.command()
+    @model_options
+    def show(*, settings: ModelSettings, cache: Path | bool) -> None:
+        seen.append((settings, cache))
+
+    runner = CliRunner()
+    assert runner.invoke(probe, []).exit_code == 0
+    assert seen.pop() == (ModelSettings(), True)
+    argv = ["--beams", "1", "--engine", "ctranslate2", "--no-calibrate", "--cache", "c.sqlite"]
+    assert runner.invoke(probe, argv).exit_code == 0
+    assert seen.pop() == (
+        ModelSettings(beams=1, engine="ctranslate2", calibrate=False),
+        Path("c.sqlite"),
+    )
+    assert runner.invoke(probe, ["--no-cache", "--cache", str(tmp_path)]).exit_code == 0
+    assert seen.pop()[1] is False
+    result = runner.invoke(probe, ["--cache", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: --cache {tmp_path} is a folder; give the path of a file\n",
+    )
+    assert not seen

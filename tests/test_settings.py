@@ -15,10 +15,12 @@ from typer.testing import CliRunner
 from sejajar.cli import app
 from sejajar.cli.common import flag, message, model_options
 from sejajar.core.errors import PARAMETERS, name_parameters
+from sejajar.translate.cache import CacheUnavailable
 from sejajar.translate.ct2 import CT2Translator, load_ct2
 from sejajar.translate.engines import (
     ENGINES,
     ModelSettings,
+    TranslatorSession,
     load_translator,
     user_settings,
 )
@@ -139,3 +141,10 @@ def test_model_options_hand_the_command_settings_and_cache(
         f"Error: --cache {tmp_path} is a folder; give the path of a file\n",
     )
     assert not seen
+
+
+def test_a_session_refuses_a_folder_as_its_cache(tmp_path: Path) -> None:
+    with pytest.raises(CacheUnavailable) as info:
+        TranslatorSession(ModelSettings(), tmp_path)
+    assert message(info.value) == f"--cache {tmp_path} is a folder; give the path of a file"
+    assert str(info.value) == f"cache {tmp_path} is a folder; give the path of a file"

@@ -136,8 +136,10 @@ class TranslatorSession:
         cache: Path | bool = True,
         memo_capacity: int = DEFAULT_CAPACITY,
     ) -> None:
-        if isinstance(cache, Path) and cache.is_dir():
-            raise TranslatorError(f"{{cache}} {cache} is a folder; give the path of a file")
+        if isinstance(cache, Path):
+            from sejajar.translate.cache import refuse_folder
+
+            refuse_folder(cache)
         self.settings = settings
         self.cache_setting = cache
         self.notices: list[str] = []

@@ -18,6 +18,7 @@ import typer
 
 from sejajar import __version__
 from sejajar.core.errors import SejajarError, name_parameters
+from sejajar.translate.cache import refuse_folder
 from sejajar.translate.engines import About, ModelSettings, TranslatorSession, user_settings
 from sejajar.translate.translator import Progress
 
@@ -175,10 +176,10 @@ def model_options(command: F) -> F:
         values = {name: kwargs.pop(name) for name, *_ in _MODEL_OPTIONS}
         cache, no_cache = values.pop("cache"), values.pop("no_cache")
         values = {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
-        if not no_cache and cache is not None and cache.is_dir():
-            fail(f"--cache {cache} is a folder; give the path of a file", 2)
         kwargs["cache"] = False if no_cache else (cache or True)
         try:  # usage errors, as typer's own
+            if isinstance(kwargs["cache"], Path):
+                refuse_folder(kwargs["cache"])
             kwargs["settings"] = ModelSettings(**values)
         except SejajarError as exc:
             fail(message(exc), 2)

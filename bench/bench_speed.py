@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,19 +107,19 @@ def load_system(engine: str, run: Run) -> tuple[Work, Callable[[], None], str]:
         tokens, options = ct2_tokens(tokenizer, texts), ct2_options(run.beams, length)
         return lambda: bare.translate_batch(tokens, **options), lambda: None, ""
     from sejajar.translate.ct2 import load_ct2
+    from sejajar.translate.engines import ModelSettings
     from sejajar.translate.marian import load_marian
 
-    settings = {"beams": run.beams, "quantize": run.quantize}
+    settings = ModelSettings(model=str(model), beams=run.beams, quantize=run.quantize)
     if engine == "sejajar-ct2":
-        translator: Any = forced(load_ct2(str(model), cache_root=run.cache, **settings), length)
+        translator: Any = forced(load_ct2(replace(settings, conversions=run.cache)), length)
         return lambda: translator.translate(texts), translator.close, ""
     if engine == "sejajar-transformers":
         # The CLI's default: the plan a calibration at load chose for this CPU (calibrated
         # before, read from the cache folder).
-        translator = load_marian(str(model), device="cpu", workers=None, calibrate=True,
-                                 **settings)  # fmt: skip
+        translator = load_marian(replace(settings, device="cpu", workers=None, calibrate=True))
     else:  # one process with every core
-        translator = load_marian(str(model), device="cpu", **settings)
+        translator = load_marian(replace(settings, device="cpu", workers=1, calibrate=False))
     pool = translator.pool
     plan = (pool.workers, pool.threads) if pool else (1, torch_threads())
     forced(translator, length)

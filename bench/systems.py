@@ -87,11 +87,13 @@ def first_load(model: Path, beams: int, quantize: str) -> dict[str, Any]:
     the layout, stored in ``$XDG_CACHE_HOME`` for every later load to read. Returns the
     stored plans."""
     from sejajar.translate.calibrate import calibration_path
+    from sejajar.translate.engines import ModelSettings
     from sejajar.translate.marian import load_marian
 
-    load_marian(
-        str(model), beams=beams, quantize=quantize, device="cpu", workers=None, calibrate=True
-    ).close()
+    settings = ModelSettings(
+        model=str(model), beams=beams, quantize=quantize, device="cpu", workers=None, calibrate=True
+    )
+    load_marian(settings).close()
     plans: dict[str, Any] = json.loads(calibration_path().read_text("utf-8"))
     return plans
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sejajar.translate.calibrate import Plan
+from sejajar.translate.engines import ModelSettings
 from sejajar.translate.marian import MarianTranslator, load_marian
 
 TEXTS = [
@@ -21,7 +22,7 @@ Fastest = Callable[[Sequence[Plan], Callable[[Plan], float]], tuple[Plan, dict[P
 
 def load(model: Path, **options: Any) -> MarianTranslator:
     settings: dict[str, Any] = {"beams": 1, "calibrate": True, "workers": None, "threads": None}
-    return load_marian(str(model), **{**settings, **options})
+    return load_marian(ModelSettings(model=str(model), **{**settings, **options}))
 
 
 def choosing_kernels(plans: Sequence[Plan]) -> bool:

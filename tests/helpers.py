@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from sejajar.cli import app
+from sejajar.translate.engines import ModelSettings
 from sejajar.translate.translator import Translation, Translator
 from tests.modelfactory import ROOT
 
@@ -83,3 +85,9 @@ def run(*args: str) -> tuple[int, str, str]:
     """Run ``sejajar ARGS...`` in this process: (exit code, stdout, stderr)."""
     result = _runner.invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr
+
+
+def one_process(model: Path | str, **settings: Any) -> ModelSettings:
+    """The settings of ``model`` run in this process alone, uncalibrated (one worker, no
+    timing at load), as a test of the model rather than of its layout wants it."""
+    return ModelSettings(model=str(model), **{"workers": 1, "calibrate": False, **settings})

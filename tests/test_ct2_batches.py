@@ -4,12 +4,14 @@ cap of all made every sentence run to it), and lays out its threads as the defau
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sejajar.translate.ct2 import CT2Translator, load_ct2
+from sejajar.translate.engines import ModelSettings
 from sejajar.translate.translator import output_cap
 
 # Lengths 1, 3, 20, 40 and 2 words: caps far apart.
@@ -88,12 +90,12 @@ def test_threads_follow_the_default_engines_layout(
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
-    load_ct2(str(tiny_model), device="cpu", cache_root=tmp_path)  # converts once for real
+    settings = ModelSettings(model=str(tiny_model), device="cpu", conversions=tmp_path)
+    load_ct2(settings)  # converts once for real
     monkeypatch.setattr(ctranslate2, "Translator", translator)
     layouts = {}
     for workers, threads in [(None, None), (None, 2), (2, None), (2, 2)]:
-        load_ct2(str(tiny_model), device="cpu", cache_root=tmp_path, workers=workers,
-                 threads=threads)  # fmt: skip
+        load_ct2(replace(settings, workers=workers, threads=threads))
         layouts[workers, threads] = (made[-1]["inter_threads"], made[-1]["intra_threads"])
     assert layouts == {
         (None, None): (3, 1),  # one single-threaded worker per usable core

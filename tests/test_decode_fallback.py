@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from sejajar.translate.marian import MarianTranslator, load_marian
+from tests.helpers import one_process
 from tests.test_decode import SENTENCES, lively_model, reference
 
 __all__ = ["lively_model"]  # the fixture, shared with test_decode.py
@@ -88,7 +89,7 @@ def test_the_probe_runs_once(fresh_probe: None, monkeypatch: pytest.MonkeyPatch)
 
 
 def _unsupported_model(tiny_model: Path, setting: dict[str, Any]) -> MarianTranslator:
-    translator = load_marian(str(tiny_model), beams=2, batch_size=2)
+    translator = load_marian(one_process(tiny_model, beams=2, batch_size=2))
     gen = translator.model.generation_config
     translator.model.generation_config = gen.__class__(**{**gen.to_dict(), **setting})
     return translator

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 from sejajar.cli import app
 from sejajar.translate.ct2 import load_ct2
+from sejajar.translate.engines import ModelSettings
 from sejajar.translate.marian import load_marian
 from sejajar.translate.translator import TranslatorError
-from tests.helpers import KONTAN
+from tests.helpers import KONTAN, one_process
 
 TEXTS = [
     "Amerika Serikat pada Rabu (26/4/2023) berjanji memberi Korea Selatan wawasan.",
@@ -25,8 +26,10 @@ TEXTS = [
 
 @pytest.mark.parametrize("beams", [1, 3])
 def test_ctranslate2_matches_transformers(tiny_model: Path, tmp_path: Path, beams: int) -> None:
-    reference = load_marian(str(tiny_model), beams=beams).translate(TEXTS)
-    fast = load_ct2(str(tiny_model), beams=beams, cache_root=tmp_path).translate(TEXTS)
+    reference = load_marian(one_process(tiny_model, beams=beams)).translate(TEXTS)
+    fast = load_ct2(
+        ModelSettings(model=str(tiny_model), beams=beams, conversions=tmp_path)
+    ).translate(TEXTS)
     if beams == 1:  # greedy, fp32: the same text, caps and token counts
         assert fast == reference
     else:  # beam search implementations may break ties differently; the plumbing must agree
@@ -34,10 +37,12 @@ def test_ctranslate2_matches_transformers(tiny_model: Path, tmp_path: Path, beam
 
 
 def test_conversion_is_cached_per_revision(tiny_model: Path, tmp_path: Path) -> None:
-    load_ct2(str(tiny_model), beams=1, cache_root=tmp_path)
+    load_ct2(ModelSettings(model=str(tiny_model), beams=1, conversions=tmp_path))
     (converted,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
     stamp = (converted / "model.bin").stat().st_mtime_ns
-    second = load_ct2(str(tiny_model), beams=1, cache_root=tmp_path, quantize="int8")
+    second = load_ct2(
+        ModelSettings(model=str(tiny_model), beams=1, conversions=tmp_path, quantize="int8")
+    )
     assert (converted / "model.bin").stat().st_mtime_ns == stamp
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [converted.name, converted.name.replace("-none", "-int8")]
@@ -47,10 +52,10 @@ def test_conversion_is_cached_per_revision(tiny_model: Path, tmp_path: Path) -> 
 
 
 def test_int8_transformers_runs_and_is_deterministic(tiny_model: Path) -> None:
-    first = load_marian(str(tiny_model), beams=1, quantize="int8")
+    first = load_marian(one_process(tiny_model, beams=1, quantize="int8"))
     assert dict(first.signature)["quantize"] == "int8"
     assert first.translate(TEXTS) == load_marian(
-        str(tiny_model), beams=1, quantize="int8"
+        one_process(tiny_model, beams=1, quantize="int8")
     ).translate(TEXTS)
 
 
@@ -110,4 +115,4 @@ def test_option_errors(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(
         TranslatorError, match=r"needs the ctranslate2 package: pip install 'sejajar\[ct2\]'"
     ):
-        load_ct2(str(tiny_model))
+        load_ct2(ModelSettings(model=str(tiny_model)))

@@ -140,7 +140,7 @@ def test_stale_conversions_are_removed(tiny_model: Path, tmp_path: Path) -> None
     (root / ".converting-old" / "model" / "model.bin").write_bytes(b"x" * 100)
     for path in (root / ".converting-old", *(root / ".converting-old").rglob("*")):
         _age(path, 3600)
-    load_ct2(str(tiny_model), beams=1, cache_root=root).close()
+    load_ct2(ModelSettings(model=str(tiny_model), beams=1, conversions=root)).close()
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == [".converting-live"]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from sejajar.translate.marian import load_marian
 from sejajar.translate.pages import checkpoint_mappings, release_checkpoint_pages
+from tests.helpers import one_process
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and madvise")
 
@@ -66,7 +67,7 @@ def wider_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @linux
 def test_prepared_translator_releases_pages_and_translates_the_same(wider_model: Path) -> None:
     texts = ["Presiden meresmikan jalan tol baru.", "Harga beras naik lagi."]
-    before = load_marian(str(wider_model), beams=2, device="cpu")
+    before = load_marian(one_process(wider_model, beams=2, device="cpu"))
     expected = before.translate_batch(texts)
     # The search reordered the decoder's weights and released the mapping; only what it still
     # reads (the encoder, embedding rows) came back.
@@ -81,5 +82,5 @@ def test_prepared_translator_releases_pages_and_translates_the_same(wider_model:
     assert resident_checkpoint_kb(wider_model) < 0.05 * size_kb
     # Pages read again come back from the file: the same weights, the same translations.
     assert before.translate_batch(texts) == expected
-    again = load_marian(str(wider_model), beams=2, device="cpu")
+    again = load_marian(one_process(wider_model, beams=2, device="cpu"))
     assert again.translate_batch(texts) == expected

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sejajar.translate.chunk import split_to_fit
 from sejajar.translate.marian import load_marian
 from sejajar.translate.translator import Translation, TranslatorError, output_cap
-from tests.helpers import FakeTranslator
+from tests.helpers import FakeTranslator, one_process
 
 
 def test_batches_are_length_sorted_and_order_is_restored(fake: FakeTranslator) -> None:
@@ -67,7 +67,7 @@ def test_output_cap() -> None:
 
 
 def test_marian_loads_a_local_folder_and_is_deterministic(tiny_model: Path) -> None:
-    translator = load_marian(str(tiny_model), beams=2, batch_size=2)
+    translator = load_marian(one_process(tiny_model, beams=2, batch_size=2))
     texts = ["Amerika Serikat berjanji.", "Harga naik.", "Korea Selatan setuju dengan AS."]
     kept: dict[str, int] = {}
     finish = translator._finish
@@ -79,7 +79,7 @@ def test_marian_loads_a_local_folder_and_is_deterministic(tiny_model: Path) -> N
 
     translator._finish = counting  # type: ignore[method-assign]
     first = translator.translate(texts)
-    again = load_marian(str(tiny_model), beams=2, batch_size=2).translate(texts)
+    again = load_marian(one_process(tiny_model, beams=2, batch_size=2)).translate(texts)
     assert first == again
     assert all(t.text for t in first)
     assert dict(translator.signature)["rev"].startswith("sha256:")
@@ -99,8 +99,8 @@ def test_marian_loads_legacy_pytorch_bin(tiny_model: Path, tmp_path: Path) -> No
     (legacy / "model.safetensors").unlink()
     torch.save(state, legacy / "pytorch_model.bin")
     texts = ["Harga naik."]
-    assert load_marian(str(legacy), beams=1).translate_batch(texts) == load_marian(
-        str(tiny_model), beams=1
+    assert load_marian(one_process(legacy, beams=1)).translate_batch(texts) == load_marian(
+        one_process(tiny_model, beams=1)
     ).translate_batch(texts)
 
 
@@ -113,7 +113,7 @@ def test_marian_loads_legacy_pytorch_bin(tiny_model: Path, tmp_path: Path) -> No
 )
 def test_missing_model_folder(name: str, message: str) -> None:
     with pytest.raises(TranslatorError, match="^" + message + "$"):
-        load_marian(name)
+        load_marian(one_process(name))
 
 
 def test_incomplete_model_folder(tiny_model: Path, tmp_path: Path) -> None:
@@ -122,14 +122,14 @@ def test_incomplete_model_folder(tiny_model: Path, tmp_path: Path) -> None:
     (broken / "model.safetensors").unlink()
     (broken / "vocab.json").unlink()
     with pytest.raises(TranslatorError, match=r"lacks vocab\.json, model\.safetensors or"):
-        load_marian(str(broken))
+        load_marian(one_process(broken))
 
 
 def test_hub_model_unavailable_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path))
     with pytest.raises(TranslatorError) as info:
-        load_marian("Helsinki-NLP/opus-mt-id-en")
+        load_marian(one_process("Helsinki-NLP/opus-mt-id-en"))
     assert str(info.value) == (
         "model Helsinki-NLP/opus-mt-id-en is unavailable: HF_HUB_OFFLINE is set and it is not in "
         "the cache. Run once with network access to download it, or pass model DIR (a folder "
@@ -143,7 +143,7 @@ def test_cuda_requested_without_cuda(tiny_model: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(TranslatorError, match="device cuda: torch sees no CUDA device"):
-        load_marian(str(tiny_model), device="cuda")
+        load_marian(one_process(tiny_model, device="cuda"))
 
 
 def test_output_cap_respects_the_decoder_limit() -> None:
@@ -156,7 +156,7 @@ def test_real_tokenizer_fits_long_sentences_to_512(
 ) -> None:
     """Real tokenizer counts decide the cut; generation is replaced by a recorder because the
     random full-size model would run every piece to its cap (minutes, and nothing learnt)."""
-    translator = load_marian(str(full_model), beams=1, batch_size=8)
+    translator = load_marian(one_process(full_model, beams=1, batch_size=8))
     assert translator.max_input_tokens == 512
     assert translator.count_tokens("Amerika Serikat pada Rabu (26/4/2023) berjanji.") == 15
     long = " ".join(["Presiden AS Joe Biden bertemu pemimpin Korea Selatan, yang berjanji."] * 60)
@@ -189,7 +189,7 @@ def test_unreachable_hub_fails_fast(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     with pytest.raises(
         TranslatorError, match="not in the cache and the Hugging Face hub could not"
     ):
-        load_marian("someone/not-cached-model")
+        load_marian(one_process("someone/not-cached-model"))
     assert time.monotonic() - start < 30
 
 
@@ -208,7 +208,7 @@ def test_unknown_hub_model(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(
         TranslatorError, match=r"^model someone/typo is not on the Hugging Face hub"
     ):
-        load_marian("someone/typo")
+        load_marian(one_process("someone/typo"))
 
 
 def test_cached_hub_model_works_without_network(tiny_model: Path, tmp_path: Path) -> None:

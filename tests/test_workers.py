@@ -18,6 +18,7 @@ from sejajar.translate.marian import load_marian
 from sejajar.translate.split import split_text
 from sejajar.translate.translator import TranslatorError
 from sejajar.translate.workers import layout
+from tests.helpers import one_process
 from tests.modelfactory import ROOT
 
 KONTAN = (ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt").read_text("utf-8")
@@ -35,10 +36,10 @@ def children() -> set[int]:
 
 @pytest.mark.parametrize("beams", [1, 3])
 def test_workers_translate_as_one_process(tiny_model: Path, beams: int) -> None:
-    alone = load_marian(str(tiny_model), beams=beams, batch_size=4, workers=1)
+    alone = load_marian(one_process(tiny_model, beams=beams, batch_size=4, workers=1))
     assert alone.pool is None
     before = children()
-    pooled = load_marian(str(tiny_model), beams=beams, batch_size=4, workers=2, threads=1)
+    pooled = load_marian(one_process(tiny_model, beams=beams, batch_size=4, workers=2, threads=1))
     try:
         assert pooled.pool is not None and len(children() - before) == 2
         seen: list[int] = []
@@ -68,7 +69,7 @@ def test_workers_on_a_gpu_is_a_clear_error(
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     with pytest.raises(TranslatorError, match=r"^workers runs on the CPU only; use device cpu$"):
-        load_marian(str(tiny_model), device="cuda", workers=2)
+        load_marian(one_process(tiny_model, device="cuda", workers=2))
 
 
 def test_cli_workers_give_the_same_outputs(tiny_model: Path, tmp_path: Path) -> None:

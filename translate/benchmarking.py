@@ -5,7 +5,7 @@ different engines, so a fair speed comparison makes every system produce the sam
 tokens per sentence. Set it on a loaded engine, before :meth:`MarianTranslator.start_workers`
 (the workers inherit it)::
 
-    translator = load_marian(folder, beams=4)
+    translator = load_marian(ModelSettings(model=folder, workers=1, calibrate=False))
     translator.benchmark = BenchmarkOptions(forced_length=30)
 
 Every output is then exactly ``forced_length`` tokens: end-of-sentence is forbidden before,

@@ -10,16 +10,22 @@ source sentence, so changing any setting never serves a stale translation.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sejajar.core.folders import user_cache_folder
 from sejajar.core.records import render_signature
 from sejajar.core.text import fold
-from sejajar.translate.translator import Progress, Translation, Translator, WrappingTranslator
+from sejajar.translate.translator import (
+    Progress,
+    Translation,
+    Translator,
+    TranslatorError,
+    WrappingTranslator,
+)
 
 # Sentences translated between two commits to the cache.
 GROUP = 256
@@ -37,18 +43,26 @@ CREATE TABLE IF NOT EXISTS translations (
 
 
 def default_cache_path() -> Path:
-    """``$XDG_CACHE_HOME/sejajar/translations.sqlite`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sejajar" / "translations.sqlite"
+    """``translations.sqlite`` in the user cache folder (see :func:`user_cache_folder`)."""
+    return user_cache_folder() / "translations.sqlite"
 
 
 def normalise_source(text: str) -> str:
     return unicodedata.normalize("NFC", fold(text))
 
 
-class CacheUnavailable(Exception):
+class CacheUnavailable(TranslatorError):
     """The cache cannot be used (locked too long, read-only, disk full, another program's
-    database, a folder): the run goes on without it. The message says why."""
+    database, a folder): the run goes on without it. The message says why. A cache file the
+    user names that is a folder is refused at once, as any setting that cannot work (see
+    :func:`refuse_folder`)."""
+
+
+def refuse_folder(path: Path) -> None:
+    """Raise :class:`CacheUnavailable` when ``path``, the cache file, is a folder: the one
+    check that the session, the cache and the command line all make."""
+    if path.is_dir():
+        raise CacheUnavailable(f"{{cache}} {path} is a folder; give the path of a file")
 
 
 # SQLite's primary result codes that say the file itself is no database.
@@ -91,8 +105,7 @@ class TranslationCache:
         self.path = path
         self.timeout = LOCK_TIMEOUT if timeout is None else timeout
         self.notice: str | None = None
-        if path.is_dir():
-            raise CacheUnavailable(f"cache {path} is a folder; give the path of a file")
+        refuse_folder(path)
         try:
             self.db = self._open()
         except sqlite3.DatabaseError as exc:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sejajar.core.files import write_atomic
+from sejajar.core.folders import user_cache_folder
 
 if TYPE_CHECKING:
     from sejajar.translate.marian import MarianTranslator
@@ -144,9 +145,8 @@ def plan_key(model: str, revision: str, beams: int, quantize: str, batch_size: i
 
 
 def calibration_path() -> Path:
-    """``$XDG_CACHE_HOME/sejajar/calibration.json`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sejajar" / "calibration.json"
+    """``calibration.json`` in the user cache folder (see :func:`user_cache_folder`)."""
+    return user_cache_folder() / "calibration.json"
 
 
 def _read(path: Path) -> dict[str, dict[str, object]]:

@@ -11,12 +11,16 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sejajar.translate.marian import MarianTranslatorBase, check_settings
+from sejajar.core.folders import user_cache_folder
+from sejajar.translate.marian import MarianTranslatorBase
 from sejajar.translate.models import folder_revision, model_folder
 from sejajar.translate.translator import Translation, TranslatorError
 from sejajar.translate.workers import layout
+
+if TYPE_CHECKING:
+    from sejajar.translate.engines import ModelSettings
 
 _EOS = "</s>"
 
@@ -116,23 +120,13 @@ class CT2Translator(MarianTranslatorBase):
         return [self.tokenizer.convert_tokens_to_ids(list(h)) for h in result.hypotheses]
 
 
-def load_ct2(
-    name: str,
-    *,
-    beams: int = 4,
-    batch_size: int = 16,
-    device: str = "auto",
-    quantize: str = "none",
-    threads: int | None = None,
-    workers: int | None = None,
-    cache_root: Path | None = None,
-) -> CT2Translator:
-    """Convert ``name`` (hub id or folder) once into ``cache_root``, then load it.
+def load_ct2(settings: ModelSettings) -> CT2Translator:
+    """Convert the model of ``settings`` (hub id or folder) once into ``settings.conversions``
+    (None: the user cache folder), then load it.
 
     ``workers`` batches run in parallel with ``threads`` threads each; by default one worker
     per core with one thread each, the layout that wins for batch work on a CPU.
     """
-    check_settings(beams, batch_size, quantize, threads)
     try:
         import ctranslate2
     except ImportError as exc:
@@ -141,13 +135,14 @@ def load_ct2(
         ) from exc
     from transformers import MarianConfig, MarianTokenizer
 
+    name, quantize, device = settings.model, settings.quantize, settings.device
     folder = model_folder(name)
     revision = folder_revision(folder)
-    target = _converted(folder, revision, quantize, cache_root)
+    target = _converted(folder, revision, quantize, settings.conversions)
     resolved = "cuda" if device == "cuda" or (device == "auto" and _has_cuda()) else "cpu"
     # The default engine's layout: one single-threaded worker per usable core (the affinity
     # mask) by default, one process of N threads for --threads N alone.
-    inter, intra = layout(workers, threads, resolved)
+    inter, intra = layout(settings.workers, settings.threads, resolved)
     compute = {"none": "float32", "int8": "int8"}[quantize]
     try:
         translator = ctranslate2.Translator(
@@ -166,8 +161,8 @@ def load_ct2(
         tokenizer,
         name=name,
         revision=revision,
-        beams=beams,
-        batch_size=batch_size,
+        beams=settings.beams,
+        batch_size=settings.batch_size,
         quantize=quantize,
         max_positions=config.max_position_embeddings,
     )
@@ -182,9 +177,7 @@ def _has_cuda() -> bool:
 def _converted(folder: Path, revision: str, quantize: str, cache_root: Path | None) -> Path:
     """The converted model, made once per revision and quantisation. Conversion writes to a
     temporary folder renamed into place, so concurrent runs never see half a model."""
-    from sejajar.translate.cache import default_cache_path
-
-    root = cache_root or default_cache_path().parent / "ctranslate2"
+    root = cache_root or user_cache_folder() / "ctranslate2"
     target = root / f"{revision.replace(':', '-')}-{quantize}"
     if (target / "model.bin").exists():
         return target

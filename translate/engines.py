@@ -7,85 +7,115 @@ Nothing heavy is imported here; an engine's loader imports its back-end when it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sejajar.translate.dedup import DEFAULT_CAPACITY, DedupTranslator
-from sejajar.translate.marian import DEFAULT_MODEL
 from sejajar.translate.translator import Translator, TranslatorError
 
 if TYPE_CHECKING:
     from sejajar.translate.cache import CachingTranslator, TranslationCache
 
+DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
+
+
+@dataclass(frozen=True)
+class About:
+    """What a user is told of a setting, and the rule its values keep. ``help`` may name
+    settings as ``{name}``, as errors do (see :mod:`sejajar.core.errors`)."""
+
+    help: str
+    least: int | None = None  # the smallest value allowed
+    choices: Collection[str] = ()  # the values allowed, when they are named
+    unset: str | None = None  # what None means, for a setting that may be left unset
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise :class:`TranslatorError`, naming the setting, unless ``value`` keeps the rule."""
+        if value is None:
+            return
+        if self.least is not None and value < self.least:
+            raise TranslatorError(f"{{{name}}} must be at least {self.least}, not {value}")
+        if self.choices and value not in self.choices:
+            *most, last = self.choices
+            allowed = f"{', '.join(most)} or {last}" if most else last
+            raise TranslatorError(f"{{{name}}} must be {allowed}, not {value}")
+
+
+def _setting(default: Any, about: About) -> Any:
+    return field(default=default, metadata={"about": about})
+
+
+# The engines by name (registered below, once the settings they take are defined); the
+# settings' choice of engine is one of them.
+ENGINES: dict[str, Callable[[ModelSettings], Translator]] = {}
+
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """Everything that picks and runs the model."""
+    """Everything that picks and runs the model: each setting's default, description and rule,
+    declared once. The front ends build their options from these (see :func:`user_settings`);
+    an invalid value is refused here, with a :class:`TranslatorError` naming the setting."""
 
-    model: str = DEFAULT_MODEL
-    beams: int = 4
-    batch_size: int = 16
-    device: str = "auto"
-    engine: str = "transformers"
-    quantize: str = "none"
-    threads: int | None = None
+    model: str = _setting(DEFAULT_MODEL, About("Hugging Face hub id or local model folder."))
+    beams: int = _setting(4, About("Beam size (1 = greedy).", least=1))
+    batch_size: int = _setting(16, About("Sentences per batch.", least=1))
+    device: str = _setting("auto", About("Where the model runs.", choices=("auto", "cpu", "cuda")))
+    engine: str = _setting(
+        "transformers", About("transformers, or ctranslate2 (faster; extra).", choices=ENGINES)
+    )
+    quantize: str = _setting(
+        "none",
+        About("int8: about 3x faster on a CPU, slightly worse.", choices=("none", "int8")),
+    )
+    threads: int | None = _setting(None, About("Threads per worker.", least=1, unset="auto"))
     # Batches translated in parallel; None: one per core on a CPU (see ``workers.layout``).
-    workers: int | None = None
+    workers: int | None = _setting(
+        None, About("Batches translated in parallel.", least=1, unset="one per core")
+    )
     # Where an engine that converts the model (CTranslate2) keeps the conversion; None: the
-    # user cache folder. A session sets it from its cache setting.
+    # user cache folder. A session sets it from its cache setting: not the user's to give.
     conversions: Path | None = None
     # Time the layouts and matrix kernels this CPU offers at the first load of a model, and
     # keep the fastest (see ``calibrate``); only what ``workers`` and ``threads`` leave open.
-    calibrate: bool = True
+    calibrate: bool = _setting(
+        True,
+        About(
+            "Time this CPU's layouts and kernels once per model and keep the fastest "
+            "(not with {workers} or {threads})."
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        for name, about in user_settings().items():
+            about.check(name, getattr(self, name))
 
 
-def _load_transformers(s: ModelSettings) -> Translator:
+def user_settings() -> dict[str, About]:
+    """The settings a user gives, by name, in the order they are declared."""
+    return {f.name: f.metadata["about"] for f in fields(ModelSettings) if "about" in f.metadata}
+
+
+def _load_transformers(settings: ModelSettings) -> Translator:
     from sejajar.translate.marian import load_marian
 
-    return load_marian(
-        s.model,
-        beams=s.beams,
-        batch_size=s.batch_size,
-        device=s.device,
-        quantize=s.quantize,
-        threads=s.threads,
-        workers=s.workers,
-        calibrate=s.calibrate,
-    )
+    return load_marian(settings)
 
 
-def _load_ctranslate2(s: ModelSettings) -> Translator:
+def _load_ctranslate2(settings: ModelSettings) -> Translator:
     from sejajar.translate.ct2 import load_ct2
 
-    return load_ct2(
-        s.model,
-        beams=s.beams,
-        batch_size=s.batch_size,
-        device=s.device,
-        quantize=s.quantize,
-        threads=s.threads,
-        workers=s.workers,
-        cache_root=s.conversions,
-    )
+    return load_ct2(settings)
 
 
-ENGINES: dict[str, Callable[[ModelSettings], Translator]] = {
-    "transformers": _load_transformers,
-    "ctranslate2": _load_ctranslate2,
-}
+ENGINES.update(transformers=_load_transformers, ctranslate2=_load_ctranslate2)
 
 
 def load_translator(settings: ModelSettings) -> Translator:
     """The translator ``settings`` describe; :class:`TranslatorError` when it cannot be had."""
-    loader = ENGINES.get(settings.engine)
-    if loader is None:
-        raise TranslatorError(
-            f"{{engine}} must be one of {', '.join(ENGINES)}, not {settings.engine}"
-        )
-    return loader(settings)
+    return ENGINES[settings.engine](settings)
 
 
 class TranslatorSession:
@@ -106,8 +136,10 @@ class TranslatorSession:
         cache: Path | bool = True,
         memo_capacity: int = DEFAULT_CAPACITY,
     ) -> None:
-        if isinstance(cache, Path) and cache.is_dir():
-            raise TranslatorError(f"{{cache}} {cache} is a folder; give the path of a file")
+        if isinstance(cache, Path):
+            from sejajar.translate.cache import refuse_folder
+
+            refuse_folder(cache)
         self.settings = settings
         self.cache_setting = cache
         self.notices: list[str] = []

@@ -3,6 +3,7 @@ that pick and run the model (declared once, added to a command by :func:`model_o
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import sys
@@ -16,9 +17,9 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from sejajar import __version__
-from sejajar.core.errors import SejajarError
-from sejajar.translate.engines import ModelSettings, TranslatorSession
-from sejajar.translate.marian import DEFAULT_MODEL
+from sejajar.core.errors import SejajarError, name_parameters
+from sejajar.translate.cache import refuse_folder
+from sejajar.translate.engines import About, ModelSettings, TranslatorSession, user_settings
 from sejajar.translate.translator import Progress
 
 app = typer.Typer(
@@ -115,44 +116,42 @@ OutOption = Annotated[Path, typer.Option("--out", help="Output folder.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
 
 
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+# The model options' environment variables (the rest of each option is its setting's).
+_ENVVARS = {"model": "SEJAJAR_MODEL", "calibrate": "SEJAJAR_CALIBRATE"}
 
 
-class EngineName(str, Enum):
-    transformers = "transformers"
-    ctranslate2 = "ctranslate2"
+def _model_option(name: str, kind: Any, default: Any, about: About) -> tuple[str, Any, Any, Any]:
+    """The option of a :class:`ModelSettings` field: (name, type, default, option)."""
+    text = name_parameters(about.help, flag)
+    if about.unset is not None:
+        # Typed out: typer shows no default for None.
+        text = f"{text.removesuffix('.')} [default: {about.unset}]."
+    declared = f"{flag(name)}/--no-{flag(name)[2:]}" if kind is bool else flag(name)
+    if about.choices:  # typer lists an Enum's values as the choices
+        make: Any = Enum  # called with names known only here, which mypy cannot check
+        kind = make(name.title(), {c: c for c in about.choices}, type=str)
+        default = kind(default)
+    option = typer.Option(declared, envvar=_ENVVARS.get(name), min=about.least, help=text)
+    return name, kind, default, option
 
 
-class Quantize(str, Enum):
-    none = "none"
-    int8 = "int8"
+def _model_options() -> list[tuple[str, Any, Any, Any]]:
+    """The options of every user setting, in their order in :class:`ModelSettings`, then the
+    cache's."""
+    kinds = typing.get_type_hints(ModelSettings)
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelSettings)}
+    options = [_model_option(n, kinds[n], defaults[n], a) for n, a in user_settings().items()]
+    return [
+        *options,
+        ("cache", Path | None, None, typer.Option("--cache",
+            help="Translation cache file [default: user cache folder].")),
+        ("no_cache", bool, False,
+            typer.Option("--no-cache", help="Do not read or write the cache.")),
+    ]  # fmt: skip
 
 
 # The model options, in the order --help lists them: (name, type, default, option).
-_MODEL_OPTIONS: list[tuple[str, Any, Any, Any]] = [
-    ("model", str, DEFAULT_MODEL, typer.Option("--model", envvar="SEJAJAR_MODEL",
-        help="Hugging Face hub id or local model folder.", show_default=True)),
-    ("beams", int, 4, typer.Option("--beams", min=1, help="Beam size (1 = greedy).")),
-    ("batch_size", int, 16, typer.Option("--batch-size", min=1, help="Sentences per batch.")),
-    ("device", Device, Device.auto, typer.Option("--device", help="Where the model runs.")),
-    ("engine", EngineName, EngineName.transformers,
-        typer.Option("--engine", help="transformers, or ctranslate2 (faster; extra).")),
-    ("quantize", Quantize, Quantize.none,
-        typer.Option("--quantize", help="int8: about 3x faster on a CPU, slightly worse.")),
-    ("threads", int | None, None,
-        typer.Option("--threads", min=1, help="Threads per worker [default: auto].")),
-    ("workers", int | None, None, typer.Option("--workers", min=1,
-        help="Batches translated in parallel [default: one per core].")),
-    ("calibrate", bool, True, typer.Option("--calibrate/--no-calibrate",
-        envvar="SEJAJAR_CALIBRATE", help="Time this CPU's layouts and kernels once per "
-        "model and keep the fastest (not with --workers or --threads).")),
-    ("cache", Path | None, None, typer.Option("--cache",
-        help="Translation cache file [default: user cache folder].")),
-    ("no_cache", bool, False, typer.Option("--no-cache", help="Do not read or write the cache.")),
-]  # fmt: skip
+_MODEL_OPTIONS = _model_options()
 
 F = TypeVar("F", bound=Callable[..., None])
 
@@ -176,12 +175,14 @@ def model_options(command: F) -> F:
     def wrapper(**kwargs: Any) -> None:
         values = {name: kwargs.pop(name) for name, *_ in _MODEL_OPTIONS}
         cache, no_cache = values.pop("cache"), values.pop("no_cache")
-        for name in ("device", "engine", "quantize"):
-            values[name] = values[name].value
-        if not no_cache and cache is not None and cache.is_dir():
-            fail(f"--cache {cache} is a folder; give the path of a file", 2)
-        kwargs["settings"] = ModelSettings(**values)
+        values = {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
         kwargs["cache"] = False if no_cache else (cache or True)
+        try:  # usage errors, as typer's own
+            if isinstance(kwargs["cache"], Path):
+                refuse_folder(kwargs["cache"])
+            kwargs["settings"] = ModelSettings(**values)
+        except SejajarError as exc:
+            fail(message(exc), 2)
         command(**kwargs)
 
     parameters = own + added

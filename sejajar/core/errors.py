@@ -17,6 +17,7 @@ PARAMETERS = (
     "quantize",
     "threads",
     "workers",
+    "calibrate",
     "cache",
     "no_cache",
     "format",
@@ -30,6 +31,12 @@ PARAMETERS = (
 _PARAMETER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")\}")
 
 
+def name_parameters(template: str, name: Callable[[str], str]) -> str:
+    """``template`` (a message, a setting's description) with each ``{parameter}`` written as
+    ``name`` calls it."""
+    return _PARAMETER.sub(lambda m: name(m.group(1)), template)
+
+
 class SejajarError(Exception):
     """A user-facing error. ``str()`` shows the message with each ``{name}`` as the bare
     parameter name; :meth:`naming` lets a front end choose how a parameter is called."""
@@ -39,4 +46,4 @@ class SejajarError(Exception):
         super().__init__(self.naming(lambda name: name))
 
     def naming(self, name: Callable[[str], str]) -> str:
-        return _PARAMETER.sub(lambda m: name(m.group(1)), self.template)
+        return name_parameters(self.template, name)

@@ -207,8 +207,8 @@ def main() -> None:
     (args.work / "single.json").write_text(json.dumps(single), "utf-8")
     print(f"machine: {machine()}")
     kind = "tiny test model" if args.tiny or not tokenizer.is_dir() else "opus-mt-id-en, random"
-    print(f"model: {kind}; beams {args.beams}, {args.quantize}, {args.length} output tokens forced; "
-          f"{len(texts)} distinct sentences")  # fmt: skip
+    print(f"model: {kind}; beams {args.beams}, {args.quantize}, {args.length} output tokens "
+          f"forced; {len(texts)} distinct sentences")  # fmt: skip
     os.environ.update(child_env(args))
     print("calibration (first load):")
     print("\n".join(plan_lines(first_load(args.model, args.beams, args.quantize))))

@@ -1,4 +1,6 @@
-"""README.md is the contract with a newcomer: its commands exist, CI runs its test command."""
+"""The docs are the contract with a newcomer: README's commands exist and CI runs its test
+command; docs/commands.md is the commands' own --help, so an option that is added or changed
+without regenerating it fails; links between the pages lead somewhere."""
 
 from __future__ import annotations
 
@@ -7,13 +9,28 @@ import re
 from typer.testing import CliRunner
 
 from sejajar.cli import app
+from sejajar.cli.reference import render
 from tests.modelfactory import ROOT
 
 README = (ROOT / "README.md").read_text("utf-8")
+DOCS = ROOT / "docs"
+REFERENCE = DOCS / "commands.md"
 
 
 def _code_blocks() -> list[str]:
     return [b.strip() for b in re.findall(r"```\n(.*?)```", README, re.DOTALL)]
+
+
+def _command_names() -> list[str]:
+    names = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
+    assert names
+    return names
+
+
+def _sections(text: str) -> dict[str, str]:
+    """The reference's text under each ``### sejajar NAME`` heading, by NAME."""
+    parts = re.split(r"^### sejajar (\S+)\n", text, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -23,14 +40,21 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in ci.splitlines()
 
 
+def test_the_command_reference_is_generated_from_help() -> None:
+    assert REFERENCE.read_text("utf-8") == render(), (
+        "docs/commands.md is out of date: python -m sejajar.cli.reference docs/commands.md"
+    )
+
+
 def test_every_command_and_option_is_documented() -> None:
     runner = CliRunner()
-    names = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
-    assert names
-    for name in names:
-        assert f"### `sejajar {name}" in README
+    sections = _sections(REFERENCE.read_text("utf-8"))
+    for name in _command_names():
+        assert name in sections, f"docs/commands.md has no '### sejajar {name}'"
         result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
         options = set(re.findall(r"(--[a-z][a-z-]+)", result.stdout)) - {"--help"}
         assert options, name
         for option in options:
-            assert f"`{option}" in README, f"{name} {option} is not in README.md"
+            assert re.search(rf"{option}(?![\w-])", sections[name]), (
+                f"{name} {option} is not documented"
+            )

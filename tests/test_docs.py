@@ -33,6 +33,12 @@ def _sections(text: str) -> dict[str, str]:
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
+def test_readme_starts_with_install_and_run() -> None:
+    assert _code_blocks()[0] == (
+        "pip install torch==2.13.0 -e '.[dev]' && sejajar translate texts/*.txt --out out/"
+    )
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     test_command = _code_blocks()[1]
     assert "pytest" in test_command
@@ -58,3 +64,23 @@ def test_every_command_and_option_is_documented() -> None:
             assert re.search(rf"{option}(?![\w-])", sections[name]), (
                 f"{name} {option} is not documented"
             )
+
+
+def test_readme_has_an_example_of_every_command() -> None:
+    examples = "\n".join(re.findall(r"```\n(.*?)```", README, re.DOTALL))
+    for name in _command_names():
+        assert re.search(rf"^(\S+=\S+ )*sejajar {name}\b", examples, re.MULTILINE), name
+
+
+def test_links_between_pages_lead_somewhere() -> None:
+    pages = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text("utf-8")):
+            if re.match(r"[a-z]+:", target):
+                continue  # a web address
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_docs_name_no_issue_numbers() -> None:
+    for page in [ROOT / "README.md", *DOCS.glob("*.md")]:
+        assert not re.search(r"\bissues? \d", page.read_text("utf-8")), page.name

@@ -2,15 +2,15 @@
 machine and model.
 
 The fastest layout and matrix kernels differ from one x86 CPU to the next. On the 2-core AVX2
-AMD EPYC of bench/README.md, for instance, one single-threaded worker per core beat one process
-with both cores by 1.1-1.9x over runs of many batches, oneDNN's fp32 products beat torch's
-default ones on the output projection but not on the smaller layers (oneDNN for the output
-projection alone was 1.04-1.06x all oneDNN and 1.15x torch's own), and torch's fbgemm int8
-kernels beat oneDNN's by 1.2-1.9x; oneDNN, though, has the VNNI and AMX int8 kernels of newer
-Intel CPUs that fbgemm lacks. So rather than one fixed choice, the first load of a model on a
-machine times the kernels on one batch in one thread, then each layout with the fastest kernels
-on a few batches per worker of news-length and short sentences, in rounds that alternate their
-order (10-40 s for the real model on 2 cores), and keeps the resulting :class:`Plan` in
+AMD EPYC of docs/performance.md, for instance, one single-threaded worker per core beat one
+process with both cores over runs of many batches, oneDNN's fp32 products beat torch's default
+ones on the output projection but not on the smaller layers (so oneDNN for the output
+projection alone beat both), and torch's fbgemm int8 kernels beat oneDNN's; oneDNN, though, has
+the VNNI and AMX int8 kernels of newer Intel CPUs that fbgemm lacks. So rather than one fixed
+choice, the first load of a model on a machine times the kernels on one batch in one thread,
+then each layout with the fastest kernels on a few batches per worker of news-length and short
+sentences, in rounds that alternate their order (how long that takes, and the margins above:
+docs/performance.md#calibration), and keeps the resulting :class:`Plan` in
 ``calibration.json`` in the user cache folder, keyed by the CPU (model name, vector extensions,
 usable cores), torch's version, the model and its revision, and the settings that change the
 work (beams, precision, batch size). Later loads read it back. A calibration timed on a busy
@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 # Matrix kernels to try, by precision, the default first: fp32 through oneDNN (weights reordered
 # once, see :mod:`onednn`), torch's plain matrix multiply (MKL), or "mixed": oneDNN for the
 # output projection (54,796 outputs, where its reordered weights gain most) and torch's for the
-# rest (on the AVX2 EPYC, 6-8% faster than all oneDNN at beam 4 fp32); int8 through torch's
-# fbgemm or oneDNN quantised engine.
+# rest (faster than all oneDNN at beam 4 fp32 on the AVX2 EPYC of docs/performance.md); int8
+# through torch's fbgemm or oneDNN quantised engine.
 KERNELS = {"none": ("onednn", "plain", "mixed"), "int8": ("fbgemm", "onednn")}
 # Of the file's layout and of what a plan means (2: kernels, then layouts; 3: mixed fp32).
 VERSION = 3
@@ -57,8 +57,9 @@ _FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8
 # tokens. Kernels are timed on one batch in one thread; layouts on ``BATCHES`` batches for
 # every worker of the widest layout. With a single batch per worker, a run ends with its
 # slowest batch while the other workers idle, a cost that a job of many batches does not pay:
-# measured on the AVX2 EPYC (greedy int8), one process with 2 threads was as fast as 2 workers
-# on 2 batches but 1.3-1.9x slower on 16, and a calibration on 2 batches had kept it.
+# on the AVX2 EPYC (greedy int8), one process with 2 threads was as fast as 2 workers on 2
+# batches but clearly slower on 16, and a calibration on 2 batches had kept it
+# (docs/performance.md#calibration).
 FORCED = 12
 BATCHES = 3
 # Timing rounds: every plan once, then the close ones again (see ``fastest``).

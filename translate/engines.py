@@ -68,7 +68,7 @@ class ModelSettings:
     )
     quantize: str = _setting(
         "none",
-        About("int8: about 3x faster on a CPU, slightly worse.", choices=("none", "int8")),
+        About("int8: faster on a CPU, slightly worse.", choices=("none", "int8")),
     )
     threads: int | None = _setting(None, About("Threads per worker.", least=1, unset="auto"))
     # Batches translated in parallel; None: one per core on a CPU (see ``workers.layout``).

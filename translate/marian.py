@@ -277,8 +277,8 @@ def load_marian(settings: ModelSettings) -> MarianTranslator:
 
 def _quantized(model: Any, engine: str = "fbgemm") -> Any:
     """int8 dynamic quantisation of the linear layers (weights int8, activations quantised on
-    the fly) for torch's quantised ``engine`` (fbgemm or onednn), a copy: about 3x faster on a
-    CPU, at a small cost in quality."""
+    the fly) for torch's quantised ``engine`` (fbgemm or onednn), a copy: faster on a CPU, at a
+    small cost in quality (docs/performance.md)."""
     import warnings
 
     import torch

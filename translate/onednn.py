@@ -4,9 +4,9 @@ An fp32 linear layer on the CPU runs through ``torch.ops.mkldnn._linear_pointwis
 float32 rounding of torch's default matrix multiply). A layer that runs at every decoder step
 can also have its weight reordered once for oneDNN (``_reorder_linear_weight``), but the
 reordered copy takes twice the weight's size. Which is faster depends on the CPU and the shape:
-on the AVX2 EPYC of bench/README.md oneDNN's reordered weights won on the output projection
-(512 x 54,796: 69 against 51 GFLOPS at 64 rows) and lost on the smaller layers (72-82 against
-80-94), hence the calibration's "mixed" kernels (``only``: oneDNN for the named layers).
+on the AVX2 EPYC of docs/performance.md oneDNN's reordered weights won on the output projection
+(512 x 54,796) and lost on the smaller layers (figures: docs/performance.md#calibration),
+hence the calibration's "mixed" kernels (``only``: oneDNN for the named layers).
 
 These ops are private: a torch release may change or drop them. So they are probed once per
 process on a small tensor against ``torch.nn.functional.linear``; on an exception or a

@@ -3,7 +3,7 @@
 The workers are forked once the model is loaded and prepared, so they share its weights
 (copy-on-write) rather than each loading a copy. On a CPU, several single-threaded workers
 keep the cores busier than one process whose threads meet at every layer of every decoding
-step (CTranslate2's ``inter_threads`` layout); bench/README.md has the figures.
+step (CTranslate2's ``inter_threads`` layout); docs/performance.md has the figures.
 
 The pool is made by hand rather than with ``multiprocessing.Pool``, which loses the batch of a
 worker that dies (the OOM killer, a crash in a native library) and then waits for it forever.

@@ -155,6 +155,30 @@ def test_native_align_equals_the_cli_files(
     assert {"/v1/translate", "/v1/align", "/translate"} <= set(schema["paths"])
 
 
+def test_a_client_that_leaves_is_dropped_from_the_queue(server: Server) -> None:
+    import time
+
+    big = " ".join(f"Presiden tiba di Jakarta nomor {n}." for n in range(200))
+    dropped = _metric(server, "sejajar_requests_dropped_total")
+    sentences = _metric(server, "sejajar_sentences_total")
+    with ThreadPoolExecutor(1) as pool:
+        holding = pool.submit(httpx.post, server.url + "/translate", json=_translate(q=big),
+                              timeout=600)  # fmt: skip
+        end = time.monotonic() + 60
+        while not httpx.get(server.url + "/health").json()["busy"]:
+            assert time.monotonic() < end
+        with pytest.raises(httpx.ReadTimeout):  # the client gives up and closes its connection
+            httpx.post(server.url + "/translate", json=_translate(q="Harga naik."), timeout=0.5)
+        assert holding.result().status_code == 200
+    end = time.monotonic() + 10
+    while _metric(server, "sejajar_requests_dropped_total") == dropped:
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    assert _metric(server, "sejajar_requests_dropped_total") == dropped + 1
+    assert _metric(server, "sejajar_sentences_total") == sentences + 200  # never translated
+    assert any('"status": 499' in line for line in server.lines)
+
+
 def _translate(**fields: object) -> dict[str, object]:
     return {"q": "Presiden tiba.", "source": "id", "target": "en", **fields}
 

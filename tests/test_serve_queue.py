@@ -239,6 +239,31 @@ def test_alternatives_need_a_beam(fake: HeldFake) -> None:
     asyncio.run(main())
 
 
+def test_markup_too_deep_to_read_whole_is_refused(fake: HeldFake) -> None:
+    async def main() -> None:
+        async with client() as c:
+            deep = "<div>" * 3000 + "harga naik" + "</div>" * 3000
+            reply = await ask(c, deep, format="html")
+            assert reply.status_code == 400
+            assert reply.json()["error"].startswith("Invalid request: cannot read the HTML")
+            fine = "<div>" * 1500 + "harga naik" + "</div>" * 1500
+            assert "price rises" in (await ask(c, fine, format="html")).json()["translatedText"]
+
+    asyncio.run(main())
+
+
+def test_host_names_are_checked_on_loopback_only(fake: HeldFake) -> None:
+    async def main() -> None:
+        elsewhere = {"Host": "news.example:5000"}
+        async with client() as c:
+            assert (await c.get("/health", headers=elsewhere)).status_code == 400
+            assert (await c.get("/health", headers={"Host": "[::1]:5000"})).status_code == 200
+        async with client(host="0.0.0.0", insecure=True) as c:
+            assert (await c.get("/health", headers=elsewhere)).status_code == 200
+
+    asyncio.run(main())
+
+
 # The pieces.
 def test_passages_keep_the_texts_spacing_and_lines() -> None:
     text = "  Presiden tiba.  Ia disambut.\n\nBaca Juga: berita lain\r\nHarga naik. "

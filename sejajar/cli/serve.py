@@ -85,9 +85,7 @@ def serve(
     service = Service(session, options)
     try:
         with reported():
-            told = service.load()
-        for line in told:
-            session.info.append(line)
+            service.load()
         warn(session)
         _logging()
         config = uvicorn.Config(

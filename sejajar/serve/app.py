@@ -28,6 +28,7 @@ from sejajar import __version__
 from sejajar.serve.checks import ApiError, error
 from sejajar.serve.keys import Keys, Quota
 from sejajar.serve.service import Service
+from sejajar.serve.settings import is_loopback
 
 log = logging.getLogger("sejajar.serve")
 
@@ -99,10 +100,10 @@ def build_app(service: Service, keys: Keys | None = None) -> FastAPI:
         max_age=86400,
     )
     app.add_middleware(BodyLimit, limit=settings.max_body)
-    # With no keys the server is on loopback only; a page elsewhere that rebinds its own name to
-    # 127.0.0.1 (DNS rebinding) still sends its own name as the host, and is refused.
-    app.add_middleware(Observe, service=service, routes=routes,
-                       loopback_hosts=not app.state.keys.required)  # fmt: skip
+    # A server on loopback with no keys answers local names only: a web page whose own name
+    # is rebound to 127.0.0.1 (DNS rebinding) still sends its own name as the host.
+    local = not app.state.keys.required and is_loopback(settings.host)
+    app.add_middleware(Observe, service=service, routes=routes, loopback_hosts=local)
     return app
 
 

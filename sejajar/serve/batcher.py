@@ -3,9 +3,13 @@ together, so many clients sending a sentence each keep it as busy as one offline
 
 One thread does all the model's work (its translations, the cache, the run's memory of
 repeats: SQLite and the worker pool are used from that thread only). The queue lives on the
-event loop. When sentences arrive while the model is idle, the first waits at most
-``wait`` seconds for others, less when enough have come to fill every worker's batch; while
-the model runs, newcomers gather and go together in the next call. The translator sorts a
+event loop. Before a call, the queue waits for company while sentences keep coming: until
+``fill`` sentences wait (a full batch for every worker), or none has arrived for ``wait``
+seconds, or ten times that has passed. So a lone request waits ``wait`` at most, and the
+clients of the last call, whose next requests arrive one after another as their answers go
+out, go to the model together rather than a few at a time (a call of a few sentences keeps
+one worker busy and the others idle). A call takes whole fills of sentences when more wait,
+so that its batches spread evenly over the workers. The translator sorts a
 call's sentences by length and cuts them into batches under its padded-token cap, as in
 ``sejajar translate``; the run's memory translates a sentence repeated across requests once.
 A request whose client has gone, or whose deadline passed, is cancelled and never reaches the
@@ -59,6 +63,7 @@ class SharedBatcher:
         self.limit, self.wait, self.fill, self.most = limit, wait, fill, most
         self.waiting: deque[_Waiting] = deque()
         self.queued = 0  # sentences waiting
+        self.last_arrival = 0.0
         self.busy = False  # a call to the model is under way
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sejajar-model")
         self._arrived: asyncio.Event | None = None
@@ -103,7 +108,8 @@ class SharedBatcher:
         if self.queued + len(texts) > self.limit:
             raise QueueFull(f"{self.queued} sentences are waiting; the queue holds {self.limit}")
         future: asyncio.Future[list[Translation]] = asyncio.get_running_loop().create_future()
-        self.waiting.append(_Waiting(texts, future, time.monotonic()))
+        self.last_arrival = time.monotonic()
+        self.waiting.append(_Waiting(texts, future, self.last_arrival))
         self.queued += len(texts)
         self.metrics.queued.set(self.queued)
         self._arrived.set()
@@ -125,10 +131,11 @@ class SharedBatcher:
                 await self._translate(taken)
 
     async def _gather(self) -> None:
-        """Wait, from the oldest sentence's arrival, up to ``wait`` seconds for ``fill``."""
+        """Wait for ``fill`` sentences while they keep coming (see the module's docstring)."""
         assert self._arrived is not None
+        end = time.monotonic() + 10 * self.wait
         while self.queued < self.fill:
-            left = self.waiting[0].since + self.wait - time.monotonic()
+            left = min(self.last_arrival + self.wait, end) - time.monotonic()
             if left <= 0:
                 return
             self._arrived.clear()
@@ -149,9 +156,11 @@ class SharedBatcher:
             self.metrics.queued.set(self.queued)
 
     def _take(self) -> list[_Waiting]:
+        """Whole requests, up to as many whole fills as wait (``most`` at most)."""
+        limit = min(self.most, max(self.fill, self.queued // self.fill * self.fill))
         taken: list[_Waiting] = []
         count = 0
-        while self.waiting and (not taken or count + len(self.waiting[0].texts) <= self.most):
+        while self.waiting and (not taken or count + len(self.waiting[0].texts) <= limit):
             item = self.waiting.popleft()
             self.queued -= len(item.texts)
             if item.future.done():  # cancelled since the last look

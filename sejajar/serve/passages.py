@@ -37,29 +37,36 @@ def rebuild(doc: Document, translations: Sequence[str]) -> str:
 class Markup:
     """An HTML fragment parsed by libxml2 (through lxml, linear in its size) and its
     translatable text nodes as passages; :meth:`render` writes it back with their translations.
-    Raises ``ValueError`` for markup libxml2 cannot read."""
+    Raises ``ValueError`` for markup libxml2 cannot read whole (nested deeper than it goes:
+    it would drop the text)."""
 
     def __init__(self, markup: str) -> None:
         import lxml.html
 
-        self.root: Any = lxml.html.fragment_fromstring(markup, create_parent="div")
+        parser = lxml.html.HTMLParser(huge_tree=True, no_network=True)
+        self.root: Any = lxml.html.fragment_fromstring(markup, create_parent="div", parser=parser)
+        fatal = [e for e in parser.error_log if e.level_name == "FATAL"]
+        if fatal:  # past 2048 levels libxml2 stops, and the rest would be lost
+            raise ValueError(f"it cannot be read whole ({fatal[0].message.split(',')[0]})")
         # (element, "text" or "tail") of every text node worth translating, in document order.
         self.slots: list[tuple[Any, str]] = []
-        self._collect(self.root, kept=False)
-        self.passages = [passage(getattr(element, side)) for element, side in self.slots]
-
-    def _collect(self, element: Any, kept: bool) -> None:
-        kept = kept or element.tag in _KEEP or element.get("translate") == "no"
-        if not kept and (element.text or "").strip():
-            self.slots.append((element, "text"))
-        for child in element:
-            if not isinstance(child.tag, str):  # comments, processing instructions
-                if (child.tail or "").strip() and not kept:
-                    self.slots.append((child, "tail"))
+        # Depth first, in document order, without recursion (nesting goes to 2048 levels).
+        stack: list[tuple[Any, bool, bool]] = [(self.root, False, False)]
+        while stack:
+            element, kept, tail_only = stack.pop()
+            if tail_only:  # an element done: its tail belongs to its parent's text
+                if not kept and (element.tail or "").strip():
+                    self.slots.append((element, "tail"))
                 continue
-            self._collect(child, kept)
-            if not kept and (child.tail or "").strip():
-                self.slots.append((child, "tail"))
+            inside = kept
+            if isinstance(element.tag, str):  # not a comment or processing instruction
+                inside = kept or element.tag in _KEEP or element.get("translate") == "no"
+                if not inside and (element.text or "").strip():
+                    self.slots.append((element, "text"))
+            stack.append((element, kept, True))
+            if isinstance(element.tag, str):
+                stack.extend((child, inside, False) for child in reversed(element))
+        self.passages = [passage(getattr(element, side)) for element, side in self.slots]
 
     def render(self, texts: Sequence[str]) -> str:
         """The markup with each passage's text replaced by ``texts`` (one per passage)."""

@@ -8,9 +8,12 @@ in the queue's model thread."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import Sequence
 
 from sejajar.align.pipeline import align_documents, pair_translations, to_translate
+from sejajar.core.errors import SejajarError
 from sejajar.core.files import article_text
 from sejajar.core.records import Document, ParallelDocument, Signature, run_signature
 from sejajar.serve.batcher import SharedBatcher
@@ -21,6 +24,8 @@ from sejajar.translate.engines import TranslatorSession
 from sejajar.translate.rules import EN_RULES, ID_RULES
 from sejajar.translate.split import split_document, splitter_id
 from sejajar.translate.translator import Translation
+
+log = logging.getLogger("sejajar.serve")
 
 
 class Service:
@@ -39,8 +44,9 @@ class Service:
         self.model_name = session.settings.model
         self.loaded = False
 
-    def load(self) -> list[str]:
-        """Load the model (raises :class:`TranslatorError`); what the user should be told."""
+    def load(self) -> None:
+        """Load the model (raises :class:`TranslatorError`); what the user should be told
+        stays in the session's ``info`` and ``notices``."""
         translator = self.batcher.call(self.session)
         self.signature = translator.signature
         pool = getattr(self.session.loaded, "pool", None)
@@ -50,10 +56,6 @@ class Service:
         self.batcher.fill = translator.batch_size * workers
         self.batcher.most = max(64, 4 * self.batcher.fill)
         self.loaded = True
-        told = [*self.session.info, *self.session.notices]
-        self.session.info.clear()
-        self.session.notices.clear()
-        return told
 
     def start(self) -> None:
         self.batcher.start()
@@ -76,6 +78,9 @@ class Service:
             self.metrics.tokens.inc(sum(map(len, tokenizer(texts)["input_ids"])))
         done = translator.translate(texts)
         self.metrics.counts(self.session.counts())
+        for notice in self.session.notices:  # the cache failed and is off, say
+            log.warning(json.dumps({"warning": str(SejajarError(notice))}))
+        self.session.notices.clear()
         return done
 
     # LibreTranslate's texts.

@@ -65,17 +65,32 @@ def offline(args: argparse.Namespace) -> dict[str, Any]:
     settings = ModelSettings(model=str(args.model), beams=args.beams, quantize=args.quantize)
     with open_translator(settings, cache=False) as session:
         translator = session()
-        translator.translate(["Presiden tiba di Jakarta pada hari Rabu."] * 4)  # warm
+        translator.translate(warmup(texts))
         start = time.perf_counter()
         for at in range(0, len(texts), WINDOW):
             translator.translate(texts[at : at + WINDOW])
         seconds = time.perf_counter() - start
+        # The same sentences (made distinct again) in calls of 32 and 64: what a server whose
+        # clients have that many sentences in flight can give them at best, one call at a time.
+        calls = {}
+        for size in (32, 64):
+            again = [f"{t[:-1]} ({size})." for t in texts]
+            start = time.perf_counter()
+            for at in range(0, len(again), size):
+                translator.translate(again[at : at + size])
+            calls[size] = time.perf_counter() - start
         latencies = []
         for text in single:
             start = time.perf_counter()
             translator.translate([text])
             latencies.append(time.perf_counter() - start)
-    return {"seconds": seconds, "latencies": latencies}
+    return {"seconds": seconds, "latencies": latencies, "calls": calls}
+
+
+def warmup(texts: list[str]) -> list[str]:
+    """64 sentences not among ``texts``: every worker's first batches (the weights' pages
+    come back on first use, kernels set up) before anything is timed."""
+    return [f"{t[:-1]} hangat {i}." for i, t in enumerate(texts[:64])]
 
 
 def serve_child(argv: list[str]) -> None:
@@ -162,11 +177,28 @@ def server(args: argparse.Namespace) -> Server:
 
 
 def with_server(args: argparse.Namespace, body: Callable[[Server], Any]) -> Any:
+    """``body``'s result on a fresh server, warmed up as the offline translator is."""
     running = server(args)
     try:
+        texts = json.loads((args.work / "texts.json").read_text("utf-8"))
+        Client(running.url).translate(warmup(texts))
         return body(running)
     finally:
         running.stop()
+
+
+def calls(server: Server) -> tuple[float, float]:
+    """(sentences, calls to the model) so far, from the server's metrics."""
+    client = Client(server.url)
+    client.conn.request("GET", "/metrics")
+    found = dict(
+        line.split(" ", 1)
+        for line in client.conn.getresponse().read().decode().splitlines()
+        if line.startswith("sejajar_batch_sentences_")
+    )
+    client.close()
+    sentences, count = found["sejajar_batch_sentences_sum"], found["sejajar_batch_sentences_count"]
+    return float(sentences), float(count)
 
 
 def main() -> None:
@@ -223,9 +255,12 @@ def main() -> None:
     rate = len(texts) / base["seconds"]
     print(f"\noffline (the CLI's translator, windows of {WINDOW}): {base['seconds']:.1f} s, "
           f"{rate:.1f} sentences/s")  # fmt: skip
+    for size, seconds in base["calls"].items():
+        print(f"  the same translator in calls of {size} sentences: {seconds:.1f} s, "
+              f"{base['seconds'] / seconds:.2f}x the windows")  # fmt: skip
 
     print(f"\n{'clients':<28} {'requests':>8} {'seconds':>8} {'sent/s':>7} {'x offline':>9} "
-          f"{'p50 ms':>8} {'p95 ms':>8}")  # fmt: skip
+          f"{'p50 ms':>8} {'p95 ms':>8} {'per call':>8}")  # fmt: skip
     rows: list[tuple[str, list[str | list[str]], int]] = [
         ("1 client, 1 sentence each", list(texts), 1),
         ("8 clients, 1 sentence each", list(texts), 8),
@@ -234,12 +269,19 @@ def main() -> None:
     ]
     ratios = {}
     for name, requests, clients in rows:
-        seconds, lat = with_server(args, lambda s: load(s.url, requests, clients))  # noqa: B023
+
+        def measured(s: Server) -> tuple[float, list[float], str]:
+            before = calls(s)  # the warm-up's call
+            seconds, lat = load(s.url, requests, clients)  # noqa: B023
+            after = calls(s)
+            return seconds, lat, f"{(after[0] - before[0]) / (after[1] - before[1]):.1f}"
+
+        seconds, lat, per_call = with_server(args, measured)
         ratio = base["seconds"] / seconds
         ratios[name] = ratio
         print(f"{name:<28} {len(requests):>8} {seconds:>8.1f} {len(texts) / seconds:>7.1f} "
               f"{ratio:>9.2f} {1000 * percentile(lat, 0.5):>8.1f} "
-              f"{1000 * percentile(lat, 0.95):>8.1f}", flush=True)  # fmt: skip
+              f"{1000 * percentile(lat, 0.95):>8.1f} {per_call:>8}", flush=True)  # fmt: skip
 
     def idle(s: Server) -> list[float]:
         client = Client(s.url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -167,23 +168,31 @@ def test_a_request_cancelled_in_the_queue_never_reaches_the_model() -> None:
     asyncio.run(main())
 
 
-def test_the_first_sentence_waits_for_company_only_briefly() -> None:
+def test_company_is_awaited_only_when_several_clients_are_about() -> None:
     calls: list[list[str]] = []
 
     def work(texts: list[str]) -> list[Translation]:
         calls.append(texts)
         return [Translation(t) for t in texts]
 
+    batcher = SharedBatcher(work, Metrics(), limit=100, wait=0.05, fill=4)
+
+    async def later(delay: float, texts: list[str]) -> list[Translation]:
+        await asyncio.sleep(delay)
+        return await batcher.translate(texts)
+
     async def main() -> None:
-        batcher = SharedBatcher(work, Metrics(), limit=100, wait=0.05, fill=3)
         batcher.start()
-        one = asyncio.create_task(batcher.translate(["a"]))
-        await asyncio.sleep(0.01)
-        two = asyncio.create_task(batcher.translate(["b"]))
-        await asyncio.gather(one, two)
-        three = await batcher.translate(["c", "d", "e"])  # fills a call: no wait
-        assert [t.text for t in three] == ["c", "d", "e"]
-        assert calls == [["a", "b"], ["c", "d", "e"]]
+        # A lone client: its sentence goes at once, however long the wait allowed.
+        started = time.monotonic()
+        await batcher.translate(["a"])
+        assert time.monotonic() - started < 0.04
+        # Two together: they go together; after a call of two, a third coming 10 ms after
+        # the fourth still joins it (requests keep coming), and a fill goes at once.
+        await asyncio.gather(batcher.translate(["b"]), batcher.translate(["c"]))
+        await asyncio.gather(batcher.translate(["d"]), later(0.01, ["e"]))
+        await batcher.translate(["f", "g", "h", "i"])
+        assert calls == [["a"], ["b", "c"], ["d", "e"], ["f", "g", "h", "i"]]
         await batcher.stop()
         batcher.shutdown()
 

@@ -3,12 +3,13 @@ together, so many clients sending a sentence each keep it as busy as one offline
 
 One thread does all the model's work (its translations, the cache, the run's memory of
 repeats: SQLite and the worker pool are used from that thread only). The queue lives on the
-event loop. Before a call, the queue waits for company while sentences keep coming: until
-``fill`` sentences wait (a full batch for every worker), or none has arrived for ``wait``
-seconds, or ten times that has passed. So a lone request waits ``wait`` at most, and the
-clients of the last call, whose next requests arrive one after another as their answers go
-out, go to the model together rather than a few at a time (a call of a few sentences keeps
-one worker busy and the others idle). A call takes whole fills of sentences when more wait,
+event loop. Before a call, when several clients are about (the last call served more than
+one request, or more than one waits), the queue waits for company while sentences keep
+coming: until ``fill`` sentences wait (a full batch for every worker), or none has arrived
+for ``wait`` seconds, or ten times that has passed. So the clients of the last call, whose
+next requests arrive one after another as their answers go out, go to the model together
+rather than a few at a time (a call of a few sentences keeps one worker busy and the others
+idle), and a lone client never waits. A call takes whole fills of sentences when more wait,
 so that its batches spread evenly over the workers. The translator sorts a
 call's sentences by length and cuts them into batches under its padded-token cap, as in
 ``sejajar translate``; the run's memory translates a sentence repeated across requests once.
@@ -64,6 +65,7 @@ class SharedBatcher:
         self.waiting: deque[_Waiting] = deque()
         self.queued = 0  # sentences waiting
         self.last_arrival = 0.0
+        self.last_call = 0  # requests in the last call to the model
         self.busy = False  # a call to the model is under way
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sejajar-model")
         self._arrived: asyncio.Event | None = None
@@ -133,6 +135,8 @@ class SharedBatcher:
     async def _gather(self) -> None:
         """Wait for ``fill`` sentences while they keep coming (see the module's docstring)."""
         assert self._arrived is not None
+        if self.last_call <= 1 and len(self.waiting) <= 1:  # a lone client: no company coming
+            return
         end = time.monotonic() + 10 * self.wait
         while self.queued < self.fill:
             left = min(self.last_arrival + self.wait, end) - time.monotonic()
@@ -177,6 +181,7 @@ class SharedBatcher:
         for item in taken:
             self.metrics.wait.observe(now - item.since)
         self.metrics.batch.observe(len(texts))
+        self.last_call = len(taken)
         self.busy = True
         try:
             done = await self.run(self.work, texts)

@@ -324,7 +324,7 @@ def test_keys_are_required_and_checked(
 
 def test_public_host_needs_keys_and_bad_key_files_are_one_line(tmp_path: Path) -> None:
     code, _, err = run("serve", "--host", "0.0.0.0", "--model", str(tmp_path))
-    assert code == 1 and "no --api-keys" in err and "--insecure" in err
+    assert code == 2 and "no --api-keys" in err and "--insecure" in err
     short = tmp_path / "keys.txt"
     short.write_text("abc\n")
     code, _, err = run("serve", "--api-keys", str(short), "--model", str(tmp_path))

@@ -7,12 +7,13 @@ Nothing heavy is imported here; an engine's loader imports its back-end when it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sejajar.core.settings import About, check_all, declared, setting
 from sejajar.translate.dedup import DEFAULT_CAPACITY, DedupTranslator
 from sejajar.translate.translator import Translator, TranslatorError
 
@@ -20,32 +21,6 @@ if TYPE_CHECKING:
     from sejajar.translate.cache import CachingTranslator, TranslationCache
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
-
-
-@dataclass(frozen=True)
-class About:
-    """What a user is told of a setting, and the rule its values keep. ``help`` may name
-    settings as ``{name}``, as errors do (see :mod:`sejajar.core.errors`)."""
-
-    help: str
-    least: int | None = None  # the smallest value allowed
-    choices: Collection[str] = ()  # the values allowed, when they are named
-    unset: str | None = None  # what None means, for a setting that may be left unset
-
-    def check(self, name: str, value: Any) -> None:
-        """Raise :class:`TranslatorError`, naming the setting, unless ``value`` keeps the rule."""
-        if value is None:
-            return
-        if self.least is not None and value < self.least:
-            raise TranslatorError(f"{{{name}}} must be at least {self.least}, not {value}")
-        if self.choices and value not in self.choices:
-            *most, last = self.choices
-            allowed = f"{', '.join(most)} or {last}" if most else last
-            raise TranslatorError(f"{{{name}}} must be {allowed}, not {value}")
-
-
-def _setting(default: Any, about: About) -> Any:
-    return field(default=default, metadata={"about": about})
 
 
 # The engines by name (registered below, once the settings they take are defined); the
@@ -59,20 +34,20 @@ class ModelSettings:
     declared once. The front ends build their options from these (see :func:`user_settings`);
     an invalid value is refused here, with a :class:`TranslatorError` naming the setting."""
 
-    model: str = _setting(DEFAULT_MODEL, About("Hugging Face hub id or local model folder."))
-    beams: int = _setting(4, About("Beam size (1 = greedy).", least=1))
-    batch_size: int = _setting(16, About("Sentences per batch.", least=1))
-    device: str = _setting("auto", About("Where the model runs.", choices=("auto", "cpu", "cuda")))
-    engine: str = _setting(
+    model: str = setting(DEFAULT_MODEL, About("Hugging Face hub id or local model folder."))
+    beams: int = setting(4, About("Beam size (1 = greedy).", least=1))
+    batch_size: int = setting(16, About("Sentences per batch.", least=1))
+    device: str = setting("auto", About("Where the model runs.", choices=("auto", "cpu", "cuda")))
+    engine: str = setting(
         "transformers", About("transformers, or ctranslate2 (faster; extra).", choices=ENGINES)
     )
-    quantize: str = _setting(
+    quantize: str = setting(
         "none",
         About("int8: faster on a CPU, slightly worse.", choices=("none", "int8")),
     )
-    threads: int | None = _setting(None, About("Threads per worker.", least=1, unset="auto"))
+    threads: int | None = setting(None, About("Threads per worker.", least=1, unset="auto"))
     # Batches translated in parallel; None: one per core on a CPU (see ``workers.layout``).
-    workers: int | None = _setting(
+    workers: int | None = setting(
         None, About("Batches translated in parallel.", least=1, unset="one per core")
     )
     # Where an engine that converts the model (CTranslate2) keeps the conversion; None: the
@@ -80,7 +55,7 @@ class ModelSettings:
     conversions: Path | None = None
     # Time the layouts and matrix kernels this CPU offers at the first load of a model, and
     # keep the fastest (see ``calibrate``); only what ``workers`` and ``threads`` leave open.
-    calibrate: bool = _setting(
+    calibrate: bool = setting(
         True,
         About(
             "Time this CPU's layouts and kernels once per model and keep the fastest "
@@ -89,13 +64,12 @@ class ModelSettings:
     )
 
     def __post_init__(self) -> None:
-        for name, about in user_settings().items():
-            about.check(name, getattr(self, name))
+        check_all(self, TranslatorError)
 
 
 def user_settings() -> dict[str, About]:
     """The settings a user gives, by name, in the order they are declared."""
-    return {f.name: f.metadata["about"] for f in fields(ModelSettings) if "about" in f.metadata}
+    return declared(ModelSettings)
 
 
 def _load_transformers(settings: ModelSettings) -> Translator:

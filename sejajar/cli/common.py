@@ -18,8 +18,9 @@ import typer
 
 from sejajar import __version__
 from sejajar.core.errors import SejajarError, name_parameters
+from sejajar.core.settings import About, declared
 from sejajar.translate.cache import refuse_folder
-from sejajar.translate.engines import About, ModelSettings, TranslatorSession, user_settings
+from sejajar.translate.engines import ModelSettings, TranslatorSession
 from sejajar.translate.translator import Progress
 
 app = typer.Typer(
@@ -118,10 +119,12 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing o
 
 # The model options' environment variables (the rest of each option is its setting's).
 _ENVVARS = {"model": "SEJAJAR_MODEL", "calibrate": "SEJAJAR_CALIBRATE"}
+# (name, type, default, typer option) of one command-line option.
+Option = tuple[str, Any, Any, Any]
 
 
-def _model_option(name: str, kind: Any, default: Any, about: About) -> tuple[str, Any, Any, Any]:
-    """The option of a :class:`ModelSettings` field: (name, type, default, option)."""
+def _option(name: str, kind: Any, default: Any, about: About) -> Option:
+    """The option of a declared setting (see :mod:`sejajar.core.settings`)."""
     text = name_parameters(about.help, flag)
     if about.unset is not None:
         # Typed out: typer shows no default for None.
@@ -131,18 +134,23 @@ def _model_option(name: str, kind: Any, default: Any, about: About) -> tuple[str
         make: Any = Enum  # called with names known only here, which mypy cannot check
         kind = make(name.title(), {c: c for c in about.choices}, type=str)
         default = kind(default)
-    option = typer.Option(declared, envvar=_ENVVARS.get(name), min=about.least, help=text)
+    option = typer.Option(
+        declared, envvar=_ENVVARS.get(name), min=about.least, max=about.most, help=text
+    )
     return name, kind, default, option
 
 
-def _model_options() -> list[tuple[str, Any, Any, Any]]:
-    """The options of every user setting, in their order in :class:`ModelSettings`, then the
-    cache's."""
-    kinds = typing.get_type_hints(ModelSettings)
-    defaults = {f.name: f.default for f in dataclasses.fields(ModelSettings)}
-    options = [_model_option(n, kinds[n], defaults[n], a) for n, a in user_settings().items()]
+def settings_options(cls: type) -> list[Option]:
+    """The options of every declared setting of dataclass ``cls``, in their order."""
+    kinds = typing.get_type_hints(cls)
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    return [_option(n, kinds[n], defaults[n], a) for n, a in declared(cls).items()]
+
+
+def _model_options() -> list[Option]:
+    """The options of every model setting, then the cache's."""
     return [
-        *options,
+        *settings_options(ModelSettings),
         ("cache", Path | None, None, typer.Option("--cache",
             help="Translation cache file [default: user cache folder].")),
         ("no_cache", bool, False,
@@ -156,36 +164,52 @@ _MODEL_OPTIONS = _model_options()
 F = TypeVar("F", bound=Callable[..., None])
 
 
+def with_options(
+    options: list[Option], gives: tuple[str, ...], build: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Callable[[F], F]:
+    """A decorator adding ``options`` to a command, which receives instead the parameters
+    ``gives`` that ``build`` makes from their values (a bad value is a usage error, exit 2)."""
+
+    def decorate(command: F) -> F:
+        hints = typing.get_type_hints(command, include_extras=True)
+        own = [
+            p.replace(annotation=hints[p.name])
+            for p in inspect.signature(command).parameters.values()
+            if p.name not in gives
+        ]
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                              annotation=Annotated[kind, option])
+            for name, kind, default, option in options
+        ]  # fmt: skip
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> None:
+            values = {name: kwargs.pop(name) for name, *_ in options}
+            values = {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
+            try:  # usage errors, as typer's own
+                kwargs.update(build(values))
+            except SejajarError as exc:
+                fail(message(exc), 2)
+            command(**kwargs)
+
+        parameters = own + added
+        wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _model_settings(values: dict[str, Any]) -> dict[str, Any]:
+    cache, no_cache = values.pop("cache"), values.pop("no_cache")
+    cache = False if no_cache else (cache or True)
+    if isinstance(cache, Path):
+        refuse_folder(cache)
+    return {"cache": cache, "settings": ModelSettings(**values)}
+
+
 def model_options(command: F) -> F:
     """Add the model options to ``command``, which receives them as ``settings``
     (:class:`ModelSettings`) and ``cache`` (a file, True for the default one, False for none)."""
-    hints = typing.get_type_hints(command, include_extras=True)
-    own = [
-        p.replace(annotation=hints[p.name])
-        for p in inspect.signature(command).parameters.values()
-        if p.name not in ("settings", "cache")
-    ]
-    added = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                          annotation=Annotated[kind, option])
-        for name, kind, default, option in _MODEL_OPTIONS
-    ]  # fmt: skip
-
-    @functools.wraps(command)
-    def wrapper(**kwargs: Any) -> None:
-        values = {name: kwargs.pop(name) for name, *_ in _MODEL_OPTIONS}
-        cache, no_cache = values.pop("cache"), values.pop("no_cache")
-        values = {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
-        kwargs["cache"] = False if no_cache else (cache or True)
-        try:  # usage errors, as typer's own
-            if isinstance(kwargs["cache"], Path):
-                refuse_folder(kwargs["cache"])
-            kwargs["settings"] = ModelSettings(**values)
-        except SejajarError as exc:
-            fail(message(exc), 2)
-        command(**kwargs)
-
-    parameters = own + added
-    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
-    return wrapper  # type: ignore[return-value]
+    return with_options(_MODEL_OPTIONS, ("settings", "cache"), _model_settings)(command)

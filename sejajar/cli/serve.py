@@ -5,60 +5,33 @@ from __future__ import annotations
 import signal
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 
-from sejajar.cli.common import app, fail, model_options, reported, warn
+from sejajar.cli.common import (
+    app,
+    fail,
+    model_options,
+    reported,
+    settings_options,
+    warn,
+    with_options,
+)
+from sejajar.serve.settings import ServeSettings
 from sejajar.translate.engines import ModelSettings
 
 
+def _serve_settings(values: dict[str, Any]) -> dict[str, Any]:
+    from sejajar.serve.settings import ServeSettings
+
+    return {"options": ServeSettings(**values)}
+
+
 @app.command()
+@with_options(settings_options(ServeSettings), ("options",), _serve_settings)
 @model_options
-def serve(
-    host: Annotated[
-        str, typer.Option("--host", help="Address to listen on (a public one needs --api-keys).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
-    ] = 5000,
-    api_keys: Annotated[
-        Path | None,
-        typer.Option("--api-keys", help="File of API keys, one a line (or sha256:HEX of one)."),
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", help="Allow a public --host with no --api-keys.")
-    ] = False,
-    max_body: Annotated[
-        int, typer.Option("--max-body", min=1, help="Largest request body, in bytes.")
-    ] = 1_000_000,
-    max_texts: Annotated[
-        int, typer.Option("--max-texts", min=1, help="Most texts in one q list.")
-    ] = 1000,
-    queue_size: Annotated[
-        int, typer.Option("--queue-size", min=1, help="Most sentences waiting (then 503).")
-    ] = 4096,
-    batch_wait_ms: Annotated[
-        float,
-        typer.Option("--batch-wait-ms", min=0, help="How long a sentence waits for company."),
-    ] = 5.0,
-    deadline: Annotated[
-        float, typer.Option("--deadline", min=0.001, help="Seconds before a request gets 504.")
-    ] = 60.0,
-    chars_per_minute: Annotated[
-        int,
-        typer.Option("--chars-per-minute", min=0, help="Quota per key or client (0: none)."),
-    ] = 0,
-    grace: Annotated[
-        int, typer.Option("--grace", min=0, help="Seconds SIGTERM leaves queued work.")
-    ] = 30,
-    log_text: Annotated[
-        bool, typer.Option("--log-text", help="Put requests' texts in the log lines.")
-    ] = False,
-    *,
-    settings: ModelSettings,
-    cache: Path | bool,
-) -> None:
+def serve(*, options: ServeSettings, settings: ModelSettings, cache: Path | bool) -> None:
     """Serve translations over HTTP: LibreTranslate's API (/translate, /detect, /languages)
     and sejajar's own (/v1/translate, /v1/align; schema at /openapi.json)."""
     try:
@@ -69,18 +42,12 @@ def serve(
     from sejajar.serve.app import build_app
     from sejajar.serve.keys import Keys
     from sejajar.serve.service import Service
-    from sejajar.serve.settings import ServeSettings
     from sejajar.translate.engines import TranslatorSession
 
-    options = ServeSettings(
-        host=host, port=port, api_keys=api_keys, insecure=insecure, max_body=max_body,
-        max_texts=max_texts, queue_size=queue_size, batch_wait=batch_wait_ms / 1000,
-        deadline=deadline, chars_per_minute=chars_per_minute, grace=grace, log_text=log_text,
-    )  # fmt: skip
     with reported():
-        options.check()
-        keys = Keys.read(api_keys)
-    listening = _listen(host, port)
+        keys = Keys.read(options.api_keys)
+    host = options.host
+    listening = _listen(host, options.port)
     session = TranslatorSession(settings, cache)
     service = Service(session, options)
     try:
@@ -90,7 +57,7 @@ def serve(
         _logging()
         config = uvicorn.Config(
             build_app(service, keys), log_config=None, access_log=False, lifespan="on",
-            timeout_graceful_shutdown=grace, server_header=False,
+            timeout_graceful_shutdown=options.grace, server_header=False,
         )  # fmt: skip
         shown = f"[{host}]" if ":" in host else host
         bound = listening.getsockname()[1]

@@ -27,6 +27,19 @@ PARAMETERS = (
     "no_bridge",
     "presplit",
     "out",
+    # sejajar serve's
+    "host",
+    "port",
+    "api_keys",
+    "insecure",
+    "max_body",
+    "max_texts",
+    "queue_size",
+    "batch_wait_ms",
+    "deadline",
+    "chars_per_minute",
+    "grace",
+    "log_text",
 )
 _PARAMETER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")\}")
 

@@ -38,7 +38,7 @@ class Service:
         self.settings = settings
         self.metrics = Metrics()
         self.batcher = SharedBatcher(
-            self._work, self.metrics, limit=settings.queue_size, wait=settings.batch_wait
+            self._work, self.metrics, limit=settings.queue_size, wait=settings.batch_wait_ms / 1000
         )
         self.signature: Signature = ()
         self.model_name = session.settings.model

@@ -1,5 +1,7 @@
 """The service's own settings (the model's are :class:`ModelSettings`, shared with every
-command): where it listens, what it accepts, how long things may take."""
+command): where it listens, what it accepts, how long things may take. Each is declared once,
+with its default, description and rule (:mod:`sejajar.core.settings`); ``sejajar serve``
+builds its options from them."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sejajar.core.errors import SejajarError
+from sejajar.core.settings import About, check_all, setting
 
 
 class ServeError(SejajarError):
@@ -16,48 +19,31 @@ class ServeError(SejajarError):
 
 @dataclass(frozen=True)
 class ServeSettings:
-    host: str = "127.0.0.1"
-    port: int = 5000  # LibreTranslate's
-    # A file of API keys, one a line (or ``sha256:HEX`` of one); None: no keys, loopback only.
-    api_keys: Path | None = None
-    # Listen on a public address with no keys.
-    insecure: bool = False
-    # The most bytes in a request body (413 past it).
-    max_body: int = 1_000_000
-    # The most texts in one ``q`` list (400 past it).
-    max_texts: int = 1000
-    # The most sentences waiting for the model at once (503 and Retry-After past it).
-    queue_size: int = 4096
-    # How long the first sentence to arrive waits for others to share its batch, in seconds.
-    batch_wait: float = 0.005
-    # A request still unanswered after this many seconds gets 504.
-    deadline: float = 60.0
-    # Characters each key (or each client address, with no keys) may send per minute; 0: any.
-    chars_per_minute: int = 0
-    # Seconds that SIGTERM leaves queued work to finish before the server stops.
-    grace: int = 30
-    # Put the text of requests in the log lines (off: only their sizes).
-    log_text: bool = False
+    host: str = setting("127.0.0.1", About("Address to listen on (a public one needs {api_keys})."))
+    port: int = setting(5000, About("Port (0: any free one).", least=0, most=65535))
+    api_keys: Path | None = setting(  # noqa: RUF009 (a field with its About, as the others)
+        None, About("File of API keys, one a line (or sha256:HEX of one).", unset="none")
+    )
+    insecure: bool = setting(False, About("Allow a public {host} with no {api_keys}."))
+    max_body: int = setting(1_000_000, About("Largest request body, in bytes.", least=1))
+    max_texts: int = setting(1000, About("Most texts in one q list.", least=1))
+    queue_size: int = setting(4096, About("Most sentences waiting (then 503).", least=1))
+    batch_wait_ms: float = setting(
+        5.0, About("How long sentences wait for company when several clients are about.", least=0)
+    )
+    deadline: float = setting(60.0, About("Seconds before a request gets 504.", least=0.001))
+    chars_per_minute: int = setting(
+        0, About("Characters per minute per key or client (0: any).", least=0)
+    )
+    grace: int = setting(30, About("Seconds SIGTERM leaves queued work to finish.", least=0))
+    log_text: bool = setting(False, About("Put requests' texts in the log lines."))
 
-    def check(self) -> None:
-        """Raise :class:`ServeError` for settings the service refuses."""
-        positive = {
-            "max_body": self.max_body,
-            "max_texts": self.max_texts,
-            "queue_size": self.queue_size,
-            "deadline": self.deadline,
-        }
-        for name, value in positive.items():
-            if value <= 0:
-                raise ServeError(f"--{name.replace('_', '-')} must be positive, not {value}")
-        if not 0 <= self.port <= 65535:
-            raise ServeError(f"--port must be from 0 (any free one) to 65535, not {self.port}")
-        if self.batch_wait < 0 or self.grace < 0 or self.chars_per_minute < 0:
-            raise ServeError("--batch-wait-ms, --grace and --chars-per-minute cannot be negative")
+    def __post_init__(self) -> None:
+        check_all(self, ServeError)
         if self.api_keys is None and not self.insecure and not is_loopback(self.host):
             raise ServeError(
-                f"--host {self.host} is reachable from other machines and no --api-keys file "
-                "was given; give one, or --insecure to serve anyone who can reach it"
+                f"{{host}} {self.host} is reachable from other machines and no {{api_keys}} "
+                "file was given; give one, or {insecure} to serve anyone who can reach it"
             )
 
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import signal
 import socket
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sejajar.cli.common import app, fail, model_options, reported, warn
 from sejajar.translate.engines import ModelSettings
+
+if TYPE_CHECKING:
+    from sejajar.serve.keys import Keys
+    from sejajar.serve.rayserve import RaySettings
+    from sejajar.serve.settings import ServeSettings
 
 
 @app.command()
@@ -55,6 +61,27 @@ def serve(
     log_text: Annotated[
         bool, typer.Option("--log-text", help="Put requests' texts in the log lines.")
     ] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Serve on Ray Serve replicas: auto (RAY_ADDRESS or this machine's Ray), "
+            "local (a new Ray here), or a cluster's address.",
+        ),
+    ] = None,
+    replicas: Annotated[
+        int | None, typer.Option("--replicas", min=1, help="Replicas on Ray (default 1).")
+    ] = None,
+    min_replicas: Annotated[
+        int | None, typer.Option("--min-replicas", min=1, help="Autoscale on Ray from this many.")
+    ] = None,
+    max_replicas: Annotated[
+        int | None, typer.Option("--max-replicas", min=1, help="Autoscale on Ray up to this many.")
+    ] = None,
+    replica_cpus: Annotated[
+        float, typer.Option("--replica-cpus", min=0.01, help="CPUs of each replica on Ray.")
+    ] = 1.0,
     *,
     settings: ModelSettings,
     cache: Path | bool,
@@ -66,7 +93,7 @@ def serve(
         import uvicorn
     except ImportError:
         fail("sejajar serve needs the serve extra: pip install 'sejajar[serve]'")
-    from sejajar.serve.app import build_app
+    from sejajar.serve.app import build_app, log_to_stderr
     from sejajar.serve.keys import Keys
     from sejajar.serve.service import Service
     from sejajar.serve.settings import ServeSettings
@@ -80,6 +107,16 @@ def serve(
     with reported():
         options.check()
         keys = Keys.read(api_keys)
+    if ray is not None:
+        from sejajar.serve.rayserve import RaySettings
+
+        cluster = RaySettings(ray, replicas, min_replicas, max_replicas, replica_cpus)
+        with reported():
+            cluster.check()
+        _serve_on_ray(settings, cache, options, keys, cluster)
+        return
+    if (replicas, min_replicas, max_replicas) != (None, None, None):
+        fail("--replicas, --min-replicas and --max-replicas are for --ray", 2)
     listening = _listen(host, port)
     session = TranslatorSession(settings, cache)
     service = Service(session, options)
@@ -89,7 +126,7 @@ def serve(
         for line in told:
             session.info.append(line)
         warn(session)
-        _logging()
+        log_to_stderr()
         config = uvicorn.Config(
             build_app(service, keys), log_config=None, access_log=False, lifespan="on",
             timeout_graceful_shutdown=grace, server_header=False,
@@ -126,16 +163,36 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _logging() -> None:
-    """One line per request on stderr (JSON, from sejajar.serve), uvicorn's own notices as
-    plain lines."""
-    import logging
-    import sys
+def _serve_on_ray(
+    settings: ModelSettings,
+    cache: Path | bool,
+    options: ServeSettings,
+    keys: Keys,
+    cluster: RaySettings,
+) -> None:
+    """The service on Ray Serve until SIGINT or SIGTERM (then its replicas drain) or until
+    the app is shut down from elsewhere (``serve shutdown``)."""
+    import time
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    for name in ("sejajar.serve", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+    from sejajar.serve.rayserve import RayService
+
+    if options.port == 0:  # Ray Serve's proxy takes a number: a free one, found here
+        with _listen(options.host, 0) as free:
+            options = replace(options, port=free.getsockname()[1])
+    else:  # a port in use is said at once, not after the replicas have loaded
+        _listen(options.host, options.port).close()
+    stopped: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopped.append(signum)
+
+    with reported(), RayService(settings, cache, options, keys, cluster) as service:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # after ray.init, which sets its own
+            signal.signal(sig, on_signal)
+        typer.echo(f"Ray Serve: {service.replicas()} replicas of {cluster.cpus:g} CPU "
+                   "each", err=True)  # fmt: skip
+        typer.echo(f"Serving {settings.model} on {service.url}", err=True)
+        while not stopped and service.running():
+            time.sleep(0.5)
+        typer.echo("Stopping: the replicas finish their requests", err=True)
+    typer.echo("Stopped", err=True)

@@ -321,12 +321,14 @@ class RayService:
         for name in ("ray", "ray.serve"):
             logging.getLogger(name).setLevel(logging.ERROR)
         if not ray.is_initialized():
+            _reachable(address)
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.ERROR, configure_logging=True)  # fmt: skip
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                where = "a local Ray" if address == "local" else f"Ray at {address}"
-                raise ServeError(f"cannot reach {where}: {_first_line(exc)}") from None
+                where = {"local": "start a local Ray", "auto": "find a running Ray (--ray auto)"}
+                doing = where.get(address, f"reach Ray at {address}")
+                raise ServeError(f"cannot {doing}: {_first_line(exc)}") from None
             self.started_ray = True
         try:
             self._deploy(serve)
@@ -421,6 +423,22 @@ def _serve_running() -> tuple[str, int] | None:
         return None
     config: Any = ray.get(controller.get_http_config.remote())
     return str(config.host), int(config.port)
+
+
+def _reachable(address: str) -> None:
+    """Refuse a cluster's ``host:port`` that does not answer (``ray.init`` would retry it
+    for minutes)."""
+    import socket
+
+    if address in ("auto", "local") or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except ValueError:
+        raise ServeError(f"--ray {address}: not auto, local or HOST:PORT") from None
+    except OSError as exc:
+        raise ServeError(f"cannot reach Ray at {address}: {exc.strerror or exc}") from None
 
 
 def _first_line(exc: BaseException) -> str:

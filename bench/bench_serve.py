@@ -227,7 +227,9 @@ def ray_rows(args: argparse.Namespace, texts: list[str]) -> None:
     for name, extra in rows:
 
         def body(s: Server) -> tuple[float, list[float], float]:
-            load(s.url, [texts[0]], 1)  # warm (and, on Ray, every replica has loaded)
+            # Warm: a round of the same shape first (a replica is not calibrated at load, as
+            # its threads are Ray's, so its first batches of each size pay for kernel setup).
+            load(s.url, [f"{t[:-1]} (warm)." for t in texts], 64)
             seconds, lat = load(s.url, list(texts), 64)
             return seconds, lat, batch_mean(s.url)
 

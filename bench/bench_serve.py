@@ -17,8 +17,16 @@ against the bare ``translate`` call for it (p50); one request of growing size (t
 sentence, which must stay flat); and memory (PSS of the server and its workers) over
 ``--soak`` seconds of 64 clients.
 
+With ``--ray`` (issue 26) it runs only the Ray Serve rows instead: 64 one-sentence clients
+against the one-machine server, then ``sejajar serve --ray local`` with one replica holding
+every core and with two replicas of half the cores each (a fresh local Ray per row; the forced
+length reaches the replicas through Ray's worker setup hook): throughput, p50/p95 latency, the
+mean sentences per model call (the shared batches within a replica), and Ray Serve's overhead
+at one replica against the one-machine server (target: within 15%).
+
     python bench/bench_serve.py                 # full run, ~20 min (10 of them the soak)
     python bench/bench_serve.py --sentences 128 --soak 30 --tiny    # a quick look
+    python bench/bench_serve.py --ray --sentences 64 --tiny         # Ray Serve, a quick look
 """
 
 from __future__ import annotations
@@ -94,8 +102,17 @@ def warmup(texts: list[str]) -> list[str]:
 
 
 def serve_child(argv: list[str]) -> None:
-    """``sejajar serve ARGV`` with the forced output length."""
+    """``sejajar serve ARGV`` with the forced output length (with ``--ray``, in the replicas:
+    a local Ray started here with the setup hook, which the command then joins)."""
     force_length()
+    if "--ray" in argv:
+        import logging
+
+        import ray
+
+        ray.init(address="local", include_dashboard=False, log_to_driver=False,
+                 logging_level=logging.ERROR,
+                 runtime_env={"worker_process_setup_hook": force_length})  # fmt: skip
     from sejajar.cli import main
 
     sys.argv = ["sejajar", *argv]
@@ -169,16 +186,18 @@ def child_env(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def server(args: argparse.Namespace) -> Server:
+def server(args: argparse.Namespace, extra: list[str] | None = None) -> Server:
     options = ["--model", str(args.model), "--beams", str(args.beams), "--quantize",
-               args.quantize, "--no-cache", "--queue-size", "100000"]  # fmt: skip
+               args.quantize, "--no-cache", "--queue-size", "100000", *(extra or [])]  # fmt: skip
     launcher = (sys.executable, __file__, "--serve-child")
     return Server(options, child_env(args), launcher)
 
 
-def with_server(args: argparse.Namespace, body: Callable[[Server], Any]) -> Any:
+def with_server(
+    args: argparse.Namespace, body: Callable[[Server], Any], extra: list[str] | None = None
+) -> Any:
     """``body``'s result on a fresh server, warmed up as the offline translator is."""
-    running = server(args)
+    running = server(args, extra)
     try:
         texts = json.loads((args.work / "texts.json").read_text("utf-8"))
         Client(running.url).translate(warmup(texts))
@@ -201,6 +220,40 @@ def calls(server: Server) -> tuple[float, float]:
     return float(sentences), float(count)
 
 
+def ray_rows(args: argparse.Namespace, texts: list[str]) -> None:
+    """64 one-sentence clients: the one-machine server, then Ray Serve with 1 and 2 replicas."""
+    cores = os.cpu_count() or 2
+    rows = [
+        ("one machine (sejajar serve)", []),
+        ("Ray Serve, 1 replica", ["--ray", "local", "--replicas", "1", "--replica-cpus",
+                                  str(cores)]),
+        ("Ray Serve, 2 replicas", ["--ray", "local", "--replicas", "2", "--replica-cpus",
+                                   f"{cores / 2:g}"]),
+    ]  # fmt: skip
+    print(f"\n64 clients, 1 sentence each, {len(texts)} requests; replicas share {cores} cores")
+    print(f"{'server':<30} {'seconds':>8} {'sent/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'per call':>8}")  # fmt: skip
+    rates = {}
+    for name, extra in rows:
+
+        def body(s: Server) -> tuple[float, list[float], float]:
+            # Warm: a round of the same shape first (a replica is not calibrated at load, as
+            # its threads are Ray's, so its first batches of each size pay for kernel setup).
+            load(s.url, [f"{t[:-1]} (warm)." for t in texts], 64)
+            seconds, lat = load(s.url, list(texts), 64)
+            after = calls(s)
+            return seconds, lat, after[0] / max(1, after[1])
+
+        seconds, lat, mean = with_server(args, body, extra)
+        rates[name] = len(texts) / seconds
+        print(f"{name:<30} {seconds:>8.1f} {rates[name]:>7.1f} {1000 * percentile(lat, 0.5):>8.1f} "
+              f"{1000 * percentile(lat, 0.95):>8.1f} {mean:>8.1f}", flush=True)  # fmt: skip
+    overhead = rates["one machine (sejajar serve)"] / rates["Ray Serve, 1 replica"] - 1
+    print("\ntargets:")
+    print(f"  Ray Serve at one replica within 15% of the one-machine server: {overhead:+.1%} "
+          f"{'met' if overhead <= 0.15 else 'MISSED'}")  # fmt: skip
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-child":
         serve_child(sys.argv[2:])
@@ -212,6 +265,7 @@ def main() -> None:
     parser.add_argument("--quantize", default="none", choices=["none", "int8"])
     parser.add_argument("--soak", type=float, default=600, help="seconds of load for memory")
     parser.add_argument("--tiny", action="store_true", help="the tiny test model")
+    parser.add_argument("--ray", action="store_true", help="only the Ray Serve rows")
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--offline", action="store_true", help=argparse.SUPPRESS)
@@ -244,6 +298,9 @@ def main() -> None:
     os.environ.update(child_env(args))
     print("calibration (first load):")
     print("\n".join(plan_lines(first_load(args.model, args.beams, args.quantize))))
+    if args.ray:
+        ray_rows(args, texts)
+        return
 
     cmd = [sys.executable, __file__, "--offline", "--model", str(args.model), "--beams",
            str(args.beams), "--quantize", args.quantize, "--texts", str(args.work / "texts.json"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import signal
 import socket
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,20 +19,26 @@ from sejajar.cli.common import (
     warn,
     with_options,
 )
-from sejajar.serve.settings import ServeSettings
+from sejajar.serve.settings import RaySettings, ServeSettings
 from sejajar.translate.engines import ModelSettings
 
-
-def _serve_settings(values: dict[str, Any]) -> dict[str, Any]:
-    from sejajar.serve.settings import ServeSettings
-
-    return {"options": ServeSettings(**values)}
+if TYPE_CHECKING:
+    from sejajar.serve.keys import Keys
 
 
 @app.command()
-@with_options(settings_options(ServeSettings), ("options",), _serve_settings)
+@with_options(
+    settings_options(RaySettings), ("cluster",), lambda values: {"cluster": RaySettings(**values)}
+)
+@with_options(
+    settings_options(ServeSettings),
+    ("options",),
+    lambda values: {"options": ServeSettings(**values)},
+)
 @model_options
-def serve(*, options: ServeSettings, settings: ModelSettings, cache: Path | bool) -> None:
+def serve(
+    *, options: ServeSettings, cluster: RaySettings, settings: ModelSettings, cache: Path | bool
+) -> None:
     """Serve translations over HTTP: LibreTranslate's API (/translate, /detect, /languages)
     and sejajar's own (/v1/translate, /v1/align; schema at /openapi.json)."""
     try:
@@ -39,13 +46,16 @@ def serve(*, options: ServeSettings, settings: ModelSettings, cache: Path | bool
         import uvicorn
     except ImportError:
         fail("sejajar serve needs the serve extra: pip install 'sejajar[serve]'")
-    from sejajar.serve.app import build_app
+    from sejajar.serve.app import build_app, log_to_stderr
     from sejajar.serve.keys import Keys
     from sejajar.serve.service import Service
     from sejajar.translate.engines import TranslatorSession
 
     with reported():
         keys = Keys.read(options.api_keys)
+    if cluster.ray is not None:
+        _serve_on_ray(settings, cache, options, keys, cluster)
+        return
     host = options.host
     listening = _listen(host, options.port)
     session = TranslatorSession(settings, cache)
@@ -54,7 +64,7 @@ def serve(*, options: ServeSettings, settings: ModelSettings, cache: Path | bool
         with reported():
             service.load()
         warn(session)
-        _logging()
+        log_to_stderr()
         config = uvicorn.Config(
             build_app(service, keys), log_config=None, access_log=False, lifespan="on",
             timeout_graceful_shutdown=options.grace, server_header=False,
@@ -91,16 +101,36 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _logging() -> None:
-    """One line per request on stderr (JSON, from sejajar.serve), uvicorn's own notices as
-    plain lines."""
-    import logging
-    import sys
+def _serve_on_ray(
+    settings: ModelSettings,
+    cache: Path | bool,
+    options: ServeSettings,
+    keys: Keys,
+    cluster: RaySettings,
+) -> None:
+    """The service on Ray Serve until SIGINT or SIGTERM (then its replicas drain) or until
+    the app is shut down from elsewhere (``serve shutdown``)."""
+    import time
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    for name in ("sejajar.serve", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+    from sejajar.serve.rayserve import RayService
+
+    if options.port == 0:  # Ray Serve's proxy takes a number: a free one, found here
+        with _listen(options.host, 0) as free:
+            options = replace(options, port=free.getsockname()[1])
+    else:  # a port in use is said at once, not after the replicas have loaded
+        _listen(options.host, options.port).close()
+    stopped: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopped.append(signum)
+
+    with reported(), RayService(settings, cache, options, keys, cluster) as service:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # after ray.init, which sets its own
+            signal.signal(sig, on_signal)
+        typer.echo(f"Ray Serve: {service.replicas()} replicas of {cluster.replica_cpus:g} CPU "
+                   "each", err=True)  # fmt: skip
+        typer.echo(f"Serving {settings.model} on {service.url}", err=True)
+        while not stopped and service.running():
+            time.sleep(0.5)
+        typer.echo("Stopping: the replicas finish their requests", err=True)
+    typer.echo("Stopped", err=True)

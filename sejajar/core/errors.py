@@ -40,6 +40,11 @@ PARAMETERS = (
     "chars_per_minute",
     "grace",
     "log_text",
+    "ray",
+    "replicas",
+    "min_replicas",
+    "max_replicas",
+    "replica_cpus",
 )
 _PARAMETER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")\}")
 

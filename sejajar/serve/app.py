@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,8 +33,21 @@ from sejajar.serve.settings import is_loopback
 log = logging.getLogger("sejajar.serve")
 
 
-def build_app(service: Service, keys: Keys | None = None) -> FastAPI:
-    """The service's ASGI app, for uvicorn (or Ray Serve) to run."""
+class Shared(Protocol):
+    """What the replicas of one service share (Ray Serve; on one machine there is none): the
+    callers' quota, the replicas' count for ``/health``, and every replica's metrics."""
+
+    @property
+    def quota(self) -> Quota: ...
+
+    async def health(self) -> dict[str, Any]: ...
+
+    async def metrics(self, own: bytes) -> bytes: ...
+
+
+def build_app(service: Service, keys: Keys | None = None, shared: Shared | None = None) -> FastAPI:
+    """The service's ASGI app, for uvicorn (or Ray Serve, with what its replicas share) to
+    run."""
     from sejajar.serve import libre, native
 
     settings = service.settings
@@ -57,25 +70,26 @@ def build_app(service: Service, keys: Keys | None = None) -> FastAPI:
     )
     app.state.service = service
     app.state.keys = keys or Keys.read(settings.api_keys)
-    app.state.quota = Quota(settings.chars_per_minute)
+    app.state.quota = shared.quota if shared else Quota(settings.chars_per_minute)
     app.include_router(libre.router)
     app.include_router(native.router)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, Any]:
-        """Whether the model is loaded, and how much work waits."""
-        return {
+        """Whether the model is loaded, and how much work waits (in this replica, on Ray)."""
+        found = {
             "status": "ok" if service.loaded else "loading",
             "model": service.model_name,
             "queue": service.batcher.queued,
             "busy": service.batcher.busy,
             "version": __version__,
         }
+        return {**found, **(await shared.health())} if shared else found
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics() -> Response:
         body, kind = service.metrics.render()
-        return Response(body, media_type=kind)
+        return Response(await shared.metrics(body) if shared else body, media_type=kind)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -217,3 +231,17 @@ class Observe:
             **details,
         }
         log.info(json.dumps(line, ensure_ascii=False, default=str))
+
+
+def log_to_stderr() -> None:
+    """One line per request on stderr (JSON, from sejajar.serve), uvicorn's own notices as
+    plain lines."""
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for name in ("sejajar.serve", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False

@@ -96,7 +96,7 @@ def authorise(request: Request, given: object) -> str:
     return f"key:{found}"
 
 
-def charge(request: Request, caller: str, chars: int) -> None:
+async def charge(request: Request, caller: str, chars: int) -> None:
     """Count ``chars`` against the caller's quota: 429 past it."""
     quota: Quota = request.app.state.quota
     if quota.per_minute and chars > quota.per_minute:
@@ -105,7 +105,7 @@ def charge(request: Request, caller: str, chars: int) -> None:
             f"Slowdown: the request has {chars} characters, more than the "
             f"{quota.per_minute} a minute allowed",
         )
-    wait = quota.take(caller, chars)
+    wait = await quota.reserve(caller, chars)
     if wait is not None:
         raise ApiError(
             429,

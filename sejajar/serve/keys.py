@@ -99,3 +99,7 @@ class Quota:
                 del self._minutes[k]
         self._minutes[caller] = (current, count + chars, before)
         return None
+
+    async def reserve(self, caller: str, chars: int) -> float | None:
+        """:meth:`take`, as the app calls it (a quota shared by replicas answers remotely)."""
+        return self.take(caller, chars)

@@ -58,7 +58,7 @@ async def translate(request: Request) -> dict[str, Any]:
     note(request, texts=len(texts), chars=chars)
     if the.settings.log_text:
         note(request, q=texts)
-    charge(request, caller, chars)
+    await charge(request, caller, chars)
 
     detected = None
     if source == "auto":
@@ -93,7 +93,7 @@ async def detect(request: Request) -> list[dict[str, Any]]:
     args = await read_args(request, ("q", "api_key", "secret"))
     caller = authorise(request, args.get("api_key"))
     _, texts = clean_texts(args.get("q"), "q", service(request).settings.max_texts)
-    charge(request, caller, sum(map(len, texts)))
+    await charge(request, caller, sum(map(len, texts)))
     return detect_language(" ".join(texts))
 
 

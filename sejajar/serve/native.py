@@ -50,7 +50,7 @@ class Records(BaseModel):
 @router.post("/translate")
 async def translate(body: TranslateRequest, request: Request) -> Records:
     """An article translated sentence by sentence, as ``sejajar translate`` does it."""
-    the = _checked(request, body.api_key, [body.text, body.name])
+    the = await _checked(request, body.api_key, [body.text, body.name])
     doc = await _document(request, the.translate_article(body.text, body.name,
                                                           body.keep_boilerplate))  # fmt: skip
     return _records(doc)
@@ -59,17 +59,17 @@ async def translate(body: TranslateRequest, request: Request) -> Records:
 @router.post("/align")
 async def align(body: AlignRequest, request: Request) -> Records:
     """An article paired with its English version, as ``sejajar align`` does it."""
-    the = _checked(request, body.api_key, [body.source, body.target, body.name])
+    the = await _checked(request, body.api_key, [body.source, body.target, body.name])
     work = the.align_articles(body.source, body.target, body.name, body.bridge, body.monotone)
     return _records(await _document(request, work))
 
 
-def _checked(request: Request, key: str | None, texts: list[str]) -> Any:
+async def _checked(request: Request, key: str | None, texts: list[str]) -> Any:
     caller = authorise(request, key)
     _, texts = clean_texts(texts, "text", len(texts))
     chars = sum(map(len, texts))
     note(request, chars=chars)
-    charge(request, caller, chars)
+    await charge(request, caller, chars)
     if any(c in texts[-1] for c in "/\\") or texts[-1].strip() != texts[-1]:
         raise ApiError(400, "Invalid request: name must not hold slashes or edge spaces")
     return service(request)

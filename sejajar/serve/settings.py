@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sejajar.core.errors import SejajarError
 from sejajar.core.settings import About, check_all, setting
@@ -45,6 +46,54 @@ class ServeSettings:
                 f"{{host}} {self.host} is reachable from other machines and no {{api_keys}} "
                 "file was given; give one, or {insecure} to serve anyone who can reach it"
             )
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """Where ``sejajar serve --ray`` runs its replicas and how many: ``replicas`` of them, or
+    (with ``min_replicas`` or ``max_replicas``) as many as the requests each holds call for."""
+
+    ray: str | None = setting(
+        None,
+        About(
+            "Serve on Ray Serve replicas: auto (RAY_ADDRESS or this machine's Ray), local (a "
+            "new Ray here), or a cluster's address.",
+            unset="not on Ray",
+        ),
+    )
+    replicas: int | None = setting(None, About("Replicas on Ray.", least=1, unset="1"))
+    min_replicas: int | None = setting(
+        None, About("Autoscale on Ray from this many.", least=1, unset="none")
+    )
+    max_replicas: int | None = setting(
+        None, About("Autoscale on Ray up to this many.", least=1, unset="none")
+    )
+    replica_cpus: float = setting(1.0, About("CPUs of each replica on Ray.", least=0.01))
+    # Requests a replica should hold for the autoscaler to be content (its queue's length).
+    target: int = 32
+
+    def __post_init__(self) -> None:
+        check_all(self, ServeError)
+        if self.ray is None and (self.replicas is not None or self.autoscaling):
+            raise ServeError("{replicas}, {min_replicas} and {max_replicas} are for {ray}")
+        if self.autoscaling and self.replicas is not None:
+            raise ServeError("give {replicas}, or {min_replicas} and {max_replicas}, not both")
+        low, high = self.min_replicas or 1, self.max_replicas or max(self.min_replicas or 1, 1)
+        if low > high:
+            raise ServeError(f"{{min_replicas}} {low} is more than {{max_replicas}} {high}")
+
+    @property
+    def autoscaling(self) -> bool:
+        return self.min_replicas is not None or self.max_replicas is not None
+
+    def scaling(self) -> dict[str, Any]:
+        """The deployment's options for its count of replicas."""
+        if not self.autoscaling:
+            return {"num_replicas": self.replicas or 1}
+        low = self.min_replicas or 1
+        high = self.max_replicas or low
+        return {"autoscaling_config": {"min_replicas": low, "max_replicas": high,
+                "target_ongoing_requests": self.target}}  # fmt: skip
 
 
 def is_loopback(host: str) -> bool:

@@ -1,0 +1,167 @@
+"""What ``sejajar serve --ray`` adds, without a cluster: the ledger (one quota, one set of
+metrics for every replica), the replica settings, the proxy's retry of a request whose replica
+died, and the command's one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+import pytest
+
+from sejajar.serve.ledger import STALE, Ledger, merge
+from sejajar.serve.metrics import Metrics
+from sejajar.serve.rayserve import RetryLost
+from sejajar.serve.settings import RaySettings, ServeError
+from tests.helpers import run
+from tests.modelfactory import ROOT
+
+
+def _text(metrics: Metrics) -> str:
+    return metrics.render()[0].decode()
+
+
+def _value(text: str, sample: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def test_one_replica_merges_to_itself() -> None:
+    one = Metrics()
+    one.observe("/translate", 200, 0.02)
+    one.counts((3, 1, 0))
+    assert merge([(_text(one), True)]) == _text(one)
+
+
+def test_replicas_are_summed_and_gone_ones_keep_only_their_counts() -> None:
+    a, b = Metrics(), Metrics()
+    a.observe("/translate", 200, 0.02)
+    b.observe("/translate", 200, 0.3)
+    b.observe("/health", 200, 0.001)
+    a.queued.set(3)
+    b.queued.set(4)
+    ledger = Ledger(0)
+    ledger.report("a", a.render()[0], now=1000.0)
+    ledger.report("b", b.render()[0], now=1000.0 - STALE - 1)  # replaced by Ray since
+    text = ledger.metrics(now=1000.0).decode()
+    assert _value(text, 'sejajar_requests_total{route="/translate",status="200"}') == 2
+    assert _value(text, 'sejajar_request_seconds_count{route="/translate"}') == 2
+    assert _value(text, 'sejajar_request_seconds_bucket{le="0.025",route="/translate"}') == 1
+    assert _value(text, "sejajar_queue_sentences") == 3  # b's gauge is no longer current
+    assert ledger.live(now=1000.0) == 1
+
+
+def test_the_quota_is_one_for_every_replica() -> None:
+    ledger = Ledger(100)
+    assert ledger.take("key:a", 60, 600.0) is None  # through one replica
+    assert ledger.take("key:a", 50, 610.0) is not None  # through another: same minute
+    assert ledger.take("key:b", 50, 610.0) is None
+
+
+# (settings, the error's piece or None, the deployment's scaling options)
+# fmt: off
+SETTINGS: list[tuple[dict[str, Any], str | None, dict[str, Any] | None]] = [
+    ({"ray": "local"}, None, {"num_replicas": 1}),
+    ({"ray": "local", "replicas": 4}, None, {"num_replicas": 4}),
+    ({"ray": "local", "min_replicas": 1, "max_replicas": 4}, None,
+     {"autoscaling_config": {"min_replicas": 1, "max_replicas": 4, "target_ongoing_requests": 32}}),
+    ({"ray": "local", "max_replicas": 3}, None,
+     {"autoscaling_config": {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 32}}),
+    ({"ray": "local", "replicas": 2, "max_replicas": 3}, "not both", None),
+    ({"ray": "local", "min_replicas": 5, "max_replicas": 3}, "min_replicas 5 is more than", None),
+    ({"ray": "local", "replica_cpus": 0}, "replica_cpus must be at least 0.01", None),
+    ({"replicas": 2}, "are for ray", None),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("settings", "problem", "scaling"), SETTINGS)
+def test_replica_settings(
+    settings: dict[str, Any], problem: str | None, scaling: dict[str, Any] | None
+) -> None:
+    if problem is None:
+        assert RaySettings(**settings).scaling() == scaling
+    else:
+        with pytest.raises(ServeError, match=problem):
+            RaySettings(**settings)
+
+
+class LosingProxy:
+    """Ray Serve's proxy as the middleware sees it: the first ``lost`` requests end with no
+    answer (their replica died); later ones echo the body they were sent."""
+
+    def __init__(self, lost: int) -> None:
+        self.lost, self.calls = lost, 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        message = await receive()
+        if self.calls <= self.lost:
+            if self.calls % 2:
+                raise RuntimeError("ActorDiedError")
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": message["body"]})
+
+
+@pytest.mark.parametrize(("lost", "status"), [(0, 200), (1, 200), (2, 503)])
+def test_a_request_of_a_lost_replica_is_sent_again_once(lost: int, status: int) -> None:
+    proxy = LosingProxy(lost)
+
+    async def ask() -> httpx.Response:
+        transport = httpx.ASGITransport(app=RetryLost(proxy))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return await c.post("/translate", content=b'{"q": "Presiden tiba."}')
+
+    reply = asyncio.run(ask())
+    assert reply.status_code == status
+    assert proxy.calls == min(lost + 1, 2)
+    if status == 200:
+        assert reply.content == b'{"q": "Presiden tiba."}'
+    else:
+        assert reply.headers["retry-after"] == "1"
+        assert "replica holding the request was lost" in reply.json()["error"]
+
+
+def test_ray_options_without_ray_are_usage_errors(tmp_path: Any) -> None:
+    code, _, err = run("serve", "--replicas", "2", "--model", str(tmp_path))
+    assert (code, err) == (
+        2,
+        "Error: --replicas, --min-replicas and --max-replicas are for --ray\n",
+    )
+    code, _, err = run("serve", "--ray", "auto", "--replicas", "2", "--max-replicas", "3",
+                       "--model", str(tmp_path))  # fmt: skip
+    assert (code, err.strip()) == (
+        2, "Error: give --replicas, or --min-replicas and --max-replicas, not both")  # fmt: skip
+
+
+def test_without_ray_serve_installed_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    code, _, err = run("serve", "--ray", "auto", "--port", "0", "--model", str(tmp_path))
+    assert (code, err) == (
+        1,
+        "Error: --ray needs Ray Serve, which is not installed: pip install 'sejajar[serve,ray]'\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("127.0.0.1:1", "Error: cannot reach Ray at 127.0.0.1:1: Connection refused"),
+        ("nowhere", "Error: --ray nowhere: not auto, local or HOST:PORT"),
+    ],
+)
+def test_an_unreachable_cluster_is_one_line(address: str, said: str, tmp_path: Any) -> None:
+    # A process of its own: this one may hold a Ray of another test module.
+    done = subprocess.run(
+        [sys.executable, "-m", "sejajar", "serve", "--ray", address, "--port", "0", "--model",
+         str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr.strip()) == (1, said)

@@ -323,7 +323,12 @@ class RayService:
         ingress = serve.deployment(
             serve.ingress()(Replica),
             name=REPLICA,
-            ray_actor_options={"num_cpus": self.cluster.replica_cpus},
+            # OpenMP threads that spin while they wait starve Ray's own processes on the
+            # replica's cores: a replica's threads sleep when they have nothing to do.
+            ray_actor_options={
+                "num_cpus": self.cluster.replica_cpus,
+                "runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}},
+            },
             max_ongoing_requests=self.options.queue_size,
             graceful_shutdown_timeout_s=self.options.grace,
             graceful_shutdown_wait_loop_s=0.5,

@@ -9,7 +9,7 @@ import asyncio
 import hashlib
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -193,6 +193,40 @@ def test_company_is_awaited_only_when_several_clients_are_about() -> None:
         await asyncio.gather(batcher.translate(["d"]), later(0.01, ["e"]))
         await batcher.translate(["f", "g", "h", "i"])
         assert calls == [["a"], ["b", "c"], ["d", "e"], ["f", "g", "h", "i"]]
+        await batcher.stop()
+        batcher.shutdown()
+
+    asyncio.run(main())
+
+
+def test_a_free_lane_takes_the_next_sentences_while_another_is_busy() -> None:
+    gate = threading.Event()
+    seen: list[tuple[str, list[str]]] = []
+
+    def lane(name: str) -> Callable[[list[str]], list[Translation]]:
+        def work(texts: list[str]) -> list[Translation]:
+            if texts == ["slow"]:
+                gate.wait(10)
+            seen.append((name, texts))
+            return [Translation(t.upper()) for t in texts]
+
+        return work
+
+    batcher = SharedBatcher(lane("a"), Metrics(), limit=100, wait=0.0, fill=1, most=1)
+    batcher.set_lanes([lane("a"), lane("b")])
+
+    async def main() -> None:
+        batcher.start()
+        slow = asyncio.create_task(batcher.translate(["slow"]))
+        await asyncio.sleep(0.05)
+        assert batcher.busy
+        # The first lane is held: the second answers these meanwhile, one call each.
+        assert [t.text for t in await batcher.translate(["x"])] == ["X"]
+        assert [t.text for t in await batcher.translate(["y"])] == ["Y"]
+        assert not slow.done()
+        gate.set()
+        assert [t.text for t in await slow] == ["SLOW"]
+        assert seen == [("b", ["x"]), ("b", ["y"]), ("a", ["slow"])]
         await batcher.stop()
         batcher.shutdown()
 

@@ -101,7 +101,8 @@ class TranslatorSession:
     :class:`DedupTranslator` translates each distinct sentence once in the run (remembering at
     most ``memo_capacity``). A converted model (CTranslate2) follows the cache: kept in
     ``ctranslate2/`` beside the cache file, or, with no cache, in a temporary folder removed at
-    :meth:`close`.
+    :meth:`close`. ``translator``: one already loaded, put behind the memory and the cache
+    instead of loading one (the service's lanes, see :mod:`sejajar.serve.lanes`).
     """
 
     def __init__(
@@ -109,6 +110,7 @@ class TranslatorSession:
         settings: ModelSettings,
         cache: Path | bool = True,
         memo_capacity: int = DEFAULT_CAPACITY,
+        translator: Translator | None = None,
     ) -> None:
         if isinstance(cache, Path):
             from sejajar.translate.cache import refuse_folder
@@ -128,10 +130,11 @@ class TranslatorSession:
         self.memo_capacity = memo_capacity
         self.caching: CachingTranslator | None = None
         self._scratch: Path | None = None
+        self._given = translator
 
     def __call__(self) -> Translator:
         if self._translator is None:
-            loaded = self.loaded = load_translator(self._with_conversions())
+            loaded = self.loaded = self._given or load_translator(self._with_conversions())
             note = getattr(loaded, "calibration_note", None)
             if note:
                 self.info.append(note)

@@ -45,9 +45,10 @@ class _Waiting:
 
 
 class SharedBatcher:
-    """The queue in front of ``work`` (run in the model thread on a call's sentences).
-    ``fill``: sentences that start a call at once; ``most``: sentences in one call at most (a
-    request's sentences are never split)."""
+    """The queue in front of ``work`` (run in the model thread on a call's sentences), or of
+    several lanes of work (:meth:`set_lanes`: each its own thread, each taking the next
+    sentences as soon as it is free; see :mod:`lanes`). ``fill``: sentences that start a call
+    at once; ``most``: sentences in one call at most (a request's sentences are never split)."""
 
     def __init__(
         self,
@@ -59,22 +60,39 @@ class SharedBatcher:
         fill: int = 32,
         most: int = 256,
     ) -> None:
-        self.work = work
+        self.lanes = [work]
         self.metrics = metrics
         self.limit, self.wait, self.fill, self.most = limit, wait, fill, most
         self.waiting: deque[_Waiting] = deque()
         self.queued = 0  # sentences waiting
         self.last_arrival = 0.0
         self.last_call = 0  # requests in the last call to the model
-        self.busy = False  # a call to the model is under way
+        self.calls = 0  # calls to the model under way
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sejajar-model")
+        self._lane_executors = [self._executor]
         self._arrived: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._taking: asyncio.Lock | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def busy(self) -> bool:
+        """Whether a call to the model is under way."""
+        return self.calls > 0
+
+    def set_lanes(self, lanes: list[Callable[[list[str]], list[Translation]]]) -> None:
+        """Work in several lanes, each in a thread of its own (the first in the model
+        thread); before :meth:`start`."""
+        self.lanes = lanes
+        self._lane_executors = [self._executor] + [
+            ThreadPoolExecutor(1, thread_name_prefix=f"sejajar-lane-{n}")
+            for n in range(1, len(lanes))
+        ]
 
     # The model thread.
-    def call(self, function: Callable[..., T], *args: Any) -> T:
-        """Run ``function`` in the model thread and wait for it (outside the event loop)."""
-        return self._executor.submit(function, *args).result()
+    def call(self, function: Callable[..., T], *args: Any, lane: int = 0) -> T:
+        """Run ``function`` in the model thread (or a lane's) and wait for it (outside the
+        event loop)."""
+        return self._lane_executors[lane].submit(function, *args).result()
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function`` in the model thread, in turn with the batches."""
@@ -83,20 +101,26 @@ class SharedBatcher:
     # The queue.
     def start(self) -> None:
         self._arrived = asyncio.Event()
-        self._task = asyncio.create_task(self._serve(), name="sejajar-batcher")
+        self._taking = asyncio.Lock()
+        self._tasks = [
+            asyncio.create_task(self._serve(lane), name=f"sejajar-lane-{lane}")
+            for lane in range(len(self.lanes))
+        ]
 
     async def stop(self) -> None:
         """Stop taking batches; what waits is cancelled. The model thread is left to the
         caller's shutdown (it may hold a call that finishes)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
         while self.waiting:
             self.waiting.popleft().future.cancel()
         self.queued = 0
 
     def shutdown(self) -> None:
+        for executor in self._lane_executors[1:]:
+            executor.shutdown(wait=True)
         self._executor.shutdown(wait=True)
 
     async def translate(self, texts: Sequence[str]) -> list[Translation]:
@@ -117,20 +141,21 @@ class SharedBatcher:
         self._arrived.set()
         return await future
 
-    async def _serve(self) -> None:
-        assert self._arrived is not None
+    async def _serve(self, lane: int) -> None:
+        assert self._arrived is not None and self._taking is not None
         while True:
             await self._arrived.wait()
-            self._drop_cancelled()
-            if not self.waiting:
-                self._arrived.clear()
-                continue
-            await self._gather()
-            taken = self._take()
-            if not self.waiting:
-                self._arrived.clear()
+            async with self._taking:  # one lane gathers and takes at a time
+                self._drop_cancelled()
+                if not self.waiting:
+                    self._arrived.clear()
+                    continue
+                await self._gather()
+                taken = self._take()
+                if not self.waiting:
+                    self._arrived.clear()
             if taken:
-                await self._translate(taken)
+                await self._translate(taken, lane)
 
     async def _gather(self) -> None:
         """Wait for ``fill`` sentences while they keep coming (see the module's docstring)."""
@@ -175,23 +200,24 @@ class SharedBatcher:
         self.metrics.queued.set(self.queued)
         return taken
 
-    async def _translate(self, taken: list[_Waiting]) -> None:
+    async def _translate(self, taken: list[_Waiting], lane: int) -> None:
         texts = [t for item in taken for t in item.texts]
         now = time.monotonic()
         for item in taken:
             self.metrics.wait.observe(now - item.since)
         self.metrics.batch.observe(len(texts))
         self.last_call = len(taken)
-        self.busy = True
+        self.calls += 1
+        loop = asyncio.get_running_loop()
         try:
-            done = await self.run(self.work, texts)
+            done = await loop.run_in_executor(self._lane_executors[lane], self.lanes[lane], texts)
         except Exception as exc:  # the callers report it (each its own request)
             for item in taken:
                 if not item.future.done():
                     item.future.set_exception(exc)
             return
         finally:
-            self.busy = False
+            self.calls -= 1
         start = 0
         for item in taken:
             end = start + len(item.texts)

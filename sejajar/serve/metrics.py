@@ -3,6 +3,8 @@ as in tests, never share counters)."""
 
 from __future__ import annotations
 
+import threading
+
 # Seconds: from a millisecond (a cached sentence) to a minute (the default deadline).
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _SENTENCES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -55,14 +57,18 @@ class Metrics:
             registry=r,
         )
         self._counts = (0, 0, 0)
+        self._lock = threading.Lock()
 
     def counts(self, counts: tuple[int, int, int]) -> None:
-        """Record the session's running (translated, from the cache, repeated) counts."""
+        """Record the sessions' running (translated, from the cache, repeated) counts (from
+        any lane's thread)."""
         labels = ("model", "cache", "memory")
-        for label, now, before in zip(labels, counts, self._counts, strict=True):
-            if now > before:
-                self.served.labels(label).inc(now - before)
-        self._counts = counts
+        with self._lock:
+            for label, now, before in zip(labels, counts, self._counts, strict=True):
+                if now > before:
+                    self.served.labels(label).inc(now - before)
+            latest = [max(n, b) for n, b in zip(counts, self._counts, strict=True)]
+            self._counts = (latest[0], latest[1], latest[2])
 
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

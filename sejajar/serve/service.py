@@ -11,12 +11,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 from sejajar.align.pipeline import align_documents, pair_translations, to_translate
 from sejajar.core.errors import SejajarError
 from sejajar.core.files import article_text
 from sejajar.core.records import Document, ParallelDocument, Signature, run_signature
 from sejajar.serve.batcher import SharedBatcher
+from sejajar.serve.lanes import lanes
 from sejajar.serve.metrics import Metrics
 from sejajar.serve.passages import Markup, passage, rebuild
 from sejajar.serve.settings import ServeSettings
@@ -37,8 +39,12 @@ class Service:
         self.session = session
         self.settings = settings
         self.metrics = Metrics()
+        self.lanes = [session]
         self.batcher = SharedBatcher(
-            self._work, self.metrics, limit=settings.queue_size, wait=settings.batch_wait_ms / 1000
+            partial(self._work, session),
+            self.metrics,
+            limit=settings.queue_size,
+            wait=settings.batch_wait_ms / 1000,
         )
         self.signature: Signature = ()
         self.model_name = session.settings.model
@@ -49,12 +55,15 @@ class Service:
         stays in the session's ``info`` and ``notices``."""
         translator = self.batcher.call(self.session)
         self.signature = translator.signature
-        pool = getattr(self.session.loaded, "pool", None)
-        workers = pool.workers if pool is not None else 1
-        # Enough sentences for every worker's batch start a call at once; a call takes at
-        # most a few rounds of batches, so that newcomers wait little.
-        self.batcher.fill = translator.batch_size * workers
-        self.batcher.most = max(64, 4 * self.batcher.fill)
+        self.lanes = self.batcher.call(lanes, self.session)
+        if len(self.lanes) > 1:  # a lane per worker: a full batch starts a lane's call
+            self.batcher.set_lanes([partial(self._work, lane) for lane in self.lanes])
+            self.batcher.fill, self.batcher.most = translator.batch_size, 2 * translator.batch_size
+        else:  # one call for every worker: enough for each to have a batch
+            pool = getattr(self.session.loaded, "pool", None)
+            workers = pool.workers if pool is not None else 1
+            self.batcher.fill = translator.batch_size * workers
+            self.batcher.most = max(64, 4 * self.batcher.fill)
         self.loaded = True
 
     def start(self) -> None:
@@ -64,23 +73,28 @@ class Service:
         await self.batcher.stop()
 
     def close(self) -> None:
-        try:
-            self.batcher.call(self.session.close)
+        try:  # each lane's cache connection is closed in the thread that opened it
+            for lane, session in enumerate(self.lanes):
+                self.batcher.call(session.close, lane=lane)
+            if self.session not in self.lanes:
+                self.batcher.call(self.session.close)
         finally:
             self.batcher.shutdown()
 
-    def _work(self, texts: list[str]) -> list[Translation]:
-        """In the model thread: one call to the model for a batch of requests' sentences."""
-        translator = self.session()
+    def _work(self, session: TranslatorSession, texts: list[str]) -> list[Translation]:
+        """In a lane's thread: one call to the model for a batch of requests' sentences."""
+        translator = session()
         self.metrics.sentences.inc(len(texts))
-        tokenizer = getattr(self.session.loaded, "tokenizer", None)
+        tokenizer = getattr(session.loaded, "tokenizer", None)
         if tokenizer is not None:
             self.metrics.tokens.inc(sum(map(len, tokenizer(texts)["input_ids"])))
         done = translator.translate(texts)
-        self.metrics.counts(self.session.counts())
-        for notice in self.session.notices:  # the cache failed and is off, say
+        counts = [lane.counts() for lane in self.lanes]
+        self.metrics.counts((sum(c[0] for c in counts), sum(c[1] for c in counts),
+                             sum(c[2] for c in counts)))  # fmt: skip
+        for notice in session.notices:  # the cache failed and is off, say
             log.warning(json.dumps({"warning": str(SejajarError(notice))}))
-        self.session.notices.clear()
+        session.notices.clear()
         return done
 
     # LibreTranslate's texts.

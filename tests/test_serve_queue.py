@@ -233,6 +233,32 @@ def test_a_free_lane_takes_the_next_sentences_while_another_is_busy() -> None:
     asyncio.run(main())
 
 
+def test_a_long_request_is_shared_by_the_lanes_and_comes_back_in_order() -> None:
+    seen: list[tuple[str, list[str]]] = []
+    both = threading.Barrier(2, timeout=10)  # each lane waits for the other: they share it
+
+    def lane(name: str) -> Callable[[list[str]], list[Translation]]:
+        def work(texts: list[str]) -> list[Translation]:
+            both.wait()
+            seen.append((name, texts))
+            return [Translation(t.upper()) for t in texts]
+
+        return work
+
+    batcher = SharedBatcher(lane("a"), Metrics(), limit=100, wait=0.0, fill=2, most=2)
+    batcher.set_lanes([lane("a"), lane("b")])
+
+    async def main() -> None:
+        batcher.start()
+        done = await batcher.translate(["p", "q", "r", "s"])
+        assert [t.text for t in done] == ["P", "Q", "R", "S"]
+        assert sorted(seen) == [("a", ["p", "q"]), ("b", ["r", "s"])]
+        await batcher.stop()
+        batcher.shutdown()
+
+    asyncio.run(main())
+
+
 def test_quota_answers_429(fake: HeldFake) -> None:
     async def main() -> None:
         async with client(chars_per_minute=25) as c:

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sejajar.serve.metrics import Metrics
@@ -39,16 +39,30 @@ class QueueFull(Exception):
 
 @dataclass(eq=False)
 class _Waiting:
+    """A request's sentences: the first ``taken`` have gone to the model (a long request
+    goes in pieces, so that several lanes share it), ``left`` are still to come back."""
+
     texts: Sequence[str]
     future: asyncio.Future[list[Translation]]
     since: float
+    taken: int = 0
+    left: int = 0
+    done: list[Translation | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.left = len(self.texts)
+        self.done = [None] * len(self.texts)
+
+
+# A piece of a request that goes to the model: the request, and where its piece starts and ends.
+Piece = tuple[_Waiting, int, int]
 
 
 class SharedBatcher:
     """The queue in front of ``work`` (run in the model thread on a call's sentences), or of
     several lanes of work (:meth:`set_lanes`: each its own thread, each taking the next
     sentences as soon as it is free; see :mod:`lanes`). ``fill``: sentences that start a call
-    at once; ``most``: sentences in one call at most (a request's sentences are never split)."""
+    at once; ``most``: sentences in one call at most (a longer request goes in pieces)."""
 
     def __init__(
         self,
@@ -181,30 +195,37 @@ class SharedBatcher:
         if len(kept) < len(self.waiting):
             self.metrics.dropped.inc(len(self.waiting) - len(kept))
             self.waiting = kept
-            self.queued = sum(len(w.texts) for w in kept)
+            self.queued = sum(len(w.texts) - w.taken for w in kept)
             self.metrics.queued.set(self.queued)
 
-    def _take(self) -> list[_Waiting]:
-        """Whole requests, up to as many whole fills as wait (``most`` at most)."""
+    def _take(self) -> list[Piece]:
+        """Sentences in arrival order, as many whole fills as wait (``most`` at most)."""
         limit = min(self.most, max(self.fill, self.queued // self.fill * self.fill))
-        taken: list[_Waiting] = []
+        taken: list[Piece] = []
         count = 0
-        while self.waiting and (not taken or count + len(self.waiting[0].texts) <= limit):
-            item = self.waiting.popleft()
-            self.queued -= len(item.texts)
+        while self.waiting and count < limit:
+            item = self.waiting[0]
             if item.future.done():  # cancelled since the last look
+                self.waiting.popleft()
+                self.queued -= len(item.texts) - item.taken
                 self.metrics.dropped.inc()
                 continue
-            taken.append(item)
-            count += len(item.texts)
+            size = min(len(item.texts) - item.taken, limit - count)
+            taken.append((item, item.taken, item.taken + size))
+            item.taken += size
+            count += size
+            self.queued -= size
+            if item.taken == len(item.texts):
+                self.waiting.popleft()
         self.metrics.queued.set(self.queued)
         return taken
 
-    async def _translate(self, taken: list[_Waiting], lane: int) -> None:
-        texts = [t for item in taken for t in item.texts]
+    async def _translate(self, taken: list[Piece], lane: int) -> None:
+        texts = [t for item, start, end in taken for t in item.texts[start:end]]
         now = time.monotonic()
-        for item in taken:
-            self.metrics.wait.observe(now - item.since)
+        for item, start, _ in taken:
+            if start == 0:
+                self.metrics.wait.observe(now - item.since)
         self.metrics.batch.observe(len(texts))
         self.last_call = len(taken)
         self.calls += 1
@@ -212,15 +233,16 @@ class SharedBatcher:
         try:
             done = await loop.run_in_executor(self._lane_executors[lane], self.lanes[lane], texts)
         except Exception as exc:  # the callers report it (each its own request)
-            for item in taken:
+            for item, _, _ in taken:
                 if not item.future.done():
                     item.future.set_exception(exc)
             return
         finally:
             self.calls -= 1
-        start = 0
-        for item in taken:
-            end = start + len(item.texts)
-            if not item.future.done():
-                item.future.set_result(done[start:end])
-            start = end
+        at = 0
+        for item, start, end in taken:
+            item.done[start:end] = done[at : at + end - start]
+            item.left -= end - start
+            at += end - start
+            if not item.left and not item.future.done():
+                item.future.set_result([t for t in item.done if t is not None])

@@ -78,6 +78,8 @@ def offline(args: argparse.Namespace) -> dict[str, Any]:
         for at in range(0, len(texts), WINDOW):
             translator.translate(texts[at : at + WINDOW])
         seconds = time.perf_counter() - start
+        if args.throughput_only:
+            return {"seconds": seconds}
         # The same sentences (made distinct again) in calls of 32 and 64: what a server whose
         # clients have that many sentences in flight can give them at best, one call at a time.
         calls = {}
@@ -254,6 +256,40 @@ def ray_rows(args: argparse.Namespace, texts: list[str]) -> None:
           f"{'met' if overhead <= 0.15 else 'MISSED'}")  # fmt: skip
 
 
+def offline_run(args: argparse.Namespace, *extra: str) -> dict[str, Any]:
+    """:func:`offline` in a process of its own."""
+    cmd = [sys.executable, __file__, "--offline", "--model", str(args.model), "--beams",
+           str(args.beams), "--quantize", args.quantize, "--texts", str(args.work / "texts.json"),
+           "--single", str(args.work / "single.json"), *extra]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def interleaved(args: argparse.Namespace, texts: list[str]) -> None:
+    """The throughput target in rounds that alternate their order (offline, then 64
+    one-sentence clients; then the other way), each round's ratio and their median: a single
+    pair of runs on a shared machine moves by a fifth from one run to the next."""
+    print(f"\n{args.interleave} rounds, 64 clients x 1 sentence against offline (windows)")
+    ratios = []
+    for round_ in range(args.interleave):
+        order = ["offline", "served"] if round_ % 2 == 0 else ["served", "offline"]
+        seconds = {}
+        for what in order:
+            if what == "offline":
+                seconds[what] = offline_run(args, "--throughput-only")["seconds"]
+            else:
+                seconds[what] = with_server(args, lambda s: load(s.url, list(texts), 64)[0])
+        ratios.append(seconds["offline"] / seconds["served"])
+        print(f"  round {round_ + 1} ({' then '.join(order)}): offline {seconds['offline']:.1f} s,"
+              f" served {seconds['served']:.1f} s, {ratios[-1]:.2f}x", flush=True)  # fmt: skip
+    median = statistics.median(ratios)
+    print(f"  64 one-sentence clients >= 0.9x offline, median of {len(ratios)} rounds: "
+          f"{median:.2f} {'met' if median >= 0.9 else 'MISSED'}")  # fmt: skip
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-child":
         serve_child(sys.argv[2:])
@@ -266,6 +302,11 @@ def main() -> None:
     parser.add_argument("--soak", type=float, default=600, help="seconds of load for memory")
     parser.add_argument("--tiny", action="store_true", help="the tiny test model")
     parser.add_argument("--ray", action="store_true", help="only the Ray Serve rows")
+    parser.add_argument(
+        "--interleave", type=int, default=0,
+        help="only the throughput target: N rounds of offline then 64 clients, median ratio",
+    )  # fmt: skip
+    parser.add_argument("--throughput-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--offline", action="store_true", help=argparse.SUPPRESS)
@@ -301,14 +342,11 @@ def main() -> None:
     if args.ray:
         ray_rows(args, texts)
         return
+    if args.interleave:
+        interleaved(args, texts)
+        return
 
-    cmd = [sys.executable, __file__, "--offline", "--model", str(args.model), "--beams",
-           str(args.beams), "--quantize", args.quantize, "--texts", str(args.work / "texts.json"),
-           "--single", str(args.work / "single.json")]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
-    if done.returncode:
-        raise SystemExit(done.stderr[-3000:])
-    base = json.loads(done.stdout.strip().splitlines()[-1])
+    base = offline_run(args)
     rate = len(texts) / base["seconds"]
     print(f"\noffline (the CLI's translator, windows of {WINDOW}): {base['seconds']:.1f} s, "
           f"{rate:.1f} sentences/s")  # fmt: skip

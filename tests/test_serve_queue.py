@@ -6,12 +6,10 @@ keys, quotas) on their own."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,16 +17,13 @@ import pytest
 
 from sejajar.serve.app import build_app
 from sejajar.serve.batcher import SharedBatcher
-from sejajar.serve.detect import detect
-from sejajar.serve.keys import Keys, Quota
 from sejajar.serve.metrics import Metrics
-from sejajar.serve.passages import Markup, passage, rebuild
 from sejajar.serve.service import Service
-from sejajar.serve.settings import ServeError, ServeSettings
+from sejajar.serve.settings import ServeSettings
 from sejajar.translate import engines
 from sejajar.translate.engines import ModelSettings, TranslatorSession
 from sejajar.translate.translator import Translation, TranslatorError
-from tests.helpers import KONTAN, FakeTranslator
+from tests.helpers import FakeTranslator
 
 
 class HeldFake(FakeTranslator):
@@ -331,87 +326,3 @@ def test_host_names_are_checked_on_loopback_only(fake: HeldFake) -> None:
             assert (await c.get("/health", headers=elsewhere)).status_code == 200
 
     asyncio.run(main())
-
-
-# The pieces.
-def test_passages_keep_the_texts_spacing_and_lines() -> None:
-    text = "  Presiden tiba.  Ia disambut.\n\nBaca Juga: berita lain\r\nHarga naik. "
-    doc = passage(text)
-    assert [s.text for s in doc.segments] == [
-        "Presiden tiba.", "Ia disambut.", "Baca Juga: berita lain", "Harga naik."
-    ]  # fmt: skip
-    assert rebuild(doc, ["A.", "B.", "C", "D."]) == "  A.  B.\n\nC\nD. "
-
-
-def test_passages_split_as_the_cli_does() -> None:
-    from sejajar.jobs.files import load_document
-
-    article = load_document(KONTAN)
-    assert [s.text for s in passage(KONTAN.read_text("utf-8")).segments] == [
-        s.text for s in article.segments
-    ]
-
-
-def test_markup_keeps_tags_and_leaves_code_and_translate_no() -> None:
-    markup = Markup(
-        'Judul <b class="x">tebal</b> &amp; <i>miring</i><script>var a = "b";</script>'
-        '<p translate="no">Nama</p><!-- catatan --> ekor'
-    )
-    texts = [d.text for d in markup.passages]
-    assert texts == ["Judul ", "tebal", " & ", "miring", " ekor"]
-    out = markup.render([t.upper() for t in texts])
-    assert out == ('JUDUL <b class="x">TEBAL</b> &amp; <i>MIRING</i><script>var a = "b";</script>'
-                   '<p translate="no">Nama</p><!-- catatan --> EKOR')  # fmt: skip
-
-
-def test_detect_tells_indonesian_from_english(sample_texts: dict[str, str]) -> None:
-    for text in sample_texts.values():
-        assert detect(text)[0]["language"] == "id"
-    english = Path(__file__).parent / "data" / "kontan.en.txt"
-    assert detect(english.read_text("utf-8"))[0]["language"] == "en"
-    assert detect("12345")[0]["confidence"] == 0.0
-
-
-def test_keys_file_holds_keys_or_their_hashes(tmp_path: Path) -> None:
-    path = tmp_path / "keys.txt"
-    hashed = hashlib.sha256(b"second-key-of-the-desk").hexdigest()
-    path.write_text(f"# comment\n\nfirst-key-of-the-desk\nsha256:{hashed.upper()}\n")
-    keys = Keys.read(path)
-    assert "first-key-of-the-desk" not in repr(keys.hashes)  # kept hashed
-    assert keys.check("first-key-of-the-desk") and keys.check("second-key-of-the-desk")
-    assert keys.check("first-key-of-the-des") is None and keys.check("") is None
-    for bad, message in [
-        ("short\n", "at least 16"),
-        ("sha256:abc\n", "not a SHA-256"),
-        ("#\n", "holds no key"),
-    ]:
-        path.write_text(bad)
-        with pytest.raises(ServeError, match=message):
-            Keys.read(path)
-
-
-def test_quota_counts_a_sliding_minute() -> None:
-    quota = Quota(100)
-    assert quota.take("a", 60, now=600.0) is None
-    assert quota.take("a", 50, now=610.0) == pytest.approx(50.0)  # 110 > 100 in this minute
-    assert quota.take("b", 50, now=610.0) is None  # each caller its own
-    # Half of the next minute gone: half of the 60 still counts.
-    assert quota.take("a", 70, now=690.0) is None
-    assert quota.take("a", 1, now=690.0) is not None
-    assert Quota(0).take("a", 10**9) is None
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"host": "0.0.0.0"}, "no api_keys"),
-        ({"host": "::"}, "no api_keys"),
-        ({"max_body": 0}, "max_body must be at least 1, not 0"),
-        ({"port": 70000}, "port must be at most 65535"),
-    ],
-)
-def test_settings_refused(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(ServeError, match=message):
-        ServeSettings(**options)
-    ServeSettings(host="::1")
-    ServeSettings(host="0.0.0.0", insecure=True)

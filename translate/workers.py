@@ -29,6 +29,8 @@ from sejajar.translate.translator import Translation, TranslatorError
 _PR_SET_PDEATHSIG = 1
 # How many times a batch is run in all before it is given up (a first try and one retry).
 ATTEMPTS = 2
+# How long a worker told to end may take before it is killed.
+STOP_SECONDS = 5
 
 
 class WorkerDied(TranslatorError):
@@ -67,7 +69,12 @@ class _Worker:
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.terminate()
-        self.process.join()
+        # A SIGTERM that reaches a fork before it has reset the handler it inherited is
+        # swallowed by that handler: the worker lives on, and is killed.
+        self.process.join(STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
         self.conn.close()
 
 

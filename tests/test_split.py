@@ -68,6 +68,63 @@ SENTENCES = [
     ("Jend. Sudirman memimpin pasukan.", ["Jend. Sudirman memimpin pasukan."]),
     ("Rapat digelar tgl. 5 Mei pk. 10.00 WIB.", ["Rapat digelar tgl. 5 Mei pk. 10.00 WIB."]),
     ("Yoon Suk Y. Yeol dan John F. Kennedy.", ["Yoon Suk Y. Yeol dan John F. Kennedy."]),
+    # abbreviations a news article uses: each kept whole, and a sentence end beside it still cut
+    (
+        "Jumlah kasus harian, seperti terlihat pada Gbr. 2, terus menurun.",
+        ["Jumlah kasus harian, seperti terlihat pada Gbr. 2, terus menurun."],
+    ),
+    (
+        "Petugas menyita dua lukisan dan satu gambar. 3 orang diperiksa.",
+        ["Petugas menyita dua lukisan dan satu gambar.", "3 orang diperiksa."],
+    ),
+    (
+        "Harga cabai naik sejak 5 Jan. 2023 di pasar induk.",
+        ["Harga cabai naik sejak 5 Jan. 2023 di pasar induk."],
+    ),
+    (
+        "Pemungutan suara digelar pada Feb. 14 dan hasilnya diumumkan Mar. 20 oleh KPU.",
+        ["Pemungutan suara digelar pada Feb. 14 dan hasilnya diumumkan Mar. 20 oleh KPU."],
+    ),
+    (
+        "Kontrak itu berlaku hingga 31 Des. 2024, kata juru bicara.",
+        ["Kontrak itu berlaku hingga 31 Des. 2024, kata juru bicara."],
+    ),
+    (
+        "Harga cabai naik sejak 5 Jan. Pemerintah belum bertindak.",
+        ["Harga cabai naik sejak 5 Jan.", "Pemerintah belum bertindak."],
+    ),
+    (
+        "Banjir melanda Kec. Dayeuhkolot, Kab. Bandung, Senin (6/3/2023).",
+        ["Banjir melanda Kec. Dayeuhkolot, Kab. Bandung, Senin (6/3/2023)."],
+    ),
+    (
+        "Banjir merendam tiga kecamatan. Kab. Bandung menetapkan status darurat.",
+        ["Banjir merendam tiga kecamatan.", "Kab. Bandung menetapkan status darurat."],
+    ),
+    (
+        "Kebakaran terjadi di Jl Siaga Raya No. 12, Pejaten Barat, Jakarta Selatan.",
+        ["Kebakaran terjadi di Jl Siaga Raya No. 12, Pejaten Barat, Jakarta Selatan."],
+    ),
+    (
+        "Kebakaran terjadi di Jl. Siaga. Api padam sejam kemudian.",
+        ["Kebakaran terjadi di Jl. Siaga.", "Api padam sejam kemudian."],
+    ),
+    (
+        "Bupati H. Ahmad Marzuki dan istrinya Hj. Siti Aminah menghadiri acara itu.",
+        ["Bupati H. Ahmad Marzuki dan istrinya Hj. Siti Aminah menghadiri acara itu."],
+    ),
+    (
+        "Tamu disambut panitia. Hj. Siti Aminah membacakan doa.",
+        ["Tamu disambut panitia.", "Hj. Siti Aminah membacakan doa."],
+    ),
+    (
+        "Menteri Luar Negeri A.S. Antony Blinken tiba di Jakarta, Selasa.",
+        ["Menteri Luar Negeri A.S. Antony Blinken tiba di Jakarta, Selasa."],
+    ),
+    (
+        "Blinken kembali ke AS. Kunjungannya berlangsung tiga hari.",
+        ["Blinken kembali ke AS.", "Kunjungannya berlangsung tiga hari."],
+    ),
     # numbers, dates and times
     ("Inflasi naik 3,5 persen. Harga turun.", ["Inflasi naik 3,5 persen.", "Harga turun."]),
     ("Gajinya Rp1.500.000 per bulan. Itu kecil.", ["Gajinya Rp1.500.000 per bulan.", "Itu kecil."]),

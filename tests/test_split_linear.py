@@ -33,18 +33,23 @@ def old_sentence_ends(paragraph: str, rules: Rules) -> list[int]:
             continue
         if not _OLD_STARTER.match(paragraph, after):
             continue
-        if m.group(1) == "." and not _old_may_end_after(paragraph[: m.start()], ends, rules):
+        following = paragraph[after : after + 1]
+        if m.group(1) == "." and not _old_may_end_after(
+            paragraph[: m.start()], following, ends, rules
+        ):
             continue
         ends.append(m.end(2))
     return ends
 
 
-def _old_may_end_after(before: str, ends: list[int], rules: Rules) -> bool:
+def _old_may_end_after(before: str, following: str, ends: list[int], rules: Rules) -> bool:
     word_match = _OLD_WORD_BEFORE.search(before)
     if word_match is None:
         return True
     word = word_match.group(1)
     if word.lower() in rules.never_final:
+        return False
+    if word.lower() in rules.before_number and following.isdigit():
         return False
     if len(word) == 1 and word.isupper():
         return False
@@ -82,7 +87,8 @@ def old_paragraphs(text: str) -> list[tuple[int, int]]:
 PIECES = [
     ".", "..", "...", "!", "?", "\u2026", " ", "  ", "\t", "\u00a0", "\n", "\n\n", '"', "'",
     "\u201c", "\u201d", "\u2019", "(", ")", "[", "]", ":", ",", "1", "12", "123", "A", "B",
-    "Y", "a", "b", "dr", "Dr", "Prof", "No", "jl", "U.S", "s.h", "kata", "Budi", "AS",
+    "Y", "a", "b", "dr", "Dr", "Prof", "No", "jl", "U.S", "s.h", "kata", "Budi", "AS", "Jan",
+    "des", "Gbr", "A.S",
     "KONTAN.CO.ID - WASHINGTON. ", "JAKARTA, KOMPAS.com - ", "Kamis (20/10/2016)", "\u00c9",
 ]
 # fmt: on

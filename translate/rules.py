@@ -18,6 +18,9 @@ class Rules:
     # Lower-cased words (without the final period) after which a period never ends a sentence:
     # titles and prefixes that are always followed by a name or number.
     never_final: frozenset[str]
+    # Lower-cased words after which a period ends no sentence when a number follows: month
+    # abbreviations ("5 Jan. 2023", "Des. 12"), which may also end one ("sejak 5 Jan. Ia ...").
+    before_number: frozenset[str]
     boilerplate: tuple[re.Pattern[str], ...]
     byline: tuple[re.Pattern[str], ...]
     dateline: re.Pattern[str] | None
@@ -30,14 +33,17 @@ def _compile(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
 _ID_NEVER_FINAL = """
     dr drs dra ir prof h hj ny nn sdr sdri bpk bp tn jend letjen mayjen brigjen kol kolonel
     letkol mayor kapt lettu letda serma kombes kompol akbp ajun irjen komjen bripka brigpol
-    jl jln gg kab kec kel kav blok rt rw no nomor hlm hal tgl pk pkl kpd yth a.n u.p
+    jl jln gg kab kec kel kav blok rt rw no nomor hlm hal tgl pk pkl kpd yth a.n u.p gbr
     pt cv ud st s.h s.e s.kom s.pd s.sos m.si m.m m.h ph.d
-    mr mrs ms st vs
+    mr mrs ms st vs a.s
 """.split()
+# Indonesian month abbreviations (Mei has none).
+_ID_MONTHS = "jan feb mar apr jun jul agu agt ags sep sept okt nov des".split()
 
 ID_RULES = Rules(
     name="id",
     never_final=frozenset(_ID_NEVER_FINAL),
+    before_number=frozenset(_ID_MONTHS),
     boilerplate=_compile(
         [
             r"^baca\s+(juga|pula|selengkapnya)\b",
@@ -85,6 +91,7 @@ _EN_NEVER_FINAL = """
 EN_RULES = Rules(
     name="en",
     never_final=frozenset(_EN_NEVER_FINAL),
+    before_number=frozenset(),
     boilerplate=_compile(
         [
             r"^(read|see)\s+(also|more)\b",

@@ -115,10 +115,22 @@ def _may_end_after(paragraph: str, period: int, first: int, ends: list[int], rul
     word = paragraph[start:period]
     if word.lower() in rules.never_final:
         return False
+    # The candidate's whitespace ends before the next sentence's first character.
+    if word.lower() in rules.before_number and _next_visible(paragraph, period + 1).isdigit():
+        return False
     if len(word) == 1 and word.isupper():  # an initial: "Suk Y. Yeol"
         return False
     # "1." opening a paragraph is an enumeration, not a sentence.
     return not (word.isdigit() and len(word) <= 2 and not ends and start <= first)
+
+
+def _next_visible(text: str, start: int) -> str:
+    """The first character at or after ``start`` that is not whitespace ("" at the end); the
+    run skipped is a candidate's own whitespace, so the paragraph still costs linear time."""
+    end = start
+    while end < len(text) and text[end].isspace():
+        end += 1
+    return text[end : end + 1]
 
 
 def split_text(text: str, rules: Rules = ID_RULES) -> list[Segment]:

@@ -49,7 +49,19 @@ def moved_beads(text: str) -> list[bool]:
 def parse_beads(text: str) -> list[BeadPair]:
     """Read beads; a malformed line is an error naming its number, and so is a segment that
     is in two beads (or twice in one): an alignment puts each segment in one bead at most."""
+    beads, overlaps = read_beads(text)
+    if overlaps:
+        raise ValueError(overlaps[0])
+    return beads
+
+
+def read_beads(text: str) -> tuple[list[BeadPair], list[str]]:
+    """Read beads, and say where a segment is in two beads (or twice in one): one message a
+    line, naming it. A malformed line is an error naming its number. Published gold files have
+    such overlaps (a typo in Text+Berg de-fr puts one segment in two beads); Vecalign's scorer
+    reads them bead by bead, and so does :func:`score_alignments`."""
     beads = []
+    overlaps = []
     seen: tuple[dict[int, int], dict[int, int]] = ({}, {})
     for number, line in enumerate(text.split("\n"), 1):
         line = line.strip()
@@ -64,10 +76,10 @@ def parse_beads(text: str) -> list[BeadPair]:
                 if i in lines:
                     earlier = lines[i]
                     where = "twice in this bead" if earlier == number else f"in line {earlier} too"
-                    raise ValueError(f"line {number}: {side} segment {i} is {where}")
+                    overlaps.append(f"line {number}: {side} segment {i} is {where}")
                 lines[i] = number
         beads.append(bead)
-    return beads
+    return beads, overlaps
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -122,6 +134,8 @@ def score_alignments(
     """Score (gold, predicted) alignments of one or more documents, counts summed over all."""
     ps = pl = pn = rs = rl = rn = 0
     for gold, predicted in pairs:
+        # Vecalign's scorer takes each side as a set: a bead written twice counts once.
+        gold, predicted = list(dict.fromkeys(gold)), list(dict.fromkeys(predicted))
         s, lx, n = _matches(gold, predicted)
         ps, pl, pn = ps + s, pl + lx, pn + n
         gold_links = [(a, b) for a, b in gold if a and b]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,26 @@ def test_version_and_help() -> None:
     assert run("--version") == (0, f"sejajar {__version__}\n", "")
     code, out, _ = run("--help")
     assert code == 0 and "translate" in out and "split" in out
+
+
+def test_help_shows_no_value_type_after_a_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sejajar --help`` and each command's, as a terminal shows them (typer's panels): a
+    flag takes no value, so ``--force <bool>`` would say it does. Options that take one still
+    show its type, and a default typed out as text is shown, not eaten as markup."""
+    import typer
+
+    monkeypatch.setenv("COLUMNS", "200")  # rich's width: one line an option
+    names = list(typer.main.get_command(app).commands)
+    assert len(names) > 8
+    for command in [[], *([name] for name in names)]:
+        code, text, _ = run(*command, "--help")
+        assert code == 0 and "Show this message and exit." in text, command
+        assert "<bool>" not in text, command
+        assert re.search(r"--help +Show this message", text), command
+    text = run("translate", "--help")[1]
+    assert re.search(r"--force +Overwrite existing outputs", text)
+    assert re.search(r"--beams +<int range>", text)
+    assert "Threads per worker. [default: (auto)]" in text
 
 
 def test_help_does_not_import_torch() -> None:

@@ -107,3 +107,49 @@ def test_score_align_refuses_overlapping_and_duplicate_beads(
     bad.write_text(beads)
     assert run("score-align", str(good), str(bad)) == (1, "", f"Error: {bad}: {message}\n")
     assert run("score-align", str(good), str(good))[0] == 0
+
+
+def test_score_align_scores_a_gold_file_with_a_segment_in_two_beads(tmp_path: Path) -> None:
+    """As Text+Berg de-fr's gold file does (Vecalign and Bertalign publish their scores on it):
+    scored bead by bead, as Vecalign's scorer does, with a warning naming the line. Expected
+    figures worked by hand with Vecalign's ``score.py``."""
+    gold = tmp_path / "gold.align.txt"
+    gold.write_text("[0]:[0]\n[1]:[1]\n[1, 2]:[2]\n[3]:[3]\n")
+    predicted = tmp_path / "pred.align.txt"
+    predicted.write_text("[0]:[0]\n[1]:[1]\n[2]:[2]\n[3]:[3]\n")
+    code, out, err = run("score-align", str(gold), str(predicted), "--json")
+    assert (code, err) == (
+        0,
+        f"Warning: {gold}: line 3: source segment 1 is in line 2 too; scored bead by bead, as"
+        " Vecalign's scorer does\n",
+    )
+    figures = json.loads(out)
+    assert {k: round(v, 3) for k, v in figures.items()} == {
+        "strict_precision": 0.75,
+        "strict_recall": 0.75,
+        "strict_f1": 0.75,
+        "lax_precision": 1.0,
+        "lax_recall": 1.0,
+        "lax_f1": 1.0,
+        "link_precision": 1.0,
+        "link_recall": 0.8,
+        "link_f1": 0.889,
+    }
+    # The same overlap in a prediction is refused: an aligner must not make it.
+    assert run("score-align", str(predicted), str(gold)) == (
+        1,
+        "",
+        f"Error: {gold}: line 3: source segment 1 is in line 2 too\n",
+    )
+
+
+def test_a_bead_written_twice_in_the_gold_file_counts_once(tmp_path: Path) -> None:
+    """Vecalign's scorer takes the beads as a set."""
+    once, twice = tmp_path / "once.align.txt", tmp_path / "twice.align.txt"
+    once.write_text("[0]:[0]\n[1]:[1]\n[2]:[2]\n")
+    twice.write_text("[0]:[0]\n[1]:[1]\n[1]:[1]\n[2]:[2]\n")
+    predicted = tmp_path / "pred.align.txt"
+    predicted.write_text("[0]:[0]\n[1]:[2]\n[2]:[1]\n")
+    code, out, err = run("score-align", str(twice), str(predicted), "--json")
+    assert code == 0 and err.count("Warning: ") == 2 and "line 3: target segment 1" in err
+    assert json.loads(out) == json.loads(run("score-align", str(once), str(predicted), "--json")[1])

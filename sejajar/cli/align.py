@@ -13,6 +13,7 @@ from sejajar.cli.common import (
     app,
     fail,
     model_options,
+    one_stdin,
     output_formats,
     progress_bar,
     reported,
@@ -55,6 +56,7 @@ def align(
 
     if bridge is not None and no_bridge:
         fail("--bridge and --no-bridge exclude each other", 2)
+    one_stdin(source, target, bridge)
     with reported():
         formats = output_formats(format, FORMATS)
     with (
@@ -76,8 +78,13 @@ def align(
 
 @app.command("score-align")
 def score_align(
-    gold: Annotated[Path, typer.Argument(help="Gold alignment, bead format.")],
-    predicted: Annotated[Path, typer.Argument(help="Predicted alignment, bead format.")],
+    gold: Annotated[
+        Path,
+        typer.Argument(help="Gold alignment, bead format (a segment in two beads: a warning)."),
+    ],
+    predicted: Annotated[
+        Path, typer.Argument(help="Predicted alignment, bead format; - reads standard input.")
+    ],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Strict and lax precision, recall and F1 of an alignment against a gold one, and
@@ -86,10 +93,14 @@ def score_align(
     from dataclasses import asdict
 
     from sejajar.align.beads import link_scores, score_alignments
-    from sejajar.jobs.files import read_bead_file
+    from sejajar.jobs.files import read_bead_file, read_gold_file
 
+    one_stdin(gold, predicted)
     with reported():
-        pairs = [(read_bead_file(gold), read_bead_file(predicted))]
+        reference, overlaps = read_gold_file(gold)
+        pairs = [(reference, read_bead_file(predicted))]
+    for overlap in overlaps:  # a typo in a published gold file; its scores were taken so
+        typer.echo(f"Warning: {overlap}; scored bead by bead, as Vecalign's scorer does", err=True)
     score, link = score_alignments(pairs), link_scores(pairs)
     if json_output:
         figures = asdict(score) | {f"link_{k}": v for k, v in asdict(link).items()}

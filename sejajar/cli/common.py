@@ -23,12 +23,44 @@ from sejajar.translate.cache import refuse_folder
 from sejajar.translate.engines import ModelSettings, TranslatorSession
 from sejajar.translate.translator import Progress
 
-app = typer.Typer(
+C = TypeVar("C", bound=Callable[..., Any])
+
+
+def _untyped_flags(params: Iterable[Any]) -> None:
+    """Typer's help panels print a value type after every option, ``--force <bool>`` too,
+    though a flag takes no value: an empty metavar prints none (click's plain help, the one
+    docs/commands.md holds, shows a flag's metavar in no case)."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+
+
+class _Command(typer.core.TyperCommand):
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _untyped_flags(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class _Group(typer.core.TyperGroup):
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _untyped_flags(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class _App(typer.Typer):
+    """The program: its commands' help shows no value type after a flag."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[C], C]:
+        return super().command(*args, cls=kwargs.pop("cls", _Command), **kwargs)
+
+
+app = _App(
     name="sejajar",
     help="Indonesian news articles into reviewed English parallel text.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Group,
 )
 
 
@@ -54,6 +86,14 @@ def reported() -> Iterator[None]:
         yield
     except SejajarError as exc:
         fail(message(exc))
+
+
+def one_stdin(*paths: Path | None) -> None:
+    """Standard input is read once: ``-`` for two of ``paths`` is a usage error (exit 2)."""
+    from sejajar.core.files import STDIN
+
+    if sum(path == STDIN for path in paths) > 1:
+        fail("- (standard input) can stand for one file only", 2)
 
 
 def output_formats(value: str, known: Iterable[str]) -> list[str]:
@@ -126,17 +166,15 @@ Option = tuple[str, Any, Any, Any]
 def _option(name: str, kind: Any, default: Any, about: About) -> Option:
     """The option of a declared setting (see :mod:`sejajar.core.settings`)."""
     text = name_parameters(about.help, flag)
-    if about.unset is not None:
-        # Typed out: typer shows no default for None.
-        text = f"{text.removesuffix('.')} [default: {about.unset}]."
     declared = f"{flag(name)}/--no-{flag(name)[2:]}" if kind is bool else flag(name)
     if about.choices:  # typer lists an Enum's values as the choices
         make: Any = Enum  # called with names known only here, which mypy cannot check
         kind = make(name.title(), {c: c for c in about.choices}, type=str)
         default = kind(default)
-    option = typer.Option(
-        declared, envvar=_ENVVARS.get(name), min=about.least, max=about.most, help=text
-    )
+    # A setting unset by default says what that means (typer shows no default for None).
+    shown: Any = about.unset if about.unset is not None else True
+    option = typer.Option(declared, envvar=_ENVVARS.get(name), min=about.least, max=about.most,
+                          help=text, show_default=shown)  # fmt: skip
     return name, kind, default, option
 
 
@@ -152,7 +190,7 @@ def _model_options() -> list[Option]:
     return [
         *settings_options(ModelSettings),
         ("cache", Path | None, None, typer.Option("--cache",
-            help="Translation cache file [default: user cache folder].")),
+            help="Translation cache file.", show_default="user cache folder")),
         ("no_cache", bool, False,
             typer.Option("--no-cache", help="Do not read or write the cache.")),
     ]  # fmt: skip

@@ -35,10 +35,11 @@ def corpus(
     ] = False,
     ray_address: Annotated[
         str | None,
-        typer.Option("--ray", help="Ray cluster to join [default: $RAY_ADDRESS, else local]."),
+        typer.Option("--ray", help="Ray cluster to join.", show_default="$RAY_ADDRESS, else local"),
     ] = None,
     actors: Annotated[
-        int | None, typer.Option("--actors", min=1, help="Model actors [default: CPUs / cpus].")
+        int | None,
+        typer.Option("--actors", min=1, help="Model actors.", show_default="CPUs / cpus"),
     ] = None,
     cpus_per_actor: Annotated[
         float, typer.Option("--cpus-per-actor", min=0.1, help="CPUs (threads) of each actor.")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sejajar.cli.common import app, fail, model_options, progress_bar, reported, warn
+from sejajar.cli.common import app, fail, model_options, one_stdin, progress_bar, reported, warn
 from sejajar.translate.engines import ModelSettings
 
 
@@ -18,7 +18,9 @@ def evaluate(
     hyp: Annotated[
         list[Path] | None,
         typer.Option(
-            "--hyp", help="A system's output (repeat to compare; the first is the baseline)."
+            "--hyp",
+            help="A system's output (repeat to compare; the first is the baseline); - reads"
+            " standard input.",
         ),
     ] = None,
     src: Annotated[
@@ -49,6 +51,7 @@ def evaluate(
         fail("give --hyp FILE (an existing output) or --src FILE (translate it first)", 2)
     if resplit and src is None:
         fail("--resplit goes with --src", 2)
+    one_stdin(ref, *(hyp or []), src)
     label = src.name if src else ref.name
     with (
         open_translator(settings, cache) as session,

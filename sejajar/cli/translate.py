@@ -9,7 +9,6 @@ import typer
 
 from sejajar.cli.common import (
     ForceOption,
-    OutOption,
     app,
     fail,
     model_options,
@@ -24,15 +23,24 @@ from sejajar.translate.engines import ModelSettings
 @app.command()
 @model_options
 def translate(
-    inputs: Annotated[list[Path], typer.Argument(help="Article .txt files or folders of them.")],
-    out: OutOption = Path("."),
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Article .txt files or folders of them; - reads standard input."),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (by default the current one).")
+    ] = None,
     force: ForceOption = False,
     keep_boilerplate: Annotated[
         bool, typer.Option("--keep-boilerplate", help="Translate boilerplate and bylines too.")
     ] = False,
     format: Annotated[
-        str, typer.Option("--format", help="Comma list of output formats.")
-    ] = "tsv,html",
+        str | None,
+        typer.Option(
+            "--format",
+            help="Comma list of output formats (by default tsv,html; from -: tsv, or jsonl).",
+        ),
+    ] = None,
     skip_existing: Annotated[
         bool,
         typer.Option("--skip-existing", help="Skip inputs whose outputs all exist (resume)."),
@@ -41,17 +49,29 @@ def translate(
     settings: ModelSettings,
     cache: Path | bool,
 ) -> None:
-    """Translate articles sentence by sentence into NAME.tsv and NAME.html under --out."""
+    """Translate articles sentence by sentence into NAME.tsv and NAME.html under --out.
+
+    From standard input (-), the pairs go to standard output, as TSV (or JSONL)."""
     from sejajar.align.export import FORMATS
-    from sejajar.core.files import shown
+    from sejajar.core.files import STDIN, shown
     from sejajar.jobs.files import check_outputs, expand_inputs
     from sejajar.jobs.translate import Summary, translate_window, windows
     from sejajar.translate.engines import open_translator
 
+    if STDIN in inputs:
+        if len(inputs) > 1:
+            fail("- (standard input) goes alone, without other inputs", 2)
+        if out is not None or force or skip_existing:
+            fail(
+                "from -, the output goes to standard output: no --out, --force, --skip-existing", 2
+            )
+        _translate_stdin(settings, cache, keep_boilerplate, format or "tsv")
+        return
+    out = out or Path(".")
     if force and skip_existing:
         fail("--force and --skip-existing exclude each other", 2)
     with reported():
-        formats = output_formats(format, FORMATS)
+        formats = output_formats(format or "tsv,html", FORMATS)
         sources = expand_inputs(inputs)
         if not sources:
             fail("no .txt files found in the given folders")
@@ -82,9 +102,43 @@ def translate(
         fail(f"{summary.failed} of {len(sources)} inputs failed")
 
 
+# The formats ``translate -`` writes to standard output: one file each, one line per pair.
+STREAMED = ("tsv", "jsonl")
+
+
+def _translate_stdin(
+    settings: ModelSettings, cache: Path | bool, keep_boilerplate: bool, format: str
+) -> None:
+    """``translate -``: the article on standard input, its pairs in one format (TSV or JSONL)
+    on standard output."""
+    from sejajar.align.export import FORMATS
+    from sejajar.align.pipeline import to_translate, translate_document
+    from sejajar.core.files import STDIN
+    from sejajar.jobs.files import load_document
+    from sejajar.translate.engines import open_translator
+
+    formats = output_formats(format, STREAMED)
+    if len(formats) > 1:
+        fail(f"--format: from -, one format only ({' or '.join(STREAMED)})", 2)
+    _, render = FORMATS[formats[0]][0]  # JSONL's first file: the pairs (not the meta)
+    with reported():
+        doc = load_document(STDIN)
+    with (
+        open_translator(settings, cache) as session,
+        progress_bar("stdin") as progress,
+        reported(),
+    ):
+        total = len(to_translate(doc, keep_boilerplate))
+        parallel = translate_document(
+            doc, session(), keep_boilerplate=keep_boilerplate, progress=progress(total)
+        )
+        warn(session)
+    typer.echo(render(parallel), nl=False)
+
+
 @app.command()
 def split(
-    file: Annotated[Path, typer.Argument(help="An article .txt file.")],
+    file: Annotated[Path, typer.Argument(help="An article .txt file; - reads standard input.")],
     kinds: Annotated[
         bool, typer.Option("--kinds", help="Prefix each segment with its kind.")
     ] = False,

@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -31,25 +32,30 @@ _SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 # A temporary file or folder untouched this long belongs to no live run (a killed one's).
 STALE_SECONDS = 600
+# ``-`` where a file is read stands for standard input (as in sacreBLEU and sqlite-utils); a
+# file named ``-`` is given by its full path.
+STDIN = Path("-")
 _HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 
 
 def read_article(path: Path) -> str:
     """Read ``path`` as an article: decoded, line ends and spaces normalised, HTML reduced to
-    its text. Raises :class:`InputError` for anything that is not usable text."""
-    if not path.exists():
-        raise InputError(f"{shown(path)}: no such file")
-    if not _utf8(path.name):
-        # The name becomes the document's name, written into every output as UTF-8.
-        raise InputError(f"{shown(path)}: the file name is not UTF-8; rename it")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory")
+    its text; :data:`STDIN` reads standard input. Raises :class:`InputError` for anything that
+    is not usable text."""
+    if path != STDIN:
+        if not path.exists():
+            raise InputError(f"{shown(path)}: no such file")
+        if not _utf8(path.name):
+            # The name becomes the document's name, written into every output as UTF-8.
+            raise InputError(f"{shown(path)}: the file name is not UTF-8; rename it")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory")
     try:
         text = article_text(decode(read_input(path), path))
     except HTMLError as exc:
         raise InputError(f"{shown(path)}: {exc}") from exc
     if not text.strip():
-        raise InputError(f"{path}: empty file, no text to translate")
+        raise InputError(f"{shown(path)}: empty file, no text to translate")
     return text
 
 
@@ -63,11 +69,15 @@ def article_text(text: str) -> str:
 
 
 def read_input(path: Path) -> bytes:
-    """The bytes of ``path``, at most :data:`MAX_INPUT_BYTES` (a bounded read, so devices and
-    pipes that never end are refused too)."""
+    """The bytes of ``path`` (standard input for :data:`STDIN`), at most
+    :data:`MAX_INPUT_BYTES` (a bounded read, so devices and pipes that never end are refused
+    too)."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_INPUT_BYTES + 1)
+        if path == STDIN:
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"{shown(path)}: cannot read ({exc.strerror or exc})") from exc
     if len(data) > MAX_INPUT_BYTES:
@@ -80,7 +90,9 @@ def read_input(path: Path) -> bytes:
 
 def shown(path: Path | str) -> str:
     """``path`` as it can be printed: bytes of a name that is not UTF-8 (which Python keeps as
-    lone surrogates) appear escaped, ``caf\\xe9.txt``."""
+    lone surrogates) appear escaped, ``caf\\xe9.txt``; :data:`STDIN` is ``stdin``."""
+    if Path(path) == STDIN:
+        return "stdin"
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
@@ -99,25 +111,28 @@ def decode(data: bytes, path: Path) -> str:
             try:
                 return data[len(bom) :].decode(codec)
             except UnicodeDecodeError as exc:
-                raise InputError(f"{path}: invalid {codec.upper()} at byte {exc.start}") from exc
+                raise InputError(
+                    f"{shown(path)}: invalid {codec.upper()} at byte {exc.start}"
+                ) from exc
     data = data.removeprefix(codecs.BOM_UTF8)
     if b"\x00" in data[:8192]:
-        raise InputError(f"{path}: binary data (NUL bytes), not a text file")
+        raise InputError(f"{shown(path)}: binary data (NUL bytes), not a text file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError(
-            f"{path}: invalid UTF-8 at line {line}, column {column} (byte 0x{data[exc.start]:02x});"
-            " save it as UTF-8"
+            f"{shown(path)}: invalid UTF-8 at line {line}, column {column}"
+            f" (byte 0x{data[exc.start]:02x}); save it as UTF-8"
         ) from exc
 
 
 def read_lines(path: Path) -> list[str]:
     """One segment per line. Only ``\\n`` ends a line (not the other Unicode separators some
-    test sets hold inside segments); a final newline ends the last line, it adds none."""
-    if not path.is_file():
+    test sets hold inside segments); a final newline ends the last line, it adds none.
+    :data:`STDIN` reads standard input."""
+    if path != STDIN and not path.is_file():
         raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     text = decode(read_input(path), path).replace("\r\n", "\n")
     lines = text.split("\n")

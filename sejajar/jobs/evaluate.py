@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sejajar.core.files import InputError, read_lines
+from sejajar.core.files import InputError, read_lines, shown
 from sejajar.core.records import render_signature, run_signature
 from sejajar.translate.evaluate import (
     DEFAULT_METRICS,
@@ -33,9 +33,10 @@ def evaluate_files(
     progress: Callable[[int], Progress] | None = None,
 ) -> Evaluation:
     """Score each of ``hyps`` against ``ref``; with ``src`` (and ``translator``), translate the
-    source lines first and add the result as the last system, with sejajar's run signature."""
+    source lines first and add the result as the last system, with sejajar's run signature.
+    Any of the files may be :data:`~sejajar.core.files.STDIN` (one of them at most)."""
     references = read_lines(ref)
-    systems = [(str(path), read_lines(path)) for path in hyps]
+    systems = [(shown(path), read_lines(path)) for path in hyps]
     signature = None
     if src is not None and translator is not None:
         sources = read_lines(src)

@@ -7,10 +7,17 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sejajar.align.beads import BeadPair, parse_beads
+from sejajar.align.beads import BeadPair, read_beads
 from sejajar.align.export import FORMATS
 from sejajar.core.errors import SejajarError
-from sejajar.core.files import InputError, read_article, remove_stale_temporaries, write_atomic
+from sejajar.core.files import (
+    STDIN,
+    InputError,
+    read_article,
+    remove_stale_temporaries,
+    shown,
+    write_atomic,
+)
 from sejajar.core.records import Document, ParallelDocument
 from sejajar.translate.rules import ID_RULES, Rules
 from sejajar.translate.split import presplit_document, split_document
@@ -89,7 +96,10 @@ def check_not_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
 
 
 def output_name(source: Path) -> str:
-    """``path/NAME.txt`` -> ``NAME`` (the file name minus its last suffix)."""
+    """``path/NAME.txt`` -> ``NAME`` (the file name minus its last suffix); standard input
+    (``-``) -> ``stdin``."""
+    if source == STDIN:
+        return "stdin"
     return source.stem if source.suffix else source.name
 
 
@@ -152,8 +162,20 @@ def write_outputs(
 
 
 def read_bead_file(path: Path) -> list[BeadPair]:
-    """A bead file (Vecalign's format); :class:`InputError` names the file and the line."""
+    """A bead file (Vecalign's format); :class:`InputError` names the file and the line, for a
+    malformed line or a segment in two beads."""
+    beads, overlaps = read_gold_file(path)
+    if overlaps:
+        raise InputError(overlaps[0])
+    return beads
+
+
+def read_gold_file(path: Path) -> tuple[list[BeadPair], list[str]]:
+    """A gold bead file, and a message for each segment in two beads (naming the file and the
+    line): scored as Vecalign's scorer does, bead by bead; a malformed line is an
+    :class:`InputError`."""
     try:
-        return parse_beads(read_article(path))
+        beads, overlaps = read_beads(read_article(path))
     except ValueError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+        raise InputError(f"{shown(path)}: {exc}") from exc
+    return beads, [f"{shown(path)}: {overlap}" for overlap in overlaps]

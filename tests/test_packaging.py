@@ -5,6 +5,7 @@ toolkit's TMX reader loads sejajar's TMX."""
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 import venv
@@ -27,16 +28,40 @@ def _run(*cmd: str | Path, cwd: Path) -> str:
     return done.stdout
 
 
+def _calling_site_dirs() -> list[str]:
+    """The folders this interpreter installs packages into: a venv's own site-packages when the
+    tests run from a venv, the system's (and the user's) when they run from a system install."""
+    dirs = site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def _see_calling_packages(python: Path, base: Path) -> None:
+    """Let the new venv import what the calling environment has installed (torch, typer...:
+    nothing is installed twice), after its own site-packages so that its sejajar wheel wins.
+    Plain path lines in a ``.pth`` file: the calling environment's own ``.pth`` files (the
+    editable install's finder among them) are not run, so the development copy stays out.
+    ``system_site_packages`` is no substitute: it sees the base interpreter's packages, which
+    are not the calling venv's."""
+    purelib = _run(
+        python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=base
+    )
+    pth = Path(purelib.strip()) / "_calling_environment.pth"
+    pth.write_text("".join(f"{d}\n" for d in _calling_site_dirs()), "utf-8")
+
+
 @pytest.fixture
 def env(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A virtual environment (seeing this one's packages: torch is not installed twice) with
-    the sejajar wheel and Translate Toolkit installed into it."""
+    """A virtual environment (seeing the calling environment's packages) with the sejajar
+    wheel and Translate Toolkit installed into it."""
     base = tmp_path_factory.mktemp("packaging")
     wheels = base / "wheels"
     _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT, cwd=base)
     wheel = next(wheels.glob("sejajar-*.whl"))
-    venv.create(base / "venv", system_site_packages=True, with_pip=True)
+    venv.create(base / "venv", with_pip=True)
     python = base / "venv" / "bin" / "python"
+    _see_calling_packages(python, base)
     install = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     try:
         _run(*install, "--no-deps", wheel, cwd=base)

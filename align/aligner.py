@@ -81,7 +81,7 @@ def align(
     """Align ``source`` (Indonesian) with ``target`` (English) segments. ``bridge`` holds a
     machine translation of each source segment; without it, anchors and length decide.
     Unless ``monotone``, segments the monotone search leaves unaligned on both sides are then
-    paired out of order where they match (moved blocks, :mod:`align.moved`)."""
+    paired out of order where they match (moved blocks, :mod:`sejajar.align.moved`)."""
     if bridge is not None and len(bridge) != len(source):
         raise ValueError(f"the bridge has {len(bridge)} lines for {len(source)} source segments")
     n, m = len(source), len(target)

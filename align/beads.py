@@ -1,9 +1,10 @@
 """Vecalign's bead format (``[1, 2]:[1]:0.71``, one bead per line, 0-based indices) and
 alignment scoring with its strict and lax precision, recall and F1.
 
-A moved link (out of order, see :mod:`align.reorder`) gets a fourth field: ``[7]:[2]:0.91:moved``.
-Vecalign's own reader splits a line on ``:`` and keeps the first two fields, so it reads such a
-file unchanged; so does a reader that also takes the third as the score.
+A moved link (out of order, see :mod:`sejajar.align.reorder`) gets a fourth field:
+``[7]:[2]:0.91:moved``. Vecalign's own reader splits a line on ``:`` and keeps the first two
+fields, so it reads such a file unchanged; so does a reader that also takes the third as the
+score.
 
 Strict counts a predicted bead only when the gold alignment has exactly that bead. Lax counts
 it when it overlaps a gold bead on both sides. Precision is over predicted beads; recall is over

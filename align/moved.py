@@ -179,16 +179,3 @@ def choose(
         used_t.add(j)
         chosen.append((i, j, p))
     return chosen
-
-
-def fit_logistic(
-    features: npt.NDArray[np.float64], labels: npt.NDArray[np.float64], steps: int = 3000
-) -> tuple[float, ...]:
-    """Weights of a logistic regression (gradient descent, light L2), for ``--fit``."""
-    w = np.zeros(features.shape[1])
-    rate = 0.5
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(features @ w, -30, 30)))
-        grad = features.T @ (p - labels) / len(labels) + 1e-4 * w
-        w -= rate * grad
-    return tuple(round(float(x), 3) for x in w)

@@ -1,4 +1,4 @@
-"""Recover moved blocks after the monotone search (:mod:`align.moved` holds the model).
+"""Recover moved blocks after the monotone search (:mod:`sejajar.align.moved` holds the model).
 
 Segments of 1-0 and 0-1 beads, and of links the monotone search made with low confidence, are
 pooled; pairs of them the model accepts become links, widened to 2-1 or 1-2 where a free
@@ -51,7 +51,7 @@ def loose_pairs(
     model: MoveModel,
     texts: tuple[Sequence[str], Sequence[str]],
 ) -> Candidates:
-    """The candidate pairs of loose segments (:func:`align.moved.candidates`)."""
+    """The candidate pairs of loose segments (:func:`sejajar.align.moved.candidates`)."""
     loose_source, expected, loose_target, _ = _pool(path, scorer.settings.release_below)
     bridge = (scorer.bridge_src, scorer.bridge_tgt) if scorer.has_bridge else None
     lengths = np.diff(scorer.src_len).astype(int), np.diff(scorer.tgt_len).astype(int)

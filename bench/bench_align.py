@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_moved import adapted_main, fit_main  # noqa: E402
 from sejajar.align.aligner import align  # noqa: E402
 from sejajar.align.beads import score_alignments  # noqa: E402
-from sejajar.align.testsets import AlignmentCase, tico19_cases  # noqa: E402
+from tests.alignment_cases import AlignmentCase, tico19_cases  # noqa: E402
 
 
 def accuracy(

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from sejajar.align.adapted import AdaptedCase, tico19_adapted
 from sejajar.align.aligner import Settings, _Scorer, align
 from sejajar.align.beads import BeadPair, link_scores, score_alignments
-from sejajar.align.moved import BRIDGE_MODEL, FEATURES, NO_BRIDGE_MODEL, MoveModel, fit_logistic
+from sejajar.align.moved import BRIDGE_MODEL, FEATURES, NO_BRIDGE_MODEL, MoveModel
 from sejajar.align.reorder import loose_pairs
+from tests.adapted_cases import AdaptedCase, tico19_adapted
 
 EVAL_SEEDS = (0, 1, 2)
 FIT_SEEDS = (100, 101, 102, 103, 104)
@@ -170,3 +170,17 @@ def fit_main(data: Path, which: str = "both") -> None:
             if f.moved_precision >= FIT_PRECISION and f.f1 > best_f1:
                 chosen, best_f1 = threshold, f.f1
         print(f"  -> MoveModel({weights}, {chosen})")
+
+
+def fit_logistic(
+    features: npt.NDArray[np.float64], labels: npt.NDArray[np.float64], steps: int = 3000
+) -> tuple[float, ...]:
+    """Weights of a logistic regression (gradient descent, light L2), for ``--fit``: the
+    weights :data:`sejajar.align.moved.BRIDGE_MODEL` and ``NO_BRIDGE_MODEL`` hold."""
+    w = np.zeros(features.shape[1])
+    rate = 0.5
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(features @ w, -30, 30)))
+        grad = features.T @ (p - labels) / len(labels) + 1e-4 * w
+        w -= rate * grad
+    return tuple(round(float(x), 3) for x in w)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sejajar.align.aligner import align
 from sejajar.align.beads import BeadPair, parse_beads, render_beads, score_alignments
 from sejajar.align.features import anchors
-from sejajar.align.testsets import perturb, tico19_cases
+from tests.alignment_cases import perturb, tico19_cases
 from tests.helpers import KONTAN, SHARED_DATA, require_shared, run
 
 DATA = Path(__file__).parent / "data"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sejajar.align.adapted import adapt, tico19_adapted
 from sejajar.align.aligner import align
 from sejajar.align.beads import link_scores, links, moved_beads, parse_beads, render_beads
 from sejajar.cli import app
+from tests.adapted_cases import adapt, tico19_adapted
 from tests.helpers import SHARED_DATA, require_shared
 from tests.modelfactory import ROOT
 

@@ -1,9 +1,11 @@
-"""Splitting articles and translating them (installed as ``sejajar.translate``).
+"""Splitting articles and translating them: ``sejajar.translate`` (where each module's job is:
+docs/architecture.md)."""
 
-``rules``/``split`` cut text into segments, ``chunk`` cuts over-long ones; ``translator`` is the
-interface every engine implements, with batching; ``marian`` (transformers, with the search in
-``decode``, ``beam`` and ``search_state``, its linear layers in ``onednn``, and worker processes
-in ``workers``) and ``ct2`` (CTranslate2) are the engines, chosen by name in ``engines``;
-``benchmarking`` is their one hook for ``bench/``; ``cache`` keeps translations across runs;
-``evaluate`` scores them.
-"""
+# The folder sits at the top of the repository and installs as sejajar.translate (through the
+# link sejajar/translate). Imported as ``translate`` (from the repository's root, where it is
+# on sys.path) it would make a second copy of every module, with classes of its own, and it
+# would hide Translate Toolkit, whose import name is ``translate``.
+if __name__ != "sejajar.translate":
+    raise ImportError(
+        f"the folder {__name__}/ is sejajar's: import sejajar.translate, not {__name__}"
+    )

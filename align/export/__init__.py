@@ -1,5 +1,5 @@
 """Output formats. Each renderer turns a :class:`ParallelDocument` into a string; writing is
-the caller's (atomically, see :func:`translate.files.write_atomic`)."""
+the caller's (atomically, see :func:`sejajar.core.files.write_atomic`)."""
 
 from __future__ import annotations
 

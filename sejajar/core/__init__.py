@@ -1,3 +1,3 @@
-"""The bottom layer: records every stage passes on (``records``), user-facing errors
-(``errors``), reading and writing text files (``files``), whitespace folding (``text``),
-what sejajar knows of Indonesian and English words (``lexicon``) and numbers (``numbers``)."""
+"""The bottom layer: the records every stage passes on, user-facing errors, reading and writing
+files, and what sejajar knows of Indonesian and English words and numbers (where each module's
+job is: docs/architecture.md)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,8 +15,10 @@ import pytest
 
 from sejajar.serve.ledger import STALE, Ledger, merge
 from sejajar.serve.metrics import Metrics
-from sejajar.serve.rayserve import RetryLost
-from sejajar.serve.settings import RaySettings, ServeError
+from sejajar.serve.rayproxy import RetryLost
+from sejajar.serve.service import Service
+from sejajar.serve.settings import RaySettings, ServeError, ServeSettings
+from sejajar.translate.engines import ModelSettings, TranslatorSession
 from tests.helpers import run
 from tests.modelfactory import ROOT
 
@@ -165,3 +168,35 @@ def test_an_unreachable_cluster_is_one_line(address: str, said: str, tmp_path: A
          str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert (done.returncode, done.stderr.strip()) == (1, said)
+
+
+def test_thread_lanes_translate_as_one_lane_does(tiny_model: Path) -> None:
+    """A replica's lanes are threads over one loaded model (no fork): each translates with
+    one torch thread, and together they give what one lane gives, however requests interleave."""
+    import torch
+
+    texts = [f"Presiden berbicara di Jakarta pada hari ke-{n}." for n in range(24)]
+    settings = ModelSettings(model=str(tiny_model), workers=1, threads=2, calibrate=False)
+    found, before = {}, torch.get_num_threads()
+    for threads in (0, 2):
+        service = Service(TranslatorSession(settings, cache=False), ServeSettings(), threads)
+        service.load()
+        try:
+            lanes = len(service.lanes)
+            per_lane = [service.batcher.call(torch.get_num_threads, lane=n) for n in range(lanes)]
+
+            async def clients(service: Service = service) -> list[list[str]]:
+                service.start()
+                try:  # one request per sentence, all at once: the lanes share them
+                    asked = [service.translate_texts([text], html=False) for text in texts]
+                    return [done for done, _ in await asyncio.gather(*asked)]
+                finally:
+                    await service.stop()
+
+            found[threads] = (lanes, per_lane, asyncio.run(clients()))
+        finally:
+            service.close()
+            torch.set_num_threads(before)
+    assert found[0][0] == 1 and found[2][0] == 2
+    assert found[2][1] == [1, 1]
+    assert found[2][2] == found[0][2]

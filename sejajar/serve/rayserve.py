@@ -25,237 +25,25 @@ CPUs: the callers' quotas and each replica's metrics, so ``/metrics`` shows the 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
-import re
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sejajar.core.errors import SejajarError
-from sejajar.serve.app import build_app, log_to_stderr
-from sejajar.serve.keys import Keys, Quota
-from sejajar.serve.ledger import EVERY
-from sejajar.serve.ledger import Ledger as LedgerState
-from sejajar.serve.service import Service
+from sejajar.serve.keys import Keys
+from sejajar.serve.rayreplica import (
+    APP,
+    LEDGER,
+    REPLICA,
+    REPLICA_ERROR,
+    Ledger,
+    Replica,
+    import_serve,
+    running_replicas,
+)
 from sejajar.serve.settings import RaySettings, ServeError, ServeSettings
-from sejajar.translate.engines import ModelSettings, TranslatorSession
-
-APP = "sejajar"
-REPLICA = "sejajar-replica"
-LEDGER = "sejajar-ledger"
-# A replica that cannot load the model says why between these marks, for the command line.
-_WHY = re.compile(r"<sejajar-error>(.*?)</sejajar-error>", re.DOTALL)
-
-
-def import_serve() -> Any:
-    try:
-        from ray import serve
-    except ImportError as exc:
-        raise ServeError(
-            "--ray needs Ray Serve, which is not installed: pip install 'sejajar[serve,ray]'"
-        ) from exc
-    return serve
-
-
-# --- in the replicas ------------------------------------------------------------------------
-
-
-class Ledger:
-    """The deployment of :class:`sejajar.serve.ledger.Ledger` (one replica, no CPU)."""
-
-    def __init__(self, chars_per_minute: int) -> None:
-        self.state = LedgerState(chars_per_minute)
-
-    def take(self, caller: str, chars: int, now: float) -> float | None:
-        return self.state.take(caller, chars, now)
-
-    def report(self, replica: str, text: bytes) -> None:
-        self.state.report(replica, text)
-
-    def metrics(self) -> bytes:
-        return self.state.metrics()
-
-
-class SharedQuota(Quota):
-    """The quota kept in the ledger, for every replica."""
-
-    def __init__(self, per_minute: int, ledger: Any) -> None:
-        super().__init__(per_minute)
-        self.ledger = ledger
-
-    async def reserve(self, caller: str, chars: int) -> float | None:
-        if not self.per_minute:
-            return None
-        found: float | None = await self.ledger.take.remote(caller, chars, time.time())
-        return found
-
-
-class Shared:
-    """What a replica's app shares with the others (:class:`sejajar.serve.app.Shared`)."""
-
-    def __init__(self, per_minute: int, ledger: Any, replica: str, node: str) -> None:
-        self.quota = SharedQuota(per_minute, ledger)
-        self.ledger, self.replica, self.node = ledger, replica, node
-        self._replicas: tuple[float, int] = (0.0, 0)
-
-    async def health(self) -> dict[str, Any]:
-        """The replicas running, and which one answers (``queue`` and ``busy`` are its)."""
-        if time.monotonic() - self._replicas[0] > 1:  # the controller asked once a second
-            self._replicas = (time.monotonic(), await asyncio.to_thread(_running))
-        return {"replicas": self._replicas[1], "replica": self.replica, "node": self.node}
-
-    async def metrics(self, own: bytes) -> bytes:
-        await self.ledger.report.remote(self.replica, own)
-        found: bytes = await self.ledger.metrics.remote()
-        return found
-
-
-def _running() -> int:
-    from ray.serve._private.common import ReplicaState
-
-    serve = import_serve()
-    app = serve.status().applications.get(APP)
-    if app is None or REPLICA not in app.deployments:
-        return 0
-    return int(app.deployments[REPLICA].replica_states.get(ReplicaState.RUNNING, 0))
-
-
-class Replica:
-    """One replica: the model with the CPUs Ray gave it as threads, one worker, and the
-    one-machine app in front of it (built by Ray Serve after the constructor)."""
-
-    def __init__(
-        self,
-        settings: ModelSettings,
-        cache: Path | bool,
-        options: ServeSettings,
-        keys: Keys,
-        ledger: Any,
-    ) -> None:
-        import ray
-
-        from sejajar.jobs.cluster import die_with_parent
-
-        die_with_parent()  # a replica of a local Ray ends with it
-        log_to_stderr()  # the request lines, in the replica's log on its node
-        assigned = ray.get_runtime_context().get_assigned_resources()  # type: ignore[no-untyped-call]
-        threads = max(1, int(assigned.get("CPU", 1) or 1))
-        session = TranslatorSession(replace(settings, threads=threads, workers=1), cache)
-        self.service = Service(session, options)
-        try:
-            self.service.load()
-            for line in [*session.info, *session.notices]:
-                logging.getLogger("sejajar.serve").info(line)
-        except SejajarError as exc:
-            self.service.close()
-            raise RuntimeError(f"<sejajar-error>{exc}</sejajar-error>") from None
-        self.keys = keys
-        self.ledger = ledger
-        self.name = import_serve().get_replica_context().replica_id.unique_id
-        self.node = str(ray.get_runtime_context().get_node_id())
-        self._reporting: asyncio.Task[None] | None = None
-
-    async def __serve_build_asgi_app__(self) -> Any:
-        per_minute = self.service.settings.chars_per_minute
-        shared = Shared(per_minute, self.ledger, self.name, self.node)
-        self._reporting = asyncio.create_task(self._report())
-        return build_app(self.service, self.keys, shared)
-
-    async def _report(self) -> None:
-        """Send this replica's metrics to the ledger every :data:`EVERY` seconds."""
-        while True:
-            with contextlib.suppress(Exception):  # the ledger being replaced: the next time
-                await self.ledger.report.remote(self.name, self.service.metrics.render()[0])
-            await asyncio.sleep(EVERY)
-
-    def __del__(self) -> None:
-        """After Ray Serve has drained the replica and stopped the app's queue."""
-        if getattr(self, "_reporting", None) is not None:
-            self._reporting.cancel()  # type: ignore[union-attr]
-        if hasattr(self, "service"):
-            self.service.close()
-
-
-# --- in Ray Serve's proxy ------------------------------------------------------------------
-
-# The most bytes of a body the proxy keeps to send again; a larger one is not retried.
-RETRY_BODY = 4_000_000
-
-
-def proxy_middlewares() -> list[Any]:
-    """Ray Serve's proxy callback (``RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH``)."""
-    from starlette.middleware import Middleware
-
-    return [Middleware(RetryLost)]
-
-
-class RetryLost:
-    """In the proxy: a request whose replica died before answering (the proxy would say a
-    bare ``500 Internal Server Error``) goes once more to a live replica, and if that one
-    cannot answer either, gets the service's 503 with ``Retry-After``. Translation has no
-    side effects, so sending it twice is safe (a quota may count it twice)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size, more = 0, True
-        while more and size <= RETRY_BODY:
-            message = await receive()
-            if message["type"] != "http.request":  # gone before the body arrived
-                return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        gone = False
-
-        async def replay() -> Any:
-            nonlocal gone, more
-            if not sent:
-                sent.append(True)
-                return {"type": "http.request", "body": body, "more_body": more}
-            message = await receive()
-            gone |= message["type"] == "http.disconnect"
-            return message
-
-        started = False
-
-        async def watched(message: Any) -> None:
-            nonlocal started
-            started |= message["type"] == "http.response.start"
-            await send(message)
-
-        for attempt in range(2 if not more else 1):
-            sent: list[bool] = []
-            with contextlib.suppress(Exception):
-                await self.app(scope, replay, watched)
-            if started or gone:
-                return
-            await asyncio.sleep(0.2 * (attempt + 1))  # Ray marks the dead replica meanwhile
-        await _unavailable(send)
-
-
-async def _unavailable(send: Any) -> None:
-    import json
-
-    body = json.dumps({"error": "Service unavailable: the replica holding the request "
-                      "was lost; retry"}).encode()  # fmt: skip
-    headers = [(b"content-type", b"application/json"), (b"retry-after", b"1"),
-               (b"content-length", str(len(body)).encode())]  # fmt: skip
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-# --- in the command ------------------------------------------------------------------------
+from sejajar.translate.engines import ModelSettings
 
 
 class RayService:
@@ -340,7 +128,7 @@ class RayService:
         try:
             serve.run(app, name=APP, route_prefix="/", blocking=False)
         except RuntimeError as exc:
-            why = _WHY.search(str(exc))
+            why = REPLICA_ERROR.search(str(exc))
             raise ServeError(why.group(1) if why else _first_line(exc)) from None
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{port}"
@@ -354,7 +142,7 @@ class RayService:
             return False
 
     def replicas(self) -> int:
-        return _running()
+        return running_replicas()
 
     def __exit__(self, *exc: object) -> None:
         import ray
@@ -376,7 +164,7 @@ class RayService:
 # requests spread over every replica by their queues, not kept on the proxy's own node until
 # its replicas are full (they take --queue-size requests each).
 _PROXY_ENV = {
-    "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH": f"{__name__}.proxy_middlewares",
+    "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH": "sejajar.serve.rayproxy.proxy_middlewares",
     "RAY_SERVE_PROXY_PREFER_LOCAL_NODE_ROUTING": "0",
     "RAY_SERVE_PROXY_PREFER_LOCAL_AZ_ROUTING": "0",
 }

@@ -18,7 +18,7 @@ from sejajar.core.errors import SejajarError
 from sejajar.core.files import article_text
 from sejajar.core.records import Document, ParallelDocument, Signature, run_signature
 from sejajar.serve.batcher import SharedBatcher
-from sejajar.serve.lanes import lanes
+from sejajar.serve.lanes import lanes, one_thread, thread_lanes
 from sejajar.serve.metrics import Metrics
 from sejajar.serve.passages import Markup, passage, rebuild
 from sejajar.serve.settings import ServeSettings
@@ -33,10 +33,14 @@ log = logging.getLogger("sejajar.serve")
 class Service:
     """The model behind the app. :meth:`load` (before serving, outside the event loop) loads
     the model in the model thread; :meth:`start` and :meth:`stop` run the queue on the event
-    loop; :meth:`close` ends the model's workers and the cache."""
+    loop; :meth:`close` ends the model's workers and the cache. ``threads``: lanes to run as
+    threads of this process instead of worker processes (a Ray Serve replica's CPUs)."""
 
-    def __init__(self, session: TranslatorSession, settings: ServeSettings) -> None:
+    def __init__(
+        self, session: TranslatorSession, settings: ServeSettings, threads: int = 0
+    ) -> None:
         self.session = session
+        self.threads = threads
         self.settings = settings
         self.metrics = Metrics()
         self.lanes = [session]
@@ -55,9 +59,14 @@ class Service:
         stays in the session's ``info`` and ``notices``."""
         translator = self.batcher.call(self.session)
         self.signature = translator.signature
-        self.lanes = self.batcher.call(lanes, self.session)
+        if self.threads > 1:
+            self.lanes = self.batcher.call(thread_lanes, self.session, self.threads)
+        else:
+            self.lanes = self.batcher.call(lanes, self.session)
         if len(self.lanes) > 1:  # a lane per worker: a full batch starts a lane's call
             self.batcher.set_lanes([partial(self._work, lane) for lane in self.lanes])
+            for lane in range(len(self.lanes) if self.threads > 1 else 0):
+                self.batcher.call(one_thread, lane=lane)
             self.batcher.fill, self.batcher.most = translator.batch_size, 2 * translator.batch_size
         else:  # one call for every worker: enough for each to have a batch
             pool = getattr(self.session.loaded, "pool", None)

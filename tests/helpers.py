@@ -4,6 +4,8 @@ translator and the ../shared guard. Fixtures live in conftest.py; plain helpers 
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -91,3 +93,18 @@ def one_process(model: Path | str, **settings: Any) -> ModelSettings:
     """The settings of ``model`` run in this process alone, uncalibrated (one worker, no
     timing at load), as a test of the model rather than of its layout wants it."""
     return ModelSettings(model=str(model), **{"workers": 1, "calibrate": False, **settings})
+
+
+def paused_env(flag: Path, after: int) -> dict[str, str]:
+    """The environment of a run that pauses once it has written ``after`` outputs
+    (:mod:`sejajar.core.pause`): it creates ``flag`` and waits while ``flag`` exists."""
+    return {**os.environ, "SEJAJAR_TEST_PAUSE": f"{after}:{flag}"}
+
+
+def wait_for_pause(flag: Path, proc: subprocess.Popen[Any], timeout: float = 240) -> None:
+    """Wait until ``proc``'s run is paused (``flag`` exists); fail if it ended before."""
+    deadline = time.monotonic() + timeout
+    while not flag.exists():
+        assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before its pause"
+        assert time.monotonic() < deadline, f"the run did not pause within {timeout} s"
+        time.sleep(0.02)

@@ -18,7 +18,7 @@ from sejajar.translate.marian import load_marian
 from sejajar.translate.split import split_text
 from sejajar.translate.translator import TranslatorError
 from sejajar.translate.workers import layout
-from tests.helpers import one_process
+from tests.helpers import one_process, paused_env, wait_for_pause
 from tests.modelfactory import ROOT
 
 KONTAN = (ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt").read_text("utf-8")
@@ -34,6 +34,7 @@ def children() -> set[int]:
     return {pid for pid in found if Path(f"/proc/{pid}").exists()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("beams", [1, 3])
 def test_workers_translate_as_one_process(tiny_model: Path, beams: int) -> None:
     alone = load_marian(one_process(tiny_model, beams=beams, batch_size=4, workers=1))
@@ -72,6 +73,7 @@ def test_workers_on_a_gpu_is_a_clear_error(
         load_marian(one_process(tiny_model, device="cuda", workers=2))
 
 
+@pytest.mark.slow
 def test_cli_workers_give_the_same_outputs(tiny_model: Path, tmp_path: Path) -> None:
     article = tmp_path / "a.id.txt"
     article.write_text(KONTAN, "utf-8")
@@ -85,6 +87,7 @@ def test_cli_workers_give_the_same_outputs(tiny_model: Path, tmp_path: Path) -> 
     assert outputs["1"] == outputs["2"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
 def test_no_worker_outlives_its_run(how: signal.Signals, tiny_model: Path, tmp_path: Path) -> None:
     folder = tmp_path / "in"
@@ -94,10 +97,10 @@ def test_no_worker_outlives_its_run(how: signal.Signals, tiny_model: Path, tmp_p
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sejajar", "translate", str(folder), "--out", str(out)]
     cmd += ["--model", str(tiny_model), "--workers", "2", "--no-cache"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while len(list(out.glob("*.tsv"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
+    flag = tmp_path / "paused"
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=paused_env(flag, after=2))  # fmt: skip
+    wait_for_pause(flag, proc)  # mid-run: two articles written, the pool up
     workers = [
         int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
     ]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sejajar.core.errors import SejajarError
+from sejajar.core.pause import output_written
 from sejajar.jobs.cluster import Cluster, die_with_parent, import_ray, pool_size, ray_session
 from sejajar.jobs.pairs import CorpusOptions, error_line, window_pairs, windows
 from sejajar.jobs.shards import (
@@ -82,6 +83,7 @@ class ShardWorker:
             )
             result.signature = next((r["signature"] for r in rows if r["signature"]), "")
             write_shard(self.out_dir, shard, rows, result)
+            output_written()
         except Exception as exc:  # a shard that cannot be read or written fails alone
             result.error = str(exc) if isinstance(exc, SejajarError) else error_line(exc)
         return result

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sejajar.align.pipeline import pair_translations, to_translate
 from sejajar.core.files import InputError, shown
+from sejajar.core.pause import output_written
 from sejajar.core.records import Document, ParallelDocument, run_signature
 from sejajar.jobs.files import load_document, write_outputs
 from sejajar.translate.split import splitter_id
@@ -123,6 +124,7 @@ def translate_window(
             outcomes.append(Outcome(item.source, error=error))
             continue
         outcomes.append(Outcome(item.source, outputs=outputs, translated=len(item.chosen)))
+        output_written()
     return outcomes
 
 

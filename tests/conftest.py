@@ -1,11 +1,12 @@
-"""Shared fixtures: a private cache per test, sample texts, the fake translator, and tiny and
-full-size Marian models built locally, calibration switched on for the tests of it
-(helpers.py holds the plain helpers)."""
+"""Shared fixtures: a private cache per test, torch's process-wide settings restored after
+each, sample texts, the fake translator, and tiny and full-size Marian models built locally,
+calibration switched on for the tests of it (helpers.py holds the plain helpers)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,13 +54,36 @@ def full_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def calibrating(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Calibration on (``private_cache`` turns it off), and torch's process-wide settings a
-    plan changes put back afterwards (the calibration tests)."""
+def calibrating(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calibration on (``private_cache`` turns it off): the calibration tests."""
+    monkeypatch.setenv("SEJAJAR_CALIBRATE", "1")
+
+
+@pytest.fixture(autouse=True)
+def torch_settings() -> Iterator[None]:
+    """Torch's process-wide settings put back as the test found them: the threads and the
+    quantized engine (loading a model sets them), grad mode and the default dtype, and the
+    random generator (tests seed it). So no test sees another's, in any order
+    (tests/test_fixtures.py shows it)."""
     import torch
 
-    monkeypatch.setenv("SEJAJAR_CALIBRATE", "1")
     threads, engine = torch.get_num_threads(), torch.backends.quantized.engine
+    grad, dtype, rng = torch.is_grad_enabled(), torch.get_default_dtype(), torch.get_rng_state()
     yield
     torch.set_num_threads(threads)
     torch.backends.quantized.engine = engine
+    torch.set_grad_enabled(grad)
+    torch.set_default_dtype(dtype)
+    torch.set_rng_state(rng)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Headless Chromium (tests/browsers.py), quit after the test."""
+    from tests.browsers import start_browser
+
+    driver = start_browser(tmp_path)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sejajar.cli import app
+from tests.browsers import open_page, page_state, press
 from tests.modelfactory import ROOT
-from tests.test_browser import _keys, _open, _state, browser  # noqa: F401
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DATA = Path(__file__).parent / "data"
 KONTAN = ROOT / "texts" / "kontan-2023-04-26-us-south-korea.id.txt"
 
@@ -51,8 +51,8 @@ def _moved_rows(driver: Any) -> list[dict[str, str]]:
     )
 
 
-def test_moved_pairs_are_shown_and_filtered(browser: Any, tmp_path: Path) -> None:  # noqa: F811
-    _open(browser, _moved_page(tmp_path))  # waits for review.js: its CSP hash holds
+def test_moved_pairs_are_shown_and_filtered(browser: Any, tmp_path: Path) -> None:
+    open_page(browser, _moved_page(tmp_path))  # waits for review.js: its CSP hash holds
     moved = _moved_rows(browser)
     assert [(m["source"], m["from"]) for m in moved] == [
         ("11", "from English #3"),
@@ -60,22 +60,22 @@ def test_moved_pairs_are_shown_and_filtered(browser: Any, tmp_path: Path) -> Non
         ("13", "from English #5"),
     ]
     assert all(m["shown"] for m in moved)
-    everything = _state(browser)["shown"]
+    everything = page_state(browser)["shown"]
     assert len(everything) > 3
 
     browser.find_element("id", "only-moved").click()
-    assert _state(browser)["shown"] == [m["id"] for m in moved]
-    _keys(browser, "j")  # navigation stays among the moved pairs
-    _keys(browser, "j")
-    assert _state(browser)["current"] == moved[1]["id"]
-    _keys(browser, "f")  # the flagged filter on and off again keeps "only moved"
-    _keys(browser, "f")
-    assert _state(browser)["shown"] == [m["id"] for m in moved]
-    _keys(browser, "/")
-    _keys(browser, "Polls")
-    assert _state(browser)["shown"] == [moved[1]["id"]]
+    assert page_state(browser)["shown"] == [m["id"] for m in moved]
+    press(browser, "j")  # navigation stays among the moved pairs
+    press(browser, "j")
+    assert page_state(browser)["current"] == moved[1]["id"]
+    press(browser, "f")  # the flagged filter on and off again keeps "only moved"
+    press(browser, "f")
+    assert page_state(browser)["shown"] == [m["id"] for m in moved]
+    press(browser, "/")
+    press(browser, "Polls")
+    assert page_state(browser)["shown"] == [moved[1]["id"]]
     browser.find_element("id", "search").clear()
     browser.find_element("id", "only-moved").click()
-    assert _state(browser)["shown"] == everything
+    assert page_state(browser)["shown"] == everything
     errors = [e for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
     assert errors == []

@@ -5,7 +5,6 @@ least recently used first, or else shows a lasting warning with an offer to expo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,10 @@ from typer.testing import CliRunner
 
 from sejajar.cli import app
 from sejajar.translate.split import split_document
-from tests.test_browser import BRIDGE, KONTAN, _download, _driver, _keys, _open, _page, _state
+from tests.browsers import BRIDGE, download, open_page, page_state, press, write_page
+from tests.helpers import KONTAN
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    driver = _driver(tmp_path)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _table(change: str = "") -> dict[str, str]:
@@ -40,25 +31,25 @@ def _table(change: str = "") -> dict[str, str]:
 
 def test_decisions_stay_with_their_page(browser: Any, tmp_path: Path) -> None:
     text = KONTAN.read_text("utf-8")
-    first = _page(tmp_path, text, _table(), "kontan")
+    first = write_page(tmp_path, text, _table(), "kontan")
     other = tmp_path / "other"
     other.mkdir()
-    second = _page(other, text, _table("A different English sentence."), "kontan")
-    _open(browser, first)
-    _keys(browser, "ja")
-    _keys(browser, "je")
-    _keys(browser, "An edit made on the first page.\n")
-    assert _state(browser)["counter"].startswith("2 / ")
-    exported = _download(browser, "export-jsonl", "kontan.review.jsonl")
+    second = write_page(other, text, _table("A different English sentence."), "kontan")
+    open_page(browser, first)
+    press(browser, "ja")
+    press(browser, "je")
+    press(browser, "An edit made on the first page.\n")
+    assert page_state(browser)["counter"].startswith("2 / ")
+    exported = download(browser, "export-jsonl", "kontan.review.jsonl")
     kept = tmp_path / "first.review.jsonl"
     exported.rename(kept)
 
-    _open(browser, second)  # same source, same signature, other English: nothing carried over
-    state = _state(browser)
+    open_page(browser, second)  # same source, same signature, other English: nothing carried over
+    state = page_state(browser)
     assert state["counter"] == f"0 / {len(state['ids'])} reviewed"
     assert set(state["status"].values()) == {""}
-    _keys(browser, "jjr")
-    theirs = _download(browser, "export-jsonl", "kontan.review.jsonl")
+    press(browser, "jjr")
+    theirs = download(browser, "export-jsonl", "kontan.review.jsonl")
     assert all(
         json.loads(line)["decision"] != "accepted" for line in theirs.read_text().splitlines()
     )
@@ -102,8 +93,8 @@ def _warning_shown(driver: Any) -> bool:
 
 
 def test_full_storage_evicts_other_pages_oldest_first(browser: Any, tmp_path: Path) -> None:
-    page = _page(tmp_path, KONTAN.read_text("utf-8"), _table(), "kontan")
-    _open(browser, page)
+    page = write_page(tmp_path, KONTAN.read_text("utf-8"), _table(), "kontan")
+    open_page(browser, page)
     legacy, oldest, newer = "sejajar:" + "a" * 24, "sejajar:" + "b" * 32, "sejajar:" + "c" * 32
     browser.execute_script(
         """
@@ -118,7 +109,7 @@ def test_full_storage_evicts_other_pages_oldest_first(browser: Any, tmp_path: Pa
         newer,
     )
     assert browser.execute_script(FILL, "filler-") > 0
-    _keys(browser, "ja")
+    press(browser, "ja")
     stored = _storage(browser)
     key = browser.execute_script("return document.getElementById('pairs').dataset.storageKey")
     # The legacy page went first, it was not enough, then the least recently used one.
@@ -129,25 +120,25 @@ def test_full_storage_evicts_other_pages_oldest_first(browser: Any, tmp_path: Pa
     assert set(index) == {newer, key} and index[key] > 2000
     assert not _warning_shown(browser)
     browser.refresh()
-    _open(browser, page)
-    assert _state(browser)["counter"].startswith("1 / ")
+    open_page(browser, page)
+    assert page_state(browser)["counter"].startswith("1 / ")
 
 
 def test_full_storage_shows_a_lasting_warning_and_offers_export(
     browser: Any, tmp_path: Path
 ) -> None:
-    page = _page(tmp_path, KONTAN.read_text("utf-8"), _table(), "kontan")
-    _open(browser, page)
+    page = write_page(tmp_path, KONTAN.read_text("utf-8"), _table(), "kontan")
+    open_page(browser, page)
     assert not _warning_shown(browser)
     browser.execute_script(FILL, "other-app-")  # nothing of sejajar's to evict
-    _keys(browser, "ja")
+    press(browser, "ja")
     assert _warning_shown(browser)
-    _keys(browser, "jr")  # counting again must not hide it
-    state = _state(browser)
+    press(browser, "jr")  # counting again must not hide it
+    state = page_state(browser)
     assert state["counter"] == f"2 / {len(state['ids'])} reviewed" and _warning_shown(browser)
     text = browser.find_element("id", "storage-warning").text
     assert "cannot be saved" in text and "export them now" in text
-    exported = _download(browser, "export-now", "kontan.review.jsonl")
+    exported = download(browser, "export-now", "kontan.review.jsonl")
     decisions = [json.loads(line)["decision"] for line in exported.read_text().splitlines()]
     assert decisions[:3] == ["accepted", "rejected", "pending"]
 
@@ -155,8 +146,8 @@ def test_full_storage_shows_a_lasting_warning_and_offers_export(
         "Object.keys(localStorage).filter(k => k.startsWith('other-app-'))"
         ".forEach(k => localStorage.removeItem(k))"
     )
-    _keys(browser, "ja")
+    press(browser, "ja")
     assert not _warning_shown(browser)
     browser.refresh()
-    _open(browser, page)
-    assert _state(browser)["counter"] == f"3 / {len(state['ids'])} reviewed"
+    open_page(browser, page)
+    assert page_state(browser)["counter"] == f"3 / {len(state['ids'])} reviewed"

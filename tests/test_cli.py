@@ -219,6 +219,7 @@ def test_missing_model_folder_is_one_line(tmp_path: Path) -> None:
     assert (code, err) == (1, "Error: model folder ./nowhere does not exist\n")
 
 
+@pytest.mark.slow
 def test_unreachable_hub_model_in_a_fresh_process(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     result = subprocess.run(

@@ -42,6 +42,7 @@ def test_a_name_that_is_not_utf8_fails_alone(tiny_model: Path, tmp_path: Path) -
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_folder_that_is_not_utf8_prints_escaped(tiny_model: Path, tmp_path: Path) -> None:
     # A real process, whose stdout refuses lone surrogates, as a pipe does.
     folder = Path(os.fsdecode(bytes(tmp_path) + b"/d\xff"))

@@ -161,6 +161,7 @@ def test_without_ray_serve_installed_one_line(
         ("nowhere", "Error: --ray nowhere: not auto, local or HOST:PORT"),
     ],
 )
+@pytest.mark.slow
 def test_an_unreachable_cluster_is_one_line(address: str, said: str, tmp_path: Any) -> None:
     # A process of its own: this one may hold a Ray of another test module.
     done = subprocess.run(

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sejajar.translate.cache import CachingTranslator, TranslationCache
 from tests.helpers import KONTAN, FakeTranslator, run
 
@@ -111,6 +113,7 @@ def test_corrupt_cache_is_set_aside(tiny_model: Path, tmp_path: Path) -> None:
     assert sqlite3.connect(cache).execute("SELECT count(*) FROM translations").fetchone() == (12,)
 
 
+@pytest.mark.slow
 def test_concurrent_runs_share_the_cache(tiny_model: Path, tmp_path: Path) -> None:
     cache = tmp_path / "c.sqlite"
     procs = [

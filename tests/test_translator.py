@@ -211,6 +211,7 @@ def test_unknown_hub_model(monkeypatch: pytest.MonkeyPatch) -> None:
         load_marian(one_process("someone/typo"))
 
 
+@pytest.mark.slow
 def test_cached_hub_model_works_without_network(tiny_model: Path, tmp_path: Path) -> None:
     """A model downloaded before loads from the hub cache when the hub is unreachable."""
     import os

@@ -18,6 +18,8 @@ from sejajar.translate.marian import MarianTranslator
 from sejajar.translate.translator import Translation
 from sejajar.translate.workers import WorkerDied, WorkerPool
 
+pytestmark = pytest.mark.slow  # worker processes
+
 DEADLY = "Kalimat ini membunuh prosesnya."
 
 

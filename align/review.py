@@ -59,7 +59,9 @@ def parse_review(text: str, jsonl: bool) -> list[Decision]:
     return decisions
 
 
-def _text(record: dict[str, Any], field: str) -> str:
+def checked_text(record: dict[str, Any], field: str) -> str:
+    """``record[field]``: a string with no control character and no lone surrogate (a
+    :class:`ValueError` naming the field otherwise). The team review's store checks with it."""
     value = record[field] if field in record else _missing(field)
     if not isinstance(value, str):
         raise ValueError(f"{field} must be a string, not {_shown(value)}")
@@ -141,9 +143,9 @@ class _JsonReview(_Identity):
         record = json.loads(line, object_pairs_hook=_unique_fields, parse_constant=_no_constant)
         if not isinstance(record, dict):
             raise ValueError(f"expected a JSON object, found {type(record).__name__}")
-        decision = _decision(_text(record, "decision"))
-        source, target = _text(record, "source"), _text(record, "target")
-        original = _text(record, "original_target")
+        decision = _decision(checked_text(record, "decision"))
+        source, target = checked_text(record, "source"), checked_text(record, "target")
+        original = checked_text(record, "original_target")
         edited = record["edited"] if "edited" in record else _missing("edited")
         if not isinstance(edited, bool):
             raise ValueError(f"edited must be true or false, not {_shown(edited)}")
@@ -152,7 +154,9 @@ class _JsonReview(_Identity):
         if not edited and target != original:
             raise ValueError("target differs from original_target but edited is false")
         _pair_text(decision, source, target)
-        self.check(_digest(_text(record, "document")), _text(record, "signature"), number)
+        self.check(
+            _digest(checked_text(record, "document")), checked_text(record, "signature"), number
+        )
         self._check_id(_integer(record, "id"), _integer(record, "links"), number)
         return Decision(decision, source, target, edited, record["signature"], record["document"])
 
@@ -180,13 +184,15 @@ class _TsvReview(_Identity):
                     "export the review again from the page"
                 )
             record = {"document": cells[1], "signature": cells[2]}
-            self.check(_digest(_text(record, "document")), _text(record, "signature"), number)
+            self.check(
+                _digest(checked_text(record, "document")), checked_text(record, "signature"), number
+            )
             return None
         if len(cells) != 3:
             raise ValueError(f"expected decision, source and target, found {len(cells)} columns")
         record = dict(zip(("decision", "source", "target"), cells, strict=True))
-        decision = _decision(_text(record, "decision"))
-        source, target = _text(record, "source"), _text(record, "target")
+        decision = _decision(checked_text(record, "decision"))
+        source, target = checked_text(record, "source"), checked_text(record, "target")
         _pair_text(decision, source, target)
         assert self.first is not None
         return Decision(decision, source, target, False, self.first[1], self.first[0])
@@ -220,6 +226,19 @@ def render_accepted_tsv(decisions: list[Decision]) -> str:
         for d in decisions
         if d.decision == "accepted"
     )
+
+
+def render_accepted_jsonl(decisions: list[Decision]) -> str:
+    """One object per accepted pair: its texts, whether the English was edited, the run."""
+    return "".join(
+        json.dumps(
+            {"source": d.source, "target": d.target, "review": "edited" if d.edited else "accepted",
+             "signature": d.signature},
+            ensure_ascii=False,
+        ) + "\n"
+        for d in decisions
+        if d.decision == "accepted"
+    )  # fmt: skip
 
 
 def render_accepted_tmx(decisions: list[Decision]) -> str:

@@ -13,16 +13,21 @@ import pytest
 from tests.helpers import FakeTranslator, require_shared
 from tests.modelfactory import ROOT, SHARED_TOKENIZER, build_full_model, build_tiny_model
 
+# The team review's fixtures (databases, seeded data, a served review, signed-in clients).
+pytest_plugins = ("tests.reviewing",)
+
 
 @pytest.fixture(autouse=True)
 def private_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Every test gets its own empty cache folder: tests never touch the user's cache, nor
-    each other's. Calibration at load is off (it would time every model each test loads);
+    """Every test gets its own empty cache folder (and data folder): tests never touch the
+    user's cache or data, nor each other's. Calibration at load is off (it would time every model each test loads);
     tests/test_calibrate.py turns it on."""
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder / "data"))
+    monkeypatch.delenv("SEJAJAR_DB", raising=False)
     monkeypatch.setenv("SEJAJAR_CALIBRATE", "0")
     return folder
 

@@ -50,7 +50,8 @@ def test_help_shows_no_value_type_after_a_flag(monkeypatch: pytest.MonkeyPatch) 
 def test_help_does_not_import_torch() -> None:
     code = (
         "import sys; from sejajar.cli import app; import sejajar.translate, sejajar.align, sejajar.align.export;"
-        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules;"
+        "assert 'sqlalchemy' not in sys.modules and 'fastapi' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -22,14 +22,21 @@ def _code_blocks() -> list[str]:
 
 
 def _command_names() -> list[str]:
+    """Every command, a group's as ``GROUP COMMAND``."""
     names = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
+    for group in app.registered_groups:
+        typer_app = group.typer_instance
+        assert typer_app is not None
+        prefix = typer_app.info.name
+        commands = typer_app.registered_commands
+        names += [f"{prefix} {c.name or c.callback.__name__}" for c in commands if c.callback]
     assert names
     return names
 
 
 def _sections(text: str) -> dict[str, str]:
     """The reference's text under each ``### sejajar NAME`` heading, by NAME."""
-    parts = re.split(r"^### sejajar (\S+)\n", text, flags=re.MULTILINE)
+    parts = re.split(r"^### sejajar (\S+(?: \S+)?)\n", text, flags=re.MULTILINE)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
@@ -57,7 +64,7 @@ def test_every_command_and_option_is_documented() -> None:
     sections = _sections(REFERENCE.read_text("utf-8"))
     for name in _command_names():
         assert name in sections, f"docs/commands.md has no '### sejajar {name}'"
-        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+        result = runner.invoke(app, [*name.split(), "--help"], env={"COLUMNS": "200"})
         options = set(re.findall(r"(--[a-z][a-z-]+)", result.stdout)) - {"--help"}
         assert options, name
         for option in options:

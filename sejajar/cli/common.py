@@ -12,16 +12,20 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from sejajar import __version__
 from sejajar.core.errors import SejajarError, name_parameters
 from sejajar.core.settings import About, declared
+from sejajar.review.settings import DatabaseSettings
 from sejajar.translate.cache import refuse_folder
 from sejajar.translate.engines import ModelSettings, TranslatorSession
 from sejajar.translate.translator import Progress
+
+if TYPE_CHECKING:
+    from sejajar.review.database import Database
 
 C = TypeVar("C", bound=Callable[..., Any])
 
@@ -62,6 +66,14 @@ app = _App(
     pretty_exceptions_enable=False,
     cls=_Group,
 )
+
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A group of commands (``sejajar review init``...), added to the program, whose help
+    shows flags as the program's commands do."""
+    group = _App(name=name, help=help, no_args_is_help=True, cls=_Group)
+    app.add_typer(group)
+    return group
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -158,7 +170,7 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing o
 
 
 # The model options' environment variables (the rest of each option is its setting's).
-_ENVVARS = {"model": "SEJAJAR_MODEL", "calibrate": "SEJAJAR_CALIBRATE"}
+_ENVVARS = {"model": "SEJAJAR_MODEL", "calibrate": "SEJAJAR_CALIBRATE", "db": "SEJAJAR_DB"}
 # (name, type, default, typer option) of one command-line option.
 Option = tuple[str, Any, Any, Any]
 
@@ -251,3 +263,23 @@ def model_options(command: F) -> F:
     """Add the model options to ``command``, which receives them as ``settings``
     (:class:`ModelSettings`) and ``cache`` (a file, True for the default one, False for none)."""
     return with_options(_MODEL_OPTIONS, ("settings", "cache"), _model_settings)(command)
+
+
+def database_options(command: F) -> F:
+    """Add ``--db`` (declared once, in :class:`DatabaseSettings`); the command receives
+    ``database``."""
+    return with_options(
+        settings_options(DatabaseSettings),
+        ("database",),
+        lambda values: {"database": DatabaseSettings(**values)},
+    )(command)
+
+
+def open_database(settings: DatabaseSettings) -> Database:
+    """The database at the head schema; one ``Error:`` line when it cannot be opened."""
+    try:
+        from sejajar.review.database import Database
+    except ImportError:
+        fail("team review needs the review extra: pip install 'sejajar[review]'")
+    with reported():
+        return Database(settings.url)

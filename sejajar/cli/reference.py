@@ -32,6 +32,7 @@ ORDER = (
     "corpus",
     "export",
     "serve",
+    "review",
 )
 # The guide page of each command (optional: a command without one still gets its section).
 GUIDES = {
@@ -44,6 +45,7 @@ GUIDES = {
     "corpus": "corpus.md",
     "export": "corpus.md",
     "serve": "serve.md",
+    "review": "review.md",
 }
 HEADER = """\
 # Command reference
@@ -65,13 +67,21 @@ def _help(command: Any, name: str, parent: Any = None) -> str:
 
 
 def commands() -> tuple[str, dict[str, str]]:
-    """The program's help, and each command's help by name, in reference order."""
+    """The program's help, and each command's help by name, in reference order; a group's
+    commands follow it, named with it (``review init``)."""
     group: Any = typer.main.get_command(app)  # a fresh click command, changed at will
     top = _help(group, "sejajar")
     context = group.context_class(group, info_name="sejajar")
     known = list(group.commands)
     names = [n for n in ORDER if n in known] + [n for n in known if n not in ORDER]
-    return top, {n: _help(group.commands[n], n, context) for n in names}
+    helps = {}
+    for name in names:
+        command = group.commands[name]
+        helps[name] = _help(command, name, context)
+        for sub, subcommand in getattr(command, "commands", {}).items():
+            inner = command.context_class(command, info_name=name, parent=context)
+            helps[f"{name} {sub}"] = _help(subcommand, sub, inner)
+    return top, helps
 
 
 def render() -> str:
@@ -79,7 +89,7 @@ def render() -> str:
     top, helps = commands()
     parts = [HEADER, "## sejajar\n", _block(top)]
     for name, text in helps.items():
-        guide = GUIDES.get(name)
+        guide = GUIDES.get(name.split()[0])
         parts.append(f"### sejajar {name}\n")
         if guide:
             parts.append(f"Guide: [{guide}]({guide}).\n")

@@ -12,13 +12,16 @@ import typer
 
 from sejajar.cli.common import (
     app,
+    database_options,
     fail,
     model_options,
+    open_database,
     reported,
     settings_options,
     warn,
     with_options,
 )
+from sejajar.review.settings import DatabaseSettings
 from sejajar.serve.settings import RaySettings, ServeSettings
 from sejajar.translate.engines import ModelSettings
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
 
 @app.command()
+@database_options
 @with_options(
     settings_options(RaySettings), ("cluster",), lambda values: {"cluster": RaySettings(**values)}
 )
@@ -37,10 +41,16 @@ if TYPE_CHECKING:
 )
 @model_options
 def serve(
-    *, options: ServeSettings, cluster: RaySettings, settings: ModelSettings, cache: Path | bool
+    *,
+    options: ServeSettings,
+    cluster: RaySettings,
+    database: DatabaseSettings,
+    settings: ModelSettings,
+    cache: Path | bool,
 ) -> None:
     """Serve translations over HTTP: LibreTranslate's API (/translate, /detect, /languages)
-    and sejajar's own (/v1/translate, /v1/align; schema at /openapi.json)."""
+    and sejajar's own (/v1/translate, /v1/align; schema at /openapi.json); with --db, the
+    team review's API too (/v1/session, /v1/review)."""
     try:
         import fastapi  # noqa: F401
         import uvicorn
@@ -54,9 +64,12 @@ def serve(
     with reported():
         keys = Keys.read(options.api_keys)
     if cluster.ray is not None:
+        if database.db is not None:
+            fail("--db does not go with --ray: serve the team review on one machine", 2)
         _serve_on_ray(settings, cache, options, keys, cluster)
         return
     host = options.host
+    review = open_database(database) if database.db is not None else None
     listening = _listen(host, options.port)
     session = TranslatorSession(settings, cache)
     service = Service(session, options)
@@ -66,8 +79,8 @@ def serve(
         warn(session)
         log_to_stderr()
         config = uvicorn.Config(
-            build_app(service, keys), log_config=None, access_log=False, lifespan="on",
-            timeout_graceful_shutdown=options.grace, server_header=False,
+            build_app(service, keys, review=review), log_config=None, access_log=False,
+            lifespan="on", timeout_graceful_shutdown=options.grace, server_header=False,
         )  # fmt: skip
         shown = f"[{host}]" if ":" in host else host
         bound = listening.getsockname()[1]
@@ -79,6 +92,8 @@ def serve(
     finally:
         listening.close()
         service.close()
+        if review is not None:
+            review.close()
     typer.echo("Stopped", err=True)
 
 

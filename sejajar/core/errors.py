@@ -45,6 +45,8 @@ PARAMETERS = (
     "min_replicas",
     "max_replicas",
     "replica_cpus",
+    # the review database's
+    "db",
 )
 _PARAMETER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")\}")
 

@@ -1,5 +1,6 @@
 """The apply-review job: a reviewer's exported decisions in, the accepted pairs (with edits)
-out as clean TSV and TMX."""
+out as clean TSV, TMX and JSONL (the team review's export writes the same, by the same
+renderers)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sejajar.align.review import (
     Decision,
     ReviewError,
     parse_review,
+    render_accepted_jsonl,
     render_accepted_tmx,
     render_accepted_tsv,
     review_name,
@@ -18,7 +20,7 @@ from sejajar.align.review import (
 from sejajar.core.files import InputError, read_article, remove_stale_temporaries, write_atomic
 from sejajar.jobs.files import check_new, check_not_inputs
 
-RENDERERS = {"tsv": render_accepted_tsv, "tmx": render_accepted_tmx}
+RENDERERS = {"tsv": render_accepted_tsv, "tmx": render_accepted_tmx, "jsonl": render_accepted_jsonl}
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,25 @@ class ReviewOutcome:
         )
 
 
+def accepted_paths(name: str, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
+    """``{format: DIR/NAME.accepted.FORMAT}``."""
+    return {f: out_dir / f"{name}.accepted.{f}" for f in formats}
+
+
+def write_accepted(decisions: Sequence[Decision], paths: dict[str, Path]) -> ReviewOutcome:
+    """Render the accepted pairs in each format and write them, each file atomically."""
+    rendered = {f: RENDERERS[f](list(decisions)) for f in paths}
+    for f, path in paths.items():
+        write_atomic(path, rendered[f])
+    return ReviewOutcome(tuple(decisions), tuple(paths.values()))
+
+
 def apply_review(
     review: Path, out_dir: Path, formats: Sequence[str], force: bool = False
 ) -> ReviewOutcome:
-    """Write ``NAME.accepted.{tsv,tmx}``; raises :class:`InputError` for an unusable review,
-    :class:`JobError` for an output that exists, :class:`OSError` when writing fails."""
-    name = review_name(review)
-    paths = {f: out_dir / f"{name}.accepted.{f}" for f in formats}
+    """Write ``NAME.accepted.{tsv,tmx,jsonl}``; raises :class:`InputError` for an unusable
+    review, :class:`JobError` for an output that exists, :class:`OSError` when writing fails."""
+    paths = accepted_paths(review_name(review), out_dir, formats)
     check_not_inputs(paths.values(), [review])
     check_new(paths.values(), force)
     remove_stale_temporaries(paths.values())
@@ -53,7 +67,4 @@ def apply_review(
         decisions = parse_review(read_article(review), jsonl=review.suffix == ".jsonl")
     except ReviewError as exc:
         raise InputError(f"{review}: {exc}") from exc
-    rendered = {f: RENDERERS[f](decisions) for f in formats}
-    for f, path in paths.items():
-        write_atomic(path, rendered[f])
-    return ReviewOutcome(tuple(decisions), tuple(paths.values()))
+    return write_accepted(decisions, paths)

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +29,9 @@ from sejajar.serve.checks import ApiError, error
 from sejajar.serve.keys import Keys, Quota
 from sejajar.serve.service import Service
 from sejajar.serve.settings import is_loopback
+
+if TYPE_CHECKING:
+    from sejajar.review.database import Database
 
 log = logging.getLogger("sejajar.serve")
 
@@ -45,9 +48,14 @@ class Shared(Protocol):
     async def metrics(self, own: bytes) -> bytes: ...
 
 
-def build_app(service: Service, keys: Keys | None = None, shared: Shared | None = None) -> FastAPI:
+def build_app(
+    service: Service,
+    keys: Keys | None = None,
+    shared: Shared | None = None,
+    review: Database | None = None,
+) -> FastAPI:
     """The service's ASGI app, for uvicorn (or Ray Serve, with what its replicas share) to
-    run."""
+    run; with ``review``, the team review's API too (:mod:`sejajar.serve.review`)."""
     from sejajar.serve import libre, native
 
     settings = service.settings
@@ -73,6 +81,10 @@ def build_app(service: Service, keys: Keys | None = None, shared: Shared | None 
     app.state.quota = shared.quota if shared else Quota(settings.chars_per_minute)
     app.include_router(libre.router)
     app.include_router(native.router)
+    if review is not None:
+        from sejajar.serve.review import add_review
+
+        add_review(app, review)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, Any]:

@@ -89,6 +89,11 @@ def test_wheel_and_translate_toolkit_work_side_by_side(env: Path, tmp_path: Path
     ).splitlines()
     assert int(units[0]) > 3 and units[1].startswith("KONTAN.CO.ID - WASHINGTON.") and units[2]
     assert "KONTAN.CO.ID" in _run(env / "sejajar", "split", KONTAN, cwd=tmp_path)
+    # The team review's migrations ship in the wheel.
+    made = _run(
+        env / "sejajar", "review", "init", "--db", f"sqlite:///{tmp_path}/r.db", cwd=tmp_path
+    )
+    assert made.endswith(": made at schema 0002\n")
     # Then without the toolkit (in this same test: the order of tests is random).
     _run(env / "python", "-m", "pip", "uninstall", "-y", "-q", "translate-toolkit", cwd=tmp_path)
     assert _run(env / "sejajar", "--version", cwd=tmp_path) == "sejajar 0.1.0\n"

@@ -76,7 +76,7 @@ def test_same_pairs_as_sejajar_translate(local_ray: None, tiny_model: Path, tmp_
     )
     out = tmp_path / "corpus"
     summary = run_corpus(find_shards([crawl / "a.jsonl.gz"]), out, _settings(tiny_model))
-    assert (summary.done, summary.failed, summary.documents) == (1, 0, 1)
+    assert (summary.done_shards, summary.failed_shards, summary.documents) == (1, 0, 1)
     options = CorpusOptions(Columns(text="body", id="url"))
     run_corpus(find_shards([crawl / "b.parquet"]), out, _settings(tiny_model), options)
 
@@ -110,7 +110,7 @@ def test_bad_documents_and_shards_fail_alone(
     summary = run_corpus(
         find_shards([crawl]), tmp_path / "out", _settings(tiny_model), on_result=seen.append
     )
-    assert (summary.shards, summary.done, summary.failed) == (2, 1, 1)
+    assert (summary.shards, summary.done_shards, summary.failed_shards) == (2, 1, 1)
     assert (summary.documents, summary.failed_documents) == (5, 2)
     broken = next(r for r in seen if r.shard == "broken")
     assert broken.error and "cannot read the shard" in broken.error
@@ -127,13 +127,13 @@ def test_rerun_skips_done_shards_and_redoes_changed_ones(
     crawl = _crawl(tmp_path / "crawl", shards=3)
     out = tmp_path / "out"
     first = run_corpus(find_shards([crawl]), out, _settings(tiny_model))
-    assert (first.done, first.skipped) == (3, 0)
+    assert (first.done_shards, first.skipped_shards) == (3, 0)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.parquet")}
     again = run_corpus(find_shards([crawl]), out, _settings(tiny_model))
-    assert (again.done, again.skipped) == (0, 3)
+    assert (again.done_shards, again.skipped_shards) == (0, 3)
     _write_jsonl_gz(crawl / "part-001.jsonl.gz", [{"id": "new", "text": ARTICLES[0]}])
     third = run_corpus(find_shards([crawl]), out, _settings(tiny_model))
-    assert (third.done, third.skipped, third.documents) == (1, 2, 1)
+    assert (third.done_shards, third.skipped_shards, third.documents) == (1, 2, 1)
     uncached = run_corpus(
         find_shards([crawl / "part-001.jsonl.gz"]),
         tmp_path / "uncached",
@@ -229,7 +229,7 @@ def test_two_node_cluster(
         if ray.is_initialized():
             ray.shutdown()
         cluster.shutdown()
-    assert (summary.done, summary.documents) == (6, 12)
+    assert (summary.done_shards, summary.documents) == (6, 12)
     assert len(nodes) == 2, f"actors ran on {nodes}"
     assert expected_nodes is None or nodes <= expected_nodes
     ids = [r["doc_id"] for p in out.glob("*.parquet") for r in _pairs(p) if r["pair"] == 0]

@@ -1,13 +1,19 @@
-"""The corpus job's windows: the documents of a window without a target go to the model in one
-call, and each document's rows are what it gets alone (tested without Ray)."""
+"""The corpus job's pieces, without Ray: the documents of a window go to the model in one call,
+each document's rows are what it gets alone, and a run clears the temporaries a killed one left
+but not those of one still writing."""
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import pytest
 
-from sejajar.jobs import pairs
-from sejajar.jobs.pairs import CorpusOptions, document_pairs, window_pairs, windows
-from sejajar.jobs.shards import CorpusDocument
+from sejajar.jobs.corpus import shards_to_run
+from sejajar.jobs.pairs import CorpusOptions, corpus_pairs, document_pairs, prepare
+from sejajar.jobs.shards import CorpusDocument, find_shards
+from sejajar.jobs.windows import windows
 from sejajar.translate.engines import ENGINES, ModelSettings, TranslatorSession
 from tests.helpers import FakeTranslator
 
@@ -15,7 +21,7 @@ DOCS = [
     CorpusDocument("a", "Harga naik di Jakarta. Presiden Korea Selatan datang.", None),
     CorpusDocument("b", "Harga turun di Korea. Yang kedua selesai.", None),
     CorpusDocument("bad", None, None, "not UTF-8"),
-    CorpusDocument("t", "Harga naik di Jakarta.", "Prices rise in Jakarta."),
+    CorpusDocument("t", "Harga naik di Korea.", "Prices rise in Korea."),
     CorpusDocument("c", "Presiden Amerika Serikat naik. Yang ketiga selesai.", None),
 ]
 
@@ -25,29 +31,49 @@ def session(monkeypatch: pytest.MonkeyPatch, fake: FakeTranslator) -> Translator
     return TranslatorSession(ModelSettings(engine="fake"), cache=False)
 
 
+@pytest.mark.parametrize("bridge", [False, True])
 def test_a_window_is_one_model_call_with_each_documents_own_rows(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, bridge: bool
 ) -> None:
-    options = CorpusOptions(cache=False, bridge=False)
+    options = CorpusOptions(cache=False, bridge=bridge)
     alone = FakeTranslator(batch_size=64)
     expected = [document_pairs(doc, session(monkeypatch, alone), options) for doc in DOCS]
     together = FakeTranslator(batch_size=64)
     tally = [0]
-    got = window_pairs(DOCS, session(monkeypatch, together), options, tally)
+    got = list(corpus_pairs(DOCS, session(monkeypatch, together), options, tally))
     assert got == expected
-    assert got[2][0]["pair"] == -1 and "UTF-8" in got[2][0]["error"]
-    # The three documents without a target (6 sentences) went to the model as one batch; the
-    # one with a target was aligned without a bridge.
-    assert len(alone.batches) == 3
-    assert [len(b) for b in together.batches] == [6]
-    assert tally == [6]
+    assert got[2][0]["pair"] == -1 and "UTF-8" in (got[2][0]["error"] or "")
+    assert got[3] and got[3][0]["target"] == "Prices rise in Korea."
+    # The three documents without a target (6 sentences) went to the model as one batch, with
+    # the one with a target when it is aligned with a bridge (1 sentence more).
+    assert len(alone.batches) == 3 + bridge
+    assert [len(b) for b in together.batches] == [6 + bridge]
+    assert tally == [6 + bridge]
 
 
-def test_windows_are_bounded_by_documents_and_sentences(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pairs, "WINDOW_DOCUMENTS", 3)
-    monkeypatch.setattr(pairs, "WINDOW_SENTENCES", 5)
-    short = [CorpusDocument(str(i), "Satu. Dua.", None) for i in range(7)]
-    assert [len(w) for w in windows(iter(short))] == [3, 3, 1]
-    long = [CorpusDocument(str(i), "Satu. Dua. Tiga. Empat.", None) for i in range(3)]
-    assert [len(w) for w in windows(iter(long))] == [2, 1]
-    assert [d.doc_id for w in windows(iter(short)) for d in w] == [d.doc_id for d in short]
+def test_windows_are_bounded_by_documents_and_sentences() -> None:
+    options = CorpusOptions(cache=False)
+    short = [prepare(CorpusDocument(str(i), "Satu. Dua.", None), options) for i in range(7)]
+    assert [len(w) for w in windows(short, documents=3, sentences=6)] == [3, 3, 1]
+    assert [len(w) for w in windows(short, documents=64, sentences=5)] == [2, 2, 2, 1]
+    long = [prepare(CorpusDocument(str(i), "Satu. Dua. Tiga. Empat.", None), options)
+            for i in range(3)]  # fmt: skip
+    assert [len(w) for w in windows(long, documents=3, sentences=5)] == [1, 1, 1]
+    assert [d.doc_id for w in windows(short) for d in w] == [d.doc_id for d in short]
+
+
+def test_a_run_removes_old_temporaries_and_keeps_a_running_jobs(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    shard = tmp_path / "in" / "part.jsonl"
+    shard.write_text('{"id": 1, "text": "Satu."}\n', "utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    old = [out / ".part.parquet.k1ll3d00.tmp", out / ".part.manifest.json.k1ll3d00.tmp"]
+    fresh = out / ".part.parquet.runn1ng0.tmp"
+    for path in (*old, fresh):
+        path.write_bytes(b"partial")
+    an_hour_ago = time.time() - 3600
+    for path in old:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    assert [s.name for s in shards_to_run(find_shards([shard]), out)] == ["part"]
+    assert sorted(p.name for p in out.iterdir()) == [fresh.name]

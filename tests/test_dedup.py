@@ -12,7 +12,8 @@ import pytest
 from sejajar.jobs.corpus import CorpusSummary
 from sejajar.jobs.pairs import CorpusOptions, document_pairs
 from sejajar.jobs.shards import CorpusDocument, ShardResult
-from sejajar.jobs.translate import translate_file, translate_window, windows
+from sejajar.jobs.translate import load_inputs, translate_file, translate_window
+from sejajar.jobs.windows import windows
 from sejajar.translate.dedup import DedupTranslator
 from sejajar.translate.engines import ENGINES, ModelSettings, TranslatorSession
 from sejajar.translate.translator import Translation, TranslatorError
@@ -149,14 +150,15 @@ def test_windows_follow_their_sentence_budget_and_document_count(tmp_path: Path)
     sources = _articles(
         tmp_path, {f"d{i}": f"Kalimat {i} satu. Kalimat {i} dua." for i in range(7)}
     )
+    loaded = list(load_inputs(sources))
     # Two sentences each: a window holds what fits in the budget, never more.
-    assert [len(w) for w in windows(sources, sentences=6, documents=64)] == [3, 3, 1]
-    assert [len(w) for w in windows(sources, sentences=5, documents=64)] == [2, 2, 2, 1]
-    assert [len(w) for w in windows(sources, sentences=1, documents=64)] == [1] * 7
-    assert [len(w) for w in windows(sources, sentences=512, documents=3)] == [3, 3, 1]
+    assert [len(w) for w in windows(loaded, sentences=6, documents=64)] == [3, 3, 1]
+    assert [len(w) for w in windows(loaded, sentences=5, documents=64)] == [2, 2, 2, 1]
+    assert [len(w) for w in windows(loaded, sentences=1, documents=64)] == [1] * 7
+    assert [len(w) for w in windows(loaded, sentences=512, documents=3)] == [3, 3, 1]
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"")
-    (window,) = windows([sources[0], bad, sources[1]])
+    (window,) = windows(load_inputs([sources[0], bad, sources[1]]))
     assert [item.source for item in window] == [sources[0], bad, sources[1]]
     assert window[1].error and "empty file" in window[1].error
 
@@ -167,7 +169,7 @@ def test_a_failing_window_is_redone_document_by_document(
     bodies = {**THREE, "b": f"Harga turun di Korea. {BOOM} Yang kedua selesai."}
     sources = _articles(tmp_path / "in", bodies)
     fake = Exploding(batch_size=64)
-    (window,) = windows(sources)
+    (window,) = windows(load_inputs(sources))
     outcomes = translate_window(
         window, tmp_path / "o", _session(monkeypatch, fake), formats=["tsv"]
     )
@@ -187,8 +189,8 @@ def test_corpus_documents_share_the_actor_memo(monkeypatch: pytest.MonkeyPatch) 
         assert len(rows) == 3 and rows[0]["error"] is None
     assert _sent(fake).count(SHARED) == 1
     assert session.counts()[2] == 2
-    summary = CorpusSummary(1)
-    summary.add(ShardResult("s", documents=3, pairs=9, translated=7, repeated=2))
+    summary = CorpusSummary(shards=1)
+    summary.add_shard(ShardResult(shard="s", documents=3, pairs=9, translated=7, repeated=2))
     assert summary.render().endswith(
         "7 sentences translated, 0 from the cache, 2 repeated in the run"
     )

@@ -84,14 +84,14 @@ def corpus(
         else:
             typer.echo(
                 f"{result.shard} -> {out / result.output} ({result.documents} documents, "
-                f"{result.failed} failed, {result.pairs} pairs)"
+                f"{result.failed_documents} failed, {result.pairs} pairs)"
             )
 
     with reported():
         summary = run_corpus(shards, out, settings, options, cluster, force=force, on_result=report)
     typer.echo(summary.render(), err=True)
-    if summary.failed:
-        fail(f"{summary.failed} of {summary.shards} shards failed")
+    if summary.failed_shards:
+        fail(f"{summary.failed_shards} of {summary.shards} shards failed")
 
 
 @app.command()

@@ -55,7 +55,8 @@ def translate(
     from sejajar.align.export import FORMATS
     from sejajar.core.files import STDIN, shown
     from sejajar.jobs.files import check_outputs, expand_inputs
-    from sejajar.jobs.translate import Summary, translate_window, windows
+    from sejajar.jobs.translate import Summary, load_inputs, translate_window
+    from sejajar.jobs.windows import windows
     from sejajar.translate.engines import open_translator
 
     if STDIN in inputs:
@@ -78,28 +79,28 @@ def translate(
         if out.exists() and not out.is_dir():
             fail(f"--out {out} is a file, not a folder")
         todo = check_outputs(sources, out, formats, force, skip_existing)
-    summary = Summary(len(sources), skipped=len(sources) - len(todo))
+    summary = Summary(inputs=len(sources), skipped_inputs=len(sources) - len(todo))
     with open_translator(settings, cache) as session, reported():
         # A window of small articles is translated in one call, so they share batches.
-        for window in windows(todo, keep_boilerplate=keep_boilerplate):
+        for window in windows(load_inputs(todo, keep_boilerplate=keep_boilerplate)):
             label = window[0].source.name + (f" (+{len(window) - 1})" if len(window) > 1 else "")
             with progress_bar(label) as progress:
                 outcomes = translate_window(window, out, session, formats=formats,
                                             progress=progress)  # fmt: skip
             warn(session)
             for outcome in outcomes:
+                summary.documents += 1
                 if outcome.error:
-                    summary.failed += 1
+                    summary.failed_documents += 1
                     typer.echo(f"Error: {outcome.error}", err=True)
                     continue
-                summary.done += 1
                 summary.translated += outcome.translated
                 typer.echo(f"{shown(outcome.source)} -> {', '.join(map(shown, outcome.outputs))}")
         summary.translated, summary.cached, summary.repeated = session.counts(summary.translated)
         summary.note = session.cache_note()
     typer.echo(summary.render(), err=True)
-    if summary.failed:
-        fail(f"{summary.failed} of {len(sources)} inputs failed")
+    if summary.failed_documents:
+        fail(f"{summary.failed_documents} of {len(sources)} inputs failed")
 
 
 # The formats ``translate -`` writes to standard output: one file each, one line per pair.

@@ -21,19 +21,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sejajar.core.errors import SejajarError
-from sejajar.core.pause import output_written
+from sejajar.core.files import remove_stale_temporaries
 from sejajar.jobs.cluster import Cluster, die_with_parent, import_ray, pool_size, ray_session
-from sejajar.jobs.pairs import CorpusOptions, error_line, window_pairs, windows
+from sejajar.jobs.counts import RunCounts
+from sejajar.jobs.pairs import CorpusOptions, corpus_pairs, run_shard
 from sejajar.jobs.shards import (
     PAIR_COLUMNS,
     CorpusDocument,
     Shard,
     ShardResult,
     is_done,
-    read_shard,
-    remove_stale_temporaries,
-    write_shard,
+    shard_outputs,
 )
 from sejajar.translate.engines import ModelSettings, TranslatorSession
 
@@ -64,29 +62,7 @@ class ShardWorker:
         return {"result": [pickle.dumps(r) for r in results]}
 
     def run(self, shard: Shard) -> ShardResult:
-        result = ShardResult(shard.name, node=self.node)
-        try:
-            result.fingerprint = shard.fingerprint()
-            before = self.session.counts(0)
-            tally = [0]  # segments handed to the model, which counts when there is no cache
-            rows: list[dict[str, Any]] = []
-            for window in windows(read_shard(shard, self.options.columns)):
-                for doc_rows in window_pairs(window, self.session, self.options, tally):
-                    result.documents += 1
-                    # A document may have no pair at all (only boilerplate): not a failure.
-                    result.failed += bool(doc_rows) and doc_rows[0]["pair"] == -1
-                    rows.extend(doc_rows)
-            result.pairs = sum(1 for r in rows if r["pair"] >= 0)
-            after = self.session.counts(tally[0])
-            result.translated, result.cached, result.repeated = (
-                now - then for now, then in zip(after, before, strict=True)
-            )
-            result.signature = next((r["signature"] for r in rows if r["signature"]), "")
-            write_shard(self.out_dir, shard, rows, result)
-            output_written()
-        except Exception as exc:  # a shard that cannot be read or written fails alone
-            result.error = str(exc) if isinstance(exc, SejajarError) else error_line(exc)
-        return result
+        return run_shard(shard, self.session, self.options, self.out_dir, self.node)
 
     def __del__(self) -> None:
         session = getattr(self, "session", None)
@@ -113,10 +89,9 @@ class DocumentWorker:
             )
             for i, text in enumerate(batch[columns.text])
         ]
-        rows = [row for window in windows(iter(docs))
-                for doc_rows in window_pairs(window, self.session, self.options)
-                for row in doc_rows]  # fmt: skip
-        return {name: [r[name] for r in rows] for name in PAIR_COLUMNS}
+        pairs = corpus_pairs(docs, self.session, self.options)
+        rows = [row for doc_rows in pairs for row in doc_rows]
+        return {name: [r[name] for r in rows] for name in PAIR_COLUMNS}  # type: ignore[literal-required]
 
 
 def pairs_dataset(
@@ -143,38 +118,38 @@ def pairs_dataset(
     )
 
 
-@dataclass
-class CorpusSummary:
-    shards: int
-    skipped: int = 0
-    done: int = 0
-    failed: int = 0
-    documents: int = 0
-    failed_documents: int = 0
-    pairs: int = 0
-    translated: int = 0
-    cached: int = 0
-    repeated: int = 0
+@dataclass(kw_only=True)
+class CorpusSummary(RunCounts):
+    """What a corpus run did: its shards, and the documents of those it ran (added up)."""
 
-    def add(self, result: ShardResult) -> None:
+    shards: int
+    skipped_shards: int = 0
+    done_shards: int = 0
+    failed_shards: int = 0
+
+    def add_shard(self, result: ShardResult) -> None:
         if result.error:
-            self.failed += 1
+            self.failed_shards += 1
             return
-        self.done += 1
-        self.documents += result.documents
-        self.failed_documents += result.failed
-        self.pairs += result.pairs
-        self.translated += result.translated
-        self.cached += result.cached
-        self.repeated += result.repeated
+        self.done_shards += 1
+        self.add(result)
 
     def render(self) -> str:
         return (
-            f"shards: {self.done} done, {self.skipped} skipped, {self.failed} failed; "
-            f"{self.documents} documents ({self.failed_documents} failed), {self.pairs} pairs; "
-            f"{self.translated} sentences translated, {self.cached} from the cache, "
-            f"{self.repeated} repeated in the run"
+            f"shards: {self.done_shards} done, {self.skipped_shards} skipped, "
+            f"{self.failed_shards} failed; {self.documents} documents "
+            f"({self.failed_documents} failed), {self.pairs} pairs; {self.render_sentences()}"
         )
+
+
+def shards_to_run(shards: Sequence[Shard], out_dir: Path, force: bool = False) -> list[Shard]:
+    """The shards not done yet (all of them with ``force``). The temporary files a killed run
+    left beside their outputs are removed; those of a run still writing are left alone (see
+    :func:`~sejajar.core.files.remove_stale_temporaries`)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    todo = [s for s in shards if force or not is_done(out_dir, s)]
+    remove_stale_temporaries(shard_outputs(out_dir, todo))
+    return todo
 
 
 def run_corpus(
@@ -189,14 +164,12 @@ def run_corpus(
 ) -> CorpusSummary:
     """Run every shard not already done (all with ``force``) on Ray; ``on_result`` hears of
     each shard as it finishes. Starts a local Ray, or joins ``cluster.address``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    todo = [s for s in shards if force or not is_done(out_dir, s)]
-    summary = CorpusSummary(len(shards), skipped=len(shards) - len(todo))
+    todo = shards_to_run(shards, out_dir, force)
+    summary = CorpusSummary(shards=len(shards), skipped_shards=len(shards) - len(todo))
     if not todo:
         return summary
-    remove_stale_temporaries(out_dir, todo)
     for result in _results(todo, out_dir, settings, options, cluster or Cluster()):
-        summary.add(result)
+        summary.add_shard(result)
         if on_result is not None:
             on_result(result)
     return summary

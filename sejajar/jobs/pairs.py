@@ -1,28 +1,36 @@
 """A corpus document's pairs: split, translated (or aligned with its target), paired and
-flagged as ``sejajar translate`` does, as rows of the corpus's Parquet files; windows of
-documents translated in one model call, so that short articles still fill the model's batches.
-Used by the Ray actors of :mod:`corpus`, and testable without Ray."""
+flagged as ``sejajar translate`` does, as rows of the corpus's Parquet files. Documents go to the
+model in windows (:mod:`sejajar.jobs.windows`, the same windows and the same failure policy as
+``sejajar translate``). Used by the Ray actors of :mod:`corpus`, and testable without Ray
+(:func:`run_shard` is a whole shard's work)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from sejajar.align.pipeline import (
-    align_documents,
-    pair_translations,
-    to_translate,
-    translate_document,
-)
+from sejajar.align.pipeline import align_documents, pair_translations, to_translate
 from sejajar.core.errors import SejajarError
+from sejajar.core.pause import output_written
 from sejajar.core.records import Document, ParallelDocument, render_signature, run_signature
-from sejajar.jobs.shards import Columns, CorpusDocument
+from sejajar.jobs.shards import (
+    Columns,
+    CorpusDocument,
+    PairRow,
+    Shard,
+    ShardResult,
+    read_shard,
+    write_shard,
+)
+from sejajar.jobs.windows import translate_each, windows
 from sejajar.translate.engines import TranslatorSession
 from sejajar.translate.rules import EN_RULES
 from sejajar.translate.split import split_document, splitter_id
-from sejajar.translate.translator import TranslatorError
+from sejajar.translate.translator import Translation, TranslatorError
+
+# What a signature says of an alignment made without the model.
+NO_BRIDGE = (("bridge", "none"),)
 
 
 @dataclass(frozen=True)
@@ -38,100 +46,141 @@ class CorpusOptions:
     cache: Path | bool = True
 
 
-def document_pairs(
-    doc: CorpusDocument,
-    translator: TranslatorSession,
-    options: CorpusOptions,
-    tally: list[int] | None = None,
-) -> list[dict[str, Any]]:
-    """A document's pairs as rows, or one row saying why it failed. Only pairs with text on
-    both sides are kept, as in ``sejajar translate``'s TSV. ``tally[0]`` grows by the number
-    of segments handed to the model."""
-    tally = tally if tally is not None else [0]
+@dataclass(frozen=True)
+class Prepared:
+    """A corpus document split for its window: the source segments it sends to the model
+    (``chosen``: those to translate, or all of them as the bridge to its target), or why it
+    failed. ``model``: it needs the model (for its signature, even with nothing to send)."""
+
+    doc_id: str
+    source: Document | None = None
+    target: Document | None = None
+    chosen: tuple[int, ...] = ()
+    model: bool = False
+    error: str | None = None
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        doc = self.source
+        return tuple(doc.segments[i].text for i in self.chosen) if doc is not None else ()
+
+
+def prepare(doc: CorpusDocument, options: CorpusOptions) -> Prepared:
+    """A document split, with what it sends to the model; one that fails, as its error."""
     try:
         if doc.error is not None or doc.text is None or not doc.text.strip():
             raise SejajarError(doc.error or f"no text in {options.columns.text!r}")
         source = split_document(doc.doc_id, doc.text)
         if doc.target is None:
-            tally[0] += len(to_translate(source, options.keep_boilerplate))
-            parallel = translate_document(
-                source, translator(), keep_boilerplate=options.keep_boilerplate
-            )
-        else:
-            target = split_document(doc.doc_id, doc.target, EN_RULES)
-            texts = [s.text for s in source.segments]
-            if options.bridge:
-                tally[0] += len(texts)
-                engine = translator()
-                bridge = [t.text for t in engine.translate(texts)]
-                settings = engine.signature
-            else:
-                bridge, settings = None, (("bridge", "none"),)
-            splitter = f"{splitter_id()}/{splitter_id(EN_RULES)}"
-            parallel = align_documents(source, target, bridge, run_signature(splitter, *settings))
-        return _rows(doc.doc_id, parallel)
-    except TranslatorError:
-        raise  # no model: not this document's fault, the shard fails as a whole
+            chosen = tuple(to_translate(source, options.keep_boilerplate))
+            return Prepared(doc.doc_id, source, None, chosen, model=True)
+        target = split_document(doc.doc_id, doc.target, EN_RULES)
+        every = tuple(range(len(source.segments))) if options.bridge else ()
+        return Prepared(doc.doc_id, source, target, every, model=options.bridge)
     except Exception as exc:  # one bad document must not abort its shard or the dataset
-        return [_failed(doc.doc_id, error_line(exc))]
+        return Prepared(doc.doc_id, error=error_line(exc))
 
 
-# A window of documents to translate in one call: short articles still fill the model's batches.
-WINDOW_SENTENCES = 512
-WINDOW_DOCUMENTS = 64
-
-
-def window_pairs(
-    docs: Sequence[CorpusDocument],
+def corpus_pairs(
+    docs: Iterable[CorpusDocument],
     translator: TranslatorSession,
     options: CorpusOptions,
     tally: list[int] | None = None,
-) -> list[list[dict[str, Any]]]:
-    """Each document's rows, as :func:`document_pairs` gives them, with the sentences of every
-    document that has no target sent to the model in one call (a document with a target, or
-    one that fails, goes alone)."""
+) -> Iterator[list[PairRow]]:
+    """Each document's rows, in order, its window's sentences sent to the model in one call.
+    ``tally[0]`` grows by the number of segments handed to the model."""
+    for window in windows(prepare(doc, options) for doc in docs):
+        yield from window_pairs(window, translator, tally)
+
+
+def window_pairs(
+    window: Sequence[Prepared], translator: TranslatorSession, tally: list[int] | None = None
+) -> list[list[PairRow]]:
+    """Each document's rows: its pairs with text on both sides (as in ``sejajar translate``'s
+    TSV), or one row saying why it failed. The model is loaded only for a window that needs it;
+    one that cannot be had fails the whole window (not any document's fault)."""
     tally = tally if tally is not None else [0]
-    out: list[list[dict[str, Any]]] = [[] for _ in docs]
-    pending: list[tuple[int, Document, list[int]]] = []
-    for n, doc in enumerate(docs):
-        if doc.target is not None or doc.error is not None or not (doc.text or "").strip():
-            out[n] = document_pairs(doc, translator, options, tally)
-            continue
-        try:
-            source = split_document(doc.doc_id, doc.text or "")
-        except Exception as exc:  # as in document_pairs: this document fails alone
-            out[n] = [_failed(doc.doc_id, error_line(exc))]
-            continue
-        pending.append((n, source, to_translate(source, options.keep_boilerplate)))
-    if not pending:
-        return out
-    texts = [source.segments[i].text for _, source, chosen in pending for i in chosen]
-    tally[0] += len(texts)
-    engine = translator()
-    done = iter(engine.translate(texts))  # a TranslatorError fails the shard, as before
-    signature = run_signature(splitter_id(), *engine.signature)
-    for n, source, chosen in pending:
-        results = {i: next(done) for i in chosen}
-        try:
-            out[n] = _rows(docs[n].doc_id, pair_translations(source, results, signature))
-        except Exception as exc:
-            out[n] = [_failed(docs[n].doc_id, error_line(exc))]
+    modelled = [item for item in window if item.model]
+    found: Iterator[list[Translation] | TranslatorError] = iter(())
+    settings: tuple[tuple[str, str], ...] = ()
+    if modelled:
+        engine = translator()
+        texts = [item.texts for item in modelled]
+        tally[0] += sum(map(len, texts))
+        found = iter(translate_each(engine, texts))
+        settings = engine.signature
+    out = []
+    for item in window:
+        result = next(found) if item.model else []
+        if item.error is not None or item.source is None:
+            out.append([_failed(item.doc_id, item.error or "")])
+        elif isinstance(result, TranslatorError):
+            out.append([_failed(item.doc_id, f"cannot translate: {error_line(result)}")])
+        else:
+            out.append(_pairs(item, result, settings))
     return out
 
 
-def windows(docs: Iterable[CorpusDocument]) -> Iterator[list[CorpusDocument]]:
-    """Consecutive documents, at most :data:`WINDOW_DOCUMENTS` and about
-    :data:`WINDOW_SENTENCES` sentences (guessed from the text's full stops) at a time."""
-    window: list[CorpusDocument] = []
-    sentences = 0
-    for doc in docs:
-        window.append(doc)
-        sentences += (doc.text or "").count(". ") + 1
-        if len(window) >= WINDOW_DOCUMENTS or sentences >= WINDOW_SENTENCES:
-            yield window
-            window, sentences = [], 0
-    if window:
-        yield window
+def _pairs(
+    item: Prepared, result: list[Translation], settings: tuple[tuple[str, str], ...]
+) -> list[PairRow]:
+    source = item.source
+    assert source is not None  # the caller's check: a prepared document, not an error
+    try:
+        if item.target is None:
+            signature = run_signature(splitter_id(), *settings)
+            translated = dict(zip(item.chosen, result, strict=True))
+            return _rows(item.doc_id, pair_translations(source, translated, signature))
+        bridge = [t.text for t in result] if item.model else None
+        splitter = f"{splitter_id()}/{splitter_id(EN_RULES)}"
+        signature = run_signature(splitter, *(settings if item.model else NO_BRIDGE))
+        return _rows(item.doc_id, align_documents(source, item.target, bridge, signature))
+    except Exception as exc:  # one bad document must not abort its shard or the dataset
+        return [_failed(item.doc_id, error_line(exc))]
+
+
+def document_pairs(
+    doc: CorpusDocument,
+    translator: TranslatorSession,
+    options: CorpusOptions,
+    tally: list[int] | None = None,
+) -> list[PairRow]:
+    """One document's rows, as it gets them in a window of its own."""
+    (rows,) = window_pairs([prepare(doc, options)], translator, tally)
+    return rows
+
+
+def run_shard(
+    shard: Shard,
+    session: TranslatorSession,
+    options: CorpusOptions,
+    out_dir: Path,
+    node: str = "",
+) -> ShardResult:
+    """A whole shard: its documents' pairs written to ``out_dir`` (Parquet, then the
+    manifest), and what it did; a shard that cannot be read or written fails alone."""
+    result = ShardResult(shard=shard.name, node=node)
+    try:
+        result.fingerprint = shard.fingerprint()
+        before = session.counts(0)
+        tally = [0]  # segments handed to the model, which counts when there is no cache
+        rows: list[PairRow] = []
+        for doc_rows in corpus_pairs(read_shard(shard, options.columns), session, options, tally):
+            result.documents += 1
+            # A document may have no pair at all (only boilerplate): not a failure.
+            result.failed_documents += bool(doc_rows) and doc_rows[0]["pair"] == -1
+            rows.extend(doc_rows)
+        result.pairs = sum(1 for r in rows if r["pair"] >= 0)
+        after = session.counts(tally[0])
+        result.translated, result.cached, result.repeated = (
+            now - then for now, then in zip(after, before, strict=True)
+        )
+        result.signature = next((r["signature"] for r in rows if r["signature"]), "")
+        write_shard(out_dir, shard, rows, result)
+        output_written()
+    except Exception as exc:
+        result.error = str(exc) if isinstance(exc, SejajarError) else error_line(exc)
+    return result
 
 
 def error_line(exc: Exception) -> str:
@@ -139,37 +188,37 @@ def error_line(exc: Exception) -> str:
     return exc.naming(str) if isinstance(exc, SejajarError) else f"{type(exc).__name__}: {exc}"
 
 
-def _rows(doc_id: str, doc: ParallelDocument) -> list[dict[str, Any]]:
+def _rows(doc_id: str, doc: ParallelDocument) -> list[PairRow]:
     signature = render_signature(doc.signature)
-    rows: list[dict[str, Any]] = []
+    rows: list[PairRow] = []
     for link in doc.links:
         if not link.source or not link.target:
             continue
         rows.append(
-            {
-                "doc_id": doc_id,
-                "pair": len(rows),
-                "source": doc.source_text(link),
-                "target": doc.target_text(link),
-                "kind": doc.kind(link).value,
-                "flags": [f.name for f in link.flags],
-                "confidence": link.score,
-                "signature": signature,
-                "error": None,
-            }
+            PairRow(
+                doc_id=doc_id,
+                pair=len(rows),
+                source=doc.source_text(link),
+                target=doc.target_text(link),
+                kind=doc.kind(link).value,
+                flags=[f.name for f in link.flags],
+                confidence=link.score,
+                signature=signature,
+                error=None,
+            )
         )
     return rows
 
 
-def _failed(doc_id: str, error: str) -> dict[str, Any]:
-    return {
-        "doc_id": doc_id,
-        "pair": -1,
-        "source": None,
-        "target": None,
-        "kind": None,
-        "flags": [],
-        "confidence": None,
-        "signature": None,
-        "error": error[:1000],
-    }
+def _failed(doc_id: str, error: str) -> PairRow:
+    return PairRow(
+        doc_id=doc_id,
+        pair=-1,
+        source=None,
+        target=None,
+        kind=None,
+        flags=[],
+        confidence=None,
+        signature=None,
+        error=error[:1000],
+    )

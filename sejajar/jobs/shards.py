@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sejajar.core.files import InputError, atomic_file, read_article, write_atomic
+from sejajar.jobs.counts import RunCounts
 
 SHARD_SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz")
 # .txt articles of one folder are grouped into shards of at most this many files.
 TXT_SHARD_FILES = 1000
-MANIFEST_VERSION = 1
+# 2: a shard's failed documents are counted as failed_documents (1: failed).
+MANIFEST_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -55,22 +56,35 @@ class CorpusDocument:
     error: str | None = None  # why the document cannot be used (a missing text...)
 
 
-@dataclass
-class ShardResult:
-    """What a shard's run did; the manifest records it."""
+@dataclass(kw_only=True)
+class ShardResult(RunCounts):
+    """What a shard's run did; the manifest records it. ``repeated``: sentences served from the
+    actor's memory of the run."""
 
     shard: str
     output: str = ""
-    documents: int = 0
-    failed: int = 0
-    pairs: int = 0
-    translated: int = 0
-    cached: int = 0
-    repeated: int = 0  # served from the actor's memory of the run
     error: str | None = None
     signature: str = ""
     node: str = ""
     fingerprint: list[list[Any]] = field(default_factory=list)
+
+
+class PairRow(TypedDict):
+    """A row of a corpus's pair files: a document's pair, or (``pair`` -1, ``error``) a
+    document that failed."""
+
+    doc_id: str
+    pair: int
+    source: str | None
+    target: str | None
+    kind: str | None
+    flags: list[str]
+    confidence: float | None
+    signature: str | None
+    error: str | None
+
+
+PAIR_COLUMNS = tuple(PairRow.__annotations__)
 
 
 def find_shards(inputs: Iterable[Path]) -> list[Shard]:
@@ -203,22 +217,7 @@ def is_done(out_dir: Path, shard: Shard) -> bool:
         return False
 
 
-PAIR_COLUMNS = (
-    "doc_id",
-    "pair",
-    "source",
-    "target",
-    "kind",
-    "flags",
-    "confidence",
-    "signature",
-    "error",
-)
-
-
-def write_shard(
-    out_dir: Path, shard: Shard, rows: list[dict[str, Any]], result: ShardResult
-) -> None:
+def write_shard(out_dir: Path, shard: Shard, rows: list[PairRow], result: ShardResult) -> None:
     """The shard's pairs as Parquet, then its manifest: each file whole or not at all, and the
     manifest (what a re-run trusts) only after the data it describes."""
     import pyarrow as pa
@@ -229,7 +228,9 @@ def write_shard(
     with atomic_file(output) as handle:
         pq.write_table(table, handle)
     result.output = output.name
-    manifest = {"version": MANIFEST_VERSION, "status": "done", **asdict(result)}
+    # The shard and its output first, where a reader looks for them; then the counts.
+    head = {"version": MANIFEST_VERSION, "status": "done", "shard": shard.name, "output": ""}
+    manifest = head | asdict(result)
     write_atomic(manifest_path(out_dir, shard), json.dumps(manifest, indent=1) + "\n")
 
 
@@ -240,15 +241,6 @@ def pair_schema() -> Any:
     return pa.schema([(name, types.get(name, pa.string())) for name in PAIR_COLUMNS])
 
 
-def remove_stale_temporaries(out_dir: Path, shards: Sequence[Shard]) -> int:
-    """Temporary files a killed run left beside this run's outputs; returns how many went."""
-    removed = 0
-    for shard in shards:
-        for final in (output_path(out_dir, shard), manifest_path(out_dir, shard)):
-            for tmp in out_dir.glob(f".{final.name}.*.tmp"):
-                try:
-                    os.unlink(tmp)
-                    removed += 1
-                except OSError:
-                    pass
-    return removed
+def shard_outputs(out_dir: Path, shards: Iterable[Shard]) -> list[Path]:
+    """The files the shards' runs write: each one's pairs and manifest."""
+    return [f(out_dir, s) for s in shards for f in (output_path, manifest_path)]

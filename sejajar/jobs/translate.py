@@ -1,29 +1,24 @@
 """The translate job: articles in, their parallel documents written in every format asked.
 
-Inputs are taken in windows of a few documents (:func:`windows`, bounded by a sentence budget
-and a document count), and a window's segments go to the translator in one call
-(:func:`translate_window`): a crawl of short articles then fills the model's batches, and
-memory stays bounded by the window, however many inputs there are."""
+Inputs are read and split (:func:`load_inputs`) and taken in windows of a few documents whose
+sentences go to the translator in one call (:mod:`sejajar.jobs.windows`, shared with the corpus
+job), then each document's outputs are written (:func:`translate_window`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
 from pathlib import Path
 
 from sejajar.align.pipeline import pair_translations, to_translate
 from sejajar.core.files import InputError, shown
 from sejajar.core.pause import output_written
 from sejajar.core.records import Document, ParallelDocument, run_signature
+from sejajar.jobs.counts import RunCounts
 from sejajar.jobs.files import load_document, write_outputs
+from sejajar.jobs.windows import translate_each, windows
 from sejajar.translate.split import splitter_id
-from sejajar.translate.translator import Progress, Translation, Translator, TranslatorError
-
-# A window holds documents until their segments to translate reach this many...
-WINDOW_SENTENCES = 512
-# ...or it holds this many documents.
-WINDOW_DOCUMENTS = 64
+from sejajar.translate.translator import Progress, Translator, TranslatorError
 
 
 @dataclass(frozen=True)
@@ -34,24 +29,20 @@ class Outcome:
     translated: int = 0
 
 
-@dataclass
-class Summary:
-    """What a run over several inputs did, for its last line."""
+@dataclass(kw_only=True)
+class Summary(RunCounts):
+    """What a run over several inputs did, for its last line: ``documents`` are the inputs
+    it translated (done or failed), ``skipped_inputs`` those it left (outputs all there)."""
 
     inputs: int
-    skipped: int = 0
-    done: int = 0
-    failed: int = 0
-    translated: int = 0
-    cached: int = 0
-    repeated: int = 0  # served from the run's memory: met earlier in the run
+    skipped_inputs: int = 0
     note: str = ""  # what happened to the cache, when it was off
 
     def render(self) -> str:
         return (
-            f"{self.inputs} inputs: {self.done} done, {self.skipped} skipped, "
-            f"{self.failed} failed; {self.translated} sentences translated, "
-            f"{self.cached} from the cache, {self.repeated} repeated in the run{self.note}"
+            f"{self.inputs} inputs: {self.documents - self.failed_documents} done, "
+            f"{self.skipped_inputs} skipped, {self.failed_documents} failed; "
+            f"{self.render_sentences()}{self.note}"
         )
 
 
@@ -64,37 +55,21 @@ class Loaded:
     chosen: tuple[int, ...] = ()
     error: str | None = None
 
+    @property
+    def texts(self) -> tuple[str, ...]:
+        doc = self.doc
+        return tuple(doc.segments[i].text for i in self.chosen) if doc is not None else ()
 
-def windows(
-    sources: Sequence[Path],
-    *,
-    keep_boilerplate: bool = False,
-    sentences: int = WINDOW_SENTENCES,
-    documents: int = WINDOW_DOCUMENTS,
-) -> Iterator[list[Loaded]]:
-    """The inputs read and split, in order, grouped in windows of at most ``documents``
-    documents whose segments to translate stay within ``sentences`` (a longer document is a
-    window of its own). An input that cannot be read is in its window as an error. Lazy: one
-    window is in memory at a time."""
-    window: list[Loaded] = []
-    count = 0
+
+def load_inputs(sources: Iterable[Path], *, keep_boilerplate: bool = False) -> Iterator[Loaded]:
+    """Each input read and split, in order; one that cannot be read as its error. Lazy."""
     for source in sources:
         try:
             doc = load_document(source)
         except InputError as exc:
-            window.append(Loaded(source, error=str(exc)))
+            yield Loaded(source, error=str(exc))
         else:
-            chosen = tuple(to_translate(doc, keep_boilerplate))
-            if window and count + len(chosen) > sentences:
-                yield window
-                window, count = [], 0
-            window.append(Loaded(source, doc, chosen))
-            count += len(chosen)
-        if count >= sentences or len(window) >= documents:
-            yield window
-            window, count = [], 0
-    if window:
-        yield window
+            yield Loaded(source, doc, tuple(to_translate(doc, keep_boilerplate)))
 
 
 def translate_window(
@@ -108,9 +83,9 @@ def translate_window(
     """Translate a window's documents in one translator call and write each one's outputs;
     an outcome per input, in order. ``translator`` is called only when the window holds a
     readable input, so bad inputs never cost a model load. ``progress`` receives the number of
-    segments to translate and returns the per-batch callback. When the window's translation
-    fails (a worker died twice on a batch), its documents are translated one by one, so only
-    the document that fails is lost."""
+    segments to translate and returns the per-batch callback. A document whose translation
+    fails (see :func:`~sejajar.jobs.windows.translate_each`) is an error; the others are
+    written."""
     results = _translate(window, translator, progress)
     outcomes = []
     for item, result in zip(window, results, strict=True):
@@ -134,40 +109,26 @@ def _translate(
     progress: Callable[[int], Progress] | None,
 ) -> list[ParallelDocument | str]:
     """Each input's parallel document, or its error line."""
-    readable = [(item, item.doc) for item in window if item.doc is not None]
+    readable = [item for item in window if item.doc is not None]
     if not readable:
         return [item.error or "" for item in window]
     engine = translator()
-    texts = [doc.segments[i].text for item, doc in readable for i in item.chosen]
-    try:
-        done = engine.translate(texts, progress(len(texts)) if progress else None)
-    except TranslatorError:
-        translations = [_translate_alone(item, doc, engine) for item, doc in readable]
-    else:
-        starts = list(accumulate((len(item.chosen) for item, _ in readable), initial=0))
-        translations = [done[a:b] for a, b in pairwise(starts)]
+    texts = [item.texts for item in readable]
+    total = sum(map(len, texts))
+    found = iter(translate_each(engine, texts, progress(total) if progress else None))
     signature = run_signature(splitter_id(), *engine.signature)
-    found = iter(translations)
     results: list[ParallelDocument | str] = []
     for item in window:
         if item.doc is None:
             results.append(item.error or "")
             continue
         result = next(found)
-        if isinstance(result, str):
-            results.append(result)
+        if isinstance(result, TranslatorError):
+            results.append(f"{item.source}: cannot translate: {result}")
         else:
             chosen = dict(zip(item.chosen, result, strict=True))
             results.append(pair_translations(item.doc, chosen, signature))
     return results
-
-
-def _translate_alone(item: Loaded, doc: Document, engine: Translator) -> list[Translation] | str:
-    """One document's translations, or the error line when its translation fails."""
-    try:
-        return engine.translate([doc.segments[i].text for i in item.chosen])
-    except TranslatorError as exc:  # a worker process died translating it, twice
-        return f"{item.source}: cannot translate: {exc}"
 
 
 def translate_file(
@@ -180,6 +141,6 @@ def translate_file(
     progress: Callable[[int], Progress] | None = None,
 ) -> Outcome:
     """Translate one input into its outputs: a window of one document."""
-    (window,) = windows([source], keep_boilerplate=keep_boilerplate)
+    (window,) = windows(load_inputs([source], keep_boilerplate=keep_boilerplate))
     (outcome,) = translate_window(window, out_dir, translator, formats=formats, progress=progress)
     return outcome

@@ -19,6 +19,7 @@ from sejajar.cli.common import (
     reported,
     warn,
 )
+from sejajar.jobs.formats import PAGE
 from sejajar.translate.engines import ModelSettings
 
 
@@ -42,15 +43,12 @@ def align(
         bool, typer.Option("--monotone", help="Keep links in order: no moved blocks.")
     ] = False,
     force: ForceOption = False,
-    format: Annotated[
-        str, typer.Option("--format", help="Comma list of output formats.")
-    ] = "tsv,html,beads",
+    format: Annotated[str, typer.Option("--format", help=PAGE.help())] = "tsv,html,beads",
     *,
     settings: ModelSettings,
     cache: Path | bool,
 ) -> None:
     """Pair an Indonesian article with an English version sentence by sentence."""
-    from sejajar.align.export import FORMATS
     from sejajar.jobs.align import align_file
     from sejajar.translate.engines import open_translator
 
@@ -58,7 +56,7 @@ def align(
         fail("--bridge and --no-bridge exclude each other", 2)
     one_stdin(source, target, bridge)
     with reported():
-        formats = output_formats(format, FORMATS)
+        formats = output_formats(format, PAGE.names)
     with (
         open_translator(settings, cache) as session,
         progress_bar(source.name) as progress,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sejajar.cli.common import ForceOption, app, fail, model_options, output_formats, reported
+from sejajar.jobs.formats import RELEASE
 from sejajar.translate.engines import ModelSettings
 
 
@@ -98,9 +99,7 @@ def corpus(
 def export(
     corpus_dir: Annotated[Path, typer.Argument(help="A corpus folder (sejajar corpus --out).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("."),
-    format: Annotated[
-        str, typer.Option("--format", help="Comma list: moses, tsv.gz, tmx.")
-    ] = "moses,tsv.gz",
+    format: Annotated[str, typer.Option("--format", help=RELEASE.help())] = "moses,tsv.gz",
     name: Annotated[str, typer.Option("--name", help="Base name of the files.")] = "corpus",
     min_confidence: Annotated[
         float | None,
@@ -118,13 +117,18 @@ def export(
     force: ForceOption = False,
 ) -> None:
     """Write a corpus as Moses line files, scored TSV.gz and TMX, filtered and deduplicated."""
-    from sejajar.jobs.release import RELEASE_FORMATS, ReleaseOptions, export_corpus
+    from sejajar.jobs.files import JobError
+    from sejajar.jobs.release import ReleaseOptions, export_corpus, parse_flags
 
-    formats = output_formats(format, RELEASE_FORMATS)
+    formats = output_formats(format, RELEASE.names)
+    try:
+        drop_flags = parse_flags(drop_flag)
+    except JobError as exc:
+        fail(f"--drop-flag: {exc}", 2)
     options = ReleaseOptions(
         name=name,
         min_confidence=min_confidence,
-        drop_flags=frozenset(f.strip() for f in drop_flag.split(",") if f.strip()),
+        drop_flags=drop_flags,
         dedup=not keep_duplicates,
         gzip_moses=gzip_moses,
     )

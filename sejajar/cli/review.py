@@ -20,9 +20,10 @@ from sejajar.cli.common import (
     output_formats,
     reported,
 )
+from sejajar.jobs.formats import REVIEW
 from sejajar.review.settings import DatabaseSettings
 
-FormatsOption = Annotated[str, typer.Option("--format", help="Comma list: tsv, tmx, jsonl.")]
+FormatsOption = Annotated[str, typer.Option("--format", help=REVIEW.help())]
 
 
 @app.command("apply-review")
@@ -33,10 +34,9 @@ def apply_review(
     force: ForceOption = False,
 ) -> None:
     """Keep the accepted pairs of a review (edits applied) as clean TSV, TMX or JSONL."""
-    from sejajar.jobs.review import RENDERERS
     from sejajar.jobs.review import apply_review as run
 
-    formats = output_formats(format, RENDERERS)
+    formats = output_formats(format, REVIEW.names)
     with reported():
         try:
             outcome = run(review, out, formats, force)
@@ -141,10 +141,9 @@ def export(
 ) -> None:
     """Write each document's accepted pairs (edits applied) as apply-review does:
     OUT/NAME.accepted.FORMAT."""
-    from sejajar.jobs.review import RENDERERS
     from sejajar.review.export import export_project
 
-    formats = output_formats(format, RENDERERS)
+    formats = output_formats(format, REVIEW.names)
     db = open_database(database)
     try:
         with reported():

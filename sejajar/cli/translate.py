@@ -17,6 +17,7 @@ from sejajar.cli.common import (
     reported,
     warn,
 )
+from sejajar.jobs.formats import PAGE
 from sejajar.translate.engines import ModelSettings
 
 
@@ -36,10 +37,7 @@ def translate(
     ] = False,
     format: Annotated[
         str | None,
-        typer.Option(
-            "--format",
-            help="Comma list of output formats (by default tsv,html; from -: tsv, or jsonl).",
-        ),
+        typer.Option("--format", help=PAGE.help("by default tsv,html; from -: tsv, or jsonl")),
     ] = None,
     skip_existing: Annotated[
         bool,
@@ -52,7 +50,6 @@ def translate(
     """Translate articles sentence by sentence into NAME.tsv and NAME.html under --out.
 
     From standard input (-), the pairs go to standard output, as TSV (or JSONL)."""
-    from sejajar.align.export import FORMATS
     from sejajar.core.files import STDIN, shown
     from sejajar.jobs.files import check_outputs, expand_inputs
     from sejajar.jobs.translate import Summary, load_inputs, translate_window
@@ -72,7 +69,7 @@ def translate(
     if force and skip_existing:
         fail("--force and --skip-existing exclude each other", 2)
     with reported():
-        formats = output_formats(format or "tsv,html", FORMATS)
+        formats = output_formats(format or "tsv,html", PAGE.names)
         sources = expand_inputs(inputs)
         if not sources:
             fail("no .txt files found in the given folders")
@@ -112,7 +109,6 @@ def _translate_stdin(
 ) -> None:
     """``translate -``: the article on standard input, its pairs in one format (TSV or JSONL)
     on standard output."""
-    from sejajar.align.export import FORMATS
     from sejajar.align.pipeline import to_translate, translate_document
     from sejajar.core.files import STDIN
     from sejajar.jobs.files import load_document
@@ -121,7 +117,7 @@ def _translate_stdin(
     formats = output_formats(format, STREAMED)
     if len(formats) > 1:
         fail(f"--format: from -, one format only ({' or '.join(STREAMED)})", 2)
-    _, render = FORMATS[formats[0]][0]  # JSONL's first file: the pairs (not the meta)
+    render = PAGE.files(formats)[0].load()  # JSONL's first file: the pairs (not the meta)
     with reported():
         doc = load_document(STDIN)
     with (

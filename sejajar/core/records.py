@@ -49,12 +49,33 @@ class Document:
 Signature = tuple[tuple[str, str], ...]
 
 
+# Every flag a link may carry (what each means: docs/outputs.md); ``export --drop-flag`` takes
+# these names.
+FLAG_NAMES = (
+    "length-ratio",
+    "number-mismatch",
+    "untranslated",
+    "repetition",
+    "names",
+    "length-cap",
+    "split-long",
+    "non-1-1",
+    "low-confidence",
+    "moved",
+)
+
+
 @dataclass(frozen=True)
 class Flag:
-    """Something a reviewer should look at, with a short reason."""
+    """Something a reviewer should look at, with a short reason; ``name`` one of
+    :data:`FLAG_NAMES`."""
 
     name: str
     reason: str
+
+    def __post_init__(self) -> None:
+        if self.name not in FLAG_NAMES:
+            raise ValueError(f"unknown flag {self.name!r}: add it to FLAG_NAMES")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sejajar.align.beads import BeadPair, read_beads
-from sejajar.align.export import FORMATS
 from sejajar.core.errors import SejajarError
 from sejajar.core.files import (
     STDIN,
@@ -19,6 +18,7 @@ from sejajar.core.files import (
     write_atomic,
 )
 from sejajar.core.records import Document, ParallelDocument
+from sejajar.jobs.formats import PAGE, REVIEW
 from sejajar.translate.rules import ID_RULES, Rules
 from sejajar.translate.split import presplit_document, split_document
 
@@ -49,9 +49,10 @@ def check_new(paths: Iterable[Path], force: bool, resumable: bool = False) -> No
         raise JobError(f"{existing[0]} exists{more}; use {{force}} to overwrite{resume}")
 
 
-# Names of files sejajar writes: every exporter's suffix, and the review files (exported from
-# the page, and apply-review's). A folder's files with these names are outputs, not articles.
-OUTPUT_SUFFIXES = tuple(suffix for files in FORMATS.values() for suffix, _ in files)
+# Names of files sejajar writes: every page format's suffix, and the review files (exported
+# from the page, and apply-review's). A folder's files with these names are outputs, not
+# articles.
+OUTPUT_SUFFIXES = PAGE.suffixes + REVIEW.suffixes
 _OUTPUT_MARKS = (".review.", ".accepted.")
 
 
@@ -105,7 +106,7 @@ def output_name(source: Path) -> str:
 
 def output_paths(source: Path, out_dir: Path, formats: Sequence[str]) -> list[Path]:
     name = output_name(source)
-    return [out_dir / f"{name}{suffix}" for f in formats for suffix, _ in FORMATS[f]]
+    return [out_dir / f"{name}{file.suffix}" for file in PAGE.files(formats)]
 
 
 def check_outputs(
@@ -153,7 +154,7 @@ def write_outputs(
     doc: ParallelDocument, source: Path, out_dir: Path, formats: Sequence[str]
 ) -> tuple[Path, ...]:
     """Render every format first, then write each atomically: a rendering bug leaves no files."""
-    renderers = [render for f in formats for _, render in FORMATS[f]]
+    renderers = [file.load() for file in PAGE.files(formats)]
     paths = output_paths(source, out_dir, formats)
     rendered = [(path, render(doc)) for path, render in zip(paths, renderers, strict=True)]
     for path, text in rendered:

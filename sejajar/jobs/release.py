@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -20,9 +20,42 @@ from typing import IO, Any
 from sejajar.align.export.tmx import TMX_FOOTER, tmx_header, tmx_unit
 from sejajar.align.export.tsv import clean_cell
 from sejajar.core.files import InputError, atomic_file
-from sejajar.jobs.files import check_new
+from sejajar.core.records import FLAG_NAMES
+from sejajar.jobs.files import JobError, check_new
+from sejajar.jobs.formats import RELEASE
+from sejajar.jobs.shards import PairRow
 
-RELEASE_FORMATS = ("moses", "tsv.gz", "tmx")
+
+@dataclass(frozen=True)
+class RowWriter:
+    """A release file written a pair at a time: each pair's line(s), given the pair and its
+    number; the file's header, given the corpus's signature, and its footer."""
+
+    row: Callable[[PairRow, int], str]
+    head: Callable[[str], str] | None = None
+    foot: str = ""
+
+
+def _tmx_unit(row: PairRow, number: int) -> str:
+    props = [("x-doc", str(row["doc_id"]))]
+    props += [("x-flag", flag) for flag in row.get("flags") or ()]
+    confidence = row.get("confidence")
+    if confidence is not None:
+        props.append(("x-confidence", f"{confidence:.2f}"))
+    return tmx_unit(number, row["source"] or "", row["target"] or "", props)
+
+
+def _scored(row: PairRow, number: int) -> str:
+    confidence = row.get("confidence")
+    score = 1.0 if confidence is None else float(confidence)
+    return f"{clean_cell(row['source'] or '')}\t{clean_cell(row['target'] or '')}\t{score:.4f}\n"
+
+
+# The writers of the release formats (see :data:`sejajar.jobs.formats.RELEASE`).
+MOSES_SOURCE = RowWriter(lambda row, _: clean_cell(row["source"] or "") + "\n")
+MOSES_TARGET = RowWriter(lambda row, _: clean_cell(row["target"] or "") + "\n")
+SCORED_TSV = RowWriter(_scored)
+TMX = RowWriter(_tmx_unit, head=tmx_header, foot=TMX_FOOTER)
 
 
 @dataclass(frozen=True)
@@ -32,6 +65,15 @@ class ReleaseOptions:
     drop_flags: frozenset[str] = frozenset()  # pairs with any of these flags are left out
     dedup: bool = True  # identical (source, target) pairs are kept once
     gzip_moses: bool = False
+
+
+def parse_flags(value: str) -> frozenset[str]:
+    """``"names, length-cap"`` -> those flag names; :class:`JobError` names an unknown one."""
+    flags = frozenset(f.strip() for f in value.split(",") if f.strip())
+    unknown = sorted(flags.difference(FLAG_NAMES))
+    if unknown:
+        raise JobError(f"unknown flag {', '.join(unknown)}; choose from {', '.join(FLAG_NAMES)}")
+    return flags
 
 
 @dataclass
@@ -59,14 +101,16 @@ def corpus_files(corpus: Path) -> list[Path]:
     return files
 
 
-def release_paths(out_dir: Path, formats: Sequence[str], options: ReleaseOptions) -> list[Path]:
-    gz = ".gz" if options.gzip_moses else ""
-    names = {
-        "moses": [f"{options.name}.id{gz}", f"{options.name}.en{gz}"],
-        "tsv.gz": [f"{options.name}.tsv.gz"],
-        "tmx": [f"{options.name}.tmx"],
-    }
-    return [out_dir / n for f in formats for n in names[f]]
+def release_files(
+    out_dir: Path, formats: Sequence[str], options: ReleaseOptions
+) -> list[tuple[Path, RowWriter]]:
+    """Each file of ``formats`` and its writer, in order."""
+    files = []
+    for name in formats:
+        gz = ".gz" if options.gzip_moses and name == "moses" else ""
+        for file in RELEASE.files([name]):
+            files.append((out_dir / f"{options.name}{file.suffix}{gz}", file.load()))
+    return files
 
 
 def export_corpus(
@@ -78,18 +122,20 @@ def export_corpus(
 ) -> ReleaseSummary:
     """Write the release files; each appears whole or not at all."""
     files = corpus_files(corpus)
-    paths = release_paths(out_dir, formats, options)
-    check_new(paths, force)
-    summary = ReleaseSummary(outputs=tuple(paths))
+    planned = release_files(out_dir, formats, options)
+    check_new((path for path, _ in planned), force)
+    summary = ReleaseSummary(outputs=tuple(path for path, _ in planned))
     with contextlib.ExitStack() as stack:
-        writers = {path: stack.enter_context(_writer(path)) for path in paths}
-        tmx = [w for p, w in writers.items() if p.name.endswith(".tmx")]
-        for handle in tmx:
-            handle.write(tmx_header(_first_signature(files)))
+        writers = [(stack.enter_context(_writer(path)), w) for path, w in planned]
+        if any(w.head for _, w in writers):
+            signature = _first_signature(files)
+            for handle, w in writers:
+                handle.write(w.head(signature) if w.head else "")
         for row in _pairs(files, options, summary):
-            _write_row(writers, row, summary.kept)
-        for handle in tmx:
-            handle.write(TMX_FOOTER)
+            for handle, w in writers:
+                handle.write(w.row(row, summary.kept))
+        for handle, w in writers:
+            handle.write(w.foot)
     return summary
 
 
@@ -112,7 +158,7 @@ def _first_signature(files: list[Path]) -> str:
 
 def _pairs(
     files: list[Path], options: ReleaseOptions, summary: ReleaseSummary
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[PairRow]:
     import pyarrow.parquet as pq
 
     seen: set[bytes] = set()
@@ -144,7 +190,7 @@ def _pairs(
             ) from exc
 
 
-def _wanted(row: dict[str, Any], options: ReleaseOptions) -> bool:
+def _wanted(row: PairRow, options: ReleaseOptions) -> bool:
     confidence = row.get("confidence")
     floor = options.min_confidence
     if floor is not None and confidence is not None and confidence < floor:
@@ -177,23 +223,3 @@ def _text(binary: Any) -> Iterator[IO[str]]:
         handle.flush()
     finally:
         handle.detach()
-
-
-def _write_row(writers: dict[Path, IO[str]], row: dict[str, Any], number: int) -> None:
-    source, target = clean_cell(row["source"]), clean_cell(row["target"])
-    confidence = row.get("confidence")
-    score = 1.0 if confidence is None else float(confidence)
-    for path, handle in writers.items():
-        name = path.name.removesuffix(".gz")
-        if name.endswith(".id"):
-            handle.write(source + "\n")
-        elif name.endswith(".en"):
-            handle.write(target + "\n")
-        elif name.endswith(".tsv"):
-            handle.write(f"{source}\t{target}\t{score:.4f}\n")
-        else:
-            props = [("x-doc", str(row["doc_id"]))]
-            props += [("x-flag", flag) for flag in row.get("flags") or ()]
-            if confidence is not None:
-                props.append(("x-confidence", f"{confidence:.2f}"))
-            handle.write(tmx_unit(number, row["source"], row["target"], props))

@@ -8,19 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sejajar.align.review import (
-    Decision,
-    ReviewError,
-    parse_review,
-    render_accepted_jsonl,
-    render_accepted_tmx,
-    render_accepted_tsv,
-    review_name,
-)
+from sejajar.align.review import Decision, ReviewError, parse_review, review_name
 from sejajar.core.files import InputError, read_article, remove_stale_temporaries, write_atomic
 from sejajar.jobs.files import check_new, check_not_inputs
-
-RENDERERS = {"tsv": render_accepted_tsv, "tmx": render_accepted_tmx, "jsonl": render_accepted_jsonl}
+from sejajar.jobs.formats import REVIEW
 
 
 @dataclass(frozen=True)
@@ -43,12 +34,12 @@ class ReviewOutcome:
 
 def accepted_paths(name: str, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
     """``{format: DIR/NAME.accepted.FORMAT}``."""
-    return {f: out_dir / f"{name}.accepted.{f}" for f in formats}
+    return {f: out_dir / f"{name}{REVIEW.only(f).suffix}" for f in formats}
 
 
 def write_accepted(decisions: Sequence[Decision], paths: dict[str, Path]) -> ReviewOutcome:
     """Render the accepted pairs in each format and write them, each file atomically."""
-    rendered = {f: RENDERERS[f](list(decisions)) for f in paths}
+    rendered = {f: REVIEW.only(f).load()(list(decisions)) for f in paths}
     for f, path in paths.items():
         write_atomic(path, rendered[f])
     return ReviewOutcome(tuple(decisions), tuple(paths.values()))

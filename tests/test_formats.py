@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from sejajar.core.records import FLAG_NAMES, Flag
-from sejajar.jobs.files import is_output_name
+from sejajar.jobs.files import JobError, is_output_name
 from sejajar.jobs.formats import PAGE, RELEASE, REVIEW, Formats
+from sejajar.jobs.release import ReleaseOptions
 from tests.helpers import ROOT, run
 
 
@@ -49,6 +50,8 @@ def test_drop_flag_takes_known_flags_only(tmp_path: Path) -> None:
     # Known names pass: the command goes on to the corpus (here no pair files at all).
     code, _, err = run("export", str(tmp_path), "--drop-flag", "names,length-cap")
     assert (code, err) == (1, f"Error: {tmp_path}: no .parquet files of pairs\n")
+    with pytest.raises(JobError, match="unknown flag moved-block; choose from length-ratio, "):
+        ReleaseOptions(drop_flags=frozenset({"names", "moved-block"}))  # the Python API too
 
 
 def test_every_flag_is_in_the_table_and_documented() -> None:

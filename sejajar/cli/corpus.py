@@ -122,16 +122,15 @@ def export(
 
     formats = output_formats(format, RELEASE.names)
     try:
-        drop_flags = parse_flags(drop_flag)
+        options = ReleaseOptions(
+            name=name,
+            min_confidence=min_confidence,
+            drop_flags=parse_flags(drop_flag),
+            dedup=not keep_duplicates,
+            gzip_moses=gzip_moses,
+        )
     except JobError as exc:
         fail(f"--drop-flag: {exc}", 2)
-    options = ReleaseOptions(
-        name=name,
-        min_confidence=min_confidence,
-        drop_flags=drop_flags,
-        dedup=not keep_duplicates,
-        gzip_moses=gzip_moses,
-    )
     with reported():
         try:
             summary = export_corpus(corpus_dir, out, formats, options, force)

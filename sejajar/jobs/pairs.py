@@ -98,7 +98,8 @@ def window_pairs(
 ) -> list[list[PairRow]]:
     """Each document's rows: its pairs with text on both sides (as in ``sejajar translate``'s
     TSV), or one row saying why it failed. The model is loaded only for a window that needs it;
-    one that cannot be had fails the whole window (not any document's fault)."""
+    a model that cannot be had is no document's fault: its :class:`TranslatorError` is
+    raised (and fails the shard)."""
     tally = tally if tally is not None else [0]
     modelled = [item for item in window if item.model]
     found: Iterator[list[Translation] | TranslatorError] = iter(())
@@ -117,15 +118,16 @@ def window_pairs(
         elif isinstance(result, TranslatorError):
             out.append([_failed(item.doc_id, f"cannot translate: {error_line(result)}")])
         else:
-            out.append(_pairs(item, result, settings))
+            out.append(_pairs(item, item.source, result, settings))
     return out
 
 
 def _pairs(
-    item: Prepared, result: list[Translation], settings: tuple[tuple[str, str], ...]
+    item: Prepared,
+    source: Document,
+    result: list[Translation],
+    settings: tuple[tuple[str, str], ...],
 ) -> list[PairRow]:
-    source = item.source
-    assert source is not None  # the caller's check: a prepared document, not an error
     try:
         if item.target is None:
             signature = run_signature(splitter_id(), *settings)

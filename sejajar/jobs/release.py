@@ -66,14 +66,18 @@ class ReleaseOptions:
     dedup: bool = True  # identical (source, target) pairs are kept once
     gzip_moses: bool = False
 
+    def __post_init__(self) -> None:
+        """A flag name that is none of :data:`~sejajar.core.records.FLAG_NAMES` (a typo would
+        silently drop nothing) is a :class:`JobError`."""
+        unknown = sorted(self.drop_flags.difference(FLAG_NAMES))
+        if unknown:
+            known = ", ".join(FLAG_NAMES)
+            raise JobError(f"unknown flag {', '.join(unknown)}; choose from {known}")
+
 
 def parse_flags(value: str) -> frozenset[str]:
-    """``"names, length-cap"`` -> those flag names; :class:`JobError` names an unknown one."""
-    flags = frozenset(f.strip() for f in value.split(",") if f.strip())
-    unknown = sorted(flags.difference(FLAG_NAMES))
-    if unknown:
-        raise JobError(f"unknown flag {', '.join(unknown)}; choose from {', '.join(FLAG_NAMES)}")
-    return flags
+    """``"names, length-cap"`` -> ``{"names", "length-cap"}``."""
+    return frozenset(f.strip() for f in value.split(",") if f.strip())
 
 
 @dataclass

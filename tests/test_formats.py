@@ -28,7 +28,7 @@ def test_commands_offer_the_tables_formats(command: str, formats: Formats[object
     name, *inputs = command.split()
     code, out, _ = run(name, "--help")
     assert code == 0
-    assert " ".join(formats.help().split()) in " ".join(out.replace("│", " ").split())
+    assert formats.help().removesuffix(".") in " ".join(out.replace("│", " ").split())
     code, _, err = run(name, *inputs, "--format", "docx")
     assert (code, err) == (2, f"Error: --format: unknown format docx; choose from "
                                f"{', '.join(formats.names)}\n")  # fmt: skip

@@ -34,7 +34,7 @@ Array = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Settings:
-    """The aligner's constants, tuned on TICO-19 perturbations (``bench/bench_align.py``)."""
+    """The aligner's constants, tuned on TICO-19 perturbations (``bench/align.py``)."""
 
     bridge_weight: float = 0.75
     anchor_weight: float = 0.15

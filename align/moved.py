@@ -4,7 +4,7 @@ An adapted article moves a lede or a background paragraph. The monotone search l
 segments of such a block unaligned on both sides (1-0 and 0-1 beads). Here every unaligned
 source segment is compared with the unaligned target segments within ``window`` positions of
 where the monotone path puts it, and a pair becomes a link when a small logistic model, fitted
-on synthetic adapted articles (``python bench/bench_align.py --fit``, seeds disjoint from the
+on synthetic adapted articles (``python -m bench.align --fit``, seeds disjoint from the
 evaluation seeds), gives it a probability of at least ``threshold``. That probability is the
 link's confidence. The features: the pair's bridge similarity, anchor similarity and length
 probability, how well the best pair next to it (the segments before or after on both sides)
@@ -36,7 +36,7 @@ class MoveModel:
     window: int = 120
 
 
-# Fitted by ``python bench/bench_align.py --fit`` on training seeds 100-104 (the evaluation
+# Fitted by ``python -m bench.align --fit`` on training seeds 100-104 (the evaluation
 # uses 0-2); the threshold is the one with the best link F1 among those keeping the precision of
 # moved links at 0.97 or more on the training seeds (see bench/README.md).
 BRIDGE_MODEL = MoveModel((5.056, 1.425, -1.034, 0.621, 2.955, 7.264, 0.0, -2.709), 0.5)

@@ -1,4 +1,4 @@
-"""The crawl-like workload of ``bench_crawl.py``: articles of real Indonesian sentences where a
+"""The crawl-like workload of ``bench.crawl``: articles of real Indonesian sentences where a
 share of the occurrences recur (see that script's docstring), written as a folder of ``.txt``
 files and as JSONL shards, and the sentences ``sejajar translate`` hands to the model for them."""
 
@@ -8,7 +8,8 @@ import json
 import random
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.modelfactory import ROOT
+
 SHARD_DOCS = 100  # articles per JSONL shard
 
 

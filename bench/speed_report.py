@@ -1,4 +1,4 @@
-"""What ``bench_speed.py`` prints from its figures: the table of systems run alone, the ratios
+"""What ``bench.speed`` prints from its figures: the table of systems run alone, the ratios
 of the interleaved rounds, and issue 15's targets, met or missed."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-# name, engine, beams, quantize: every system bench_speed runs alone, in the table's order
+# name, engine, beams, quantize: every system bench.speed runs alone, in the table's order
 SYSTEMS = [
     ("naive loop (generate, model defaults: beam 6)", "naive", 6, "none"),
     ("sejajar transformers beam 4 fp32", "sejajar-transformers", 4, "none"),

@@ -6,7 +6,7 @@ sentences the target lacks (1-0), target sentences the source lacks (0-1), sente
 either side (2-1, 1-2), and ``moves`` blocks of 2-5 consecutive beads placed elsewhere in the
 target, as when a lede or a background paragraph is moved. The gold keeps every bead with the
 target indices it ends up at, so moved beads point backwards or forwards. Used by
-``bench/bench_align.py`` and the tests.
+``bench/align.py`` and the tests.
 """
 
 from __future__ import annotations

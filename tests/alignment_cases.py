@@ -2,7 +2,7 @@
 
 Starting from 1-1 lines, adjacent segments are joined on one side (giving 2-1 and 1-2 beads)
 and segments are dropped on either side (1-0, 0-1), at random but reproducibly (seeded).
-Used by the tests and by ``bench/bench_align.py``.
+Used by the tests and by ``bench/align.py``.
 """
 
 from __future__ import annotations

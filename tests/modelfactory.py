@@ -3,10 +3,15 @@
 ``build_tiny_model`` trains a small sentencepiece vocabulary on the sample articles and makes a
 one-layer model: no network and no ``../shared`` needed. ``build_full_model`` takes the real
 opus-mt-id-en tokenizer and config folder and gives the real architecture (random weights).
+The tests and the benches build their models here; for a machine without the model hub, a
+folder to point ``--model`` at (its translations are meaningless: right for plumbing and speed):
+
+    python -m tests.modelfactory models/opus-mt-id-en-random [--tiny] [--seed N]
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import shutil
@@ -82,7 +87,7 @@ def build_tiny_model(folder: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     model = MarianMTModel(config)
     # The hub model's own generation defaults (beam 6, max_length 512): sejajar must override them.
-    model.generation_config = GenerationConfig(
+    model.generation_config = GenerationConfig(  # type: ignore[no-untyped-call]
         bos_token_id=0,
         eos_token_id=0,
         forced_eos_token_id=0,
@@ -122,3 +127,27 @@ def build_full_model(folder: Path, seed: int = 0, tokenizer_dir: Path = SHARED_T
         if item.name != "config.json" and item.name != "generation_config.json":
             shutil.copy2(item, folder / item.name)
     return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="a MarianMT folder with random weights")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument(
+        "--tiny", action="store_true", help="a one-layer model even if the real config is here"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if (args.folder / "config.json").exists():
+        print(f"{args.folder} already holds a model; leaving it as it is")
+        return
+    if SHARED_TOKENIZER.is_dir() and not args.tiny:
+        build_full_model(args.folder, seed=args.seed)
+        kind = "full-size opus-mt-id-en architecture"
+    else:
+        build_tiny_model(args.folder, seed=args.seed)
+        kind = "tiny"
+    print(f"{args.folder}: {kind}, random weights (seed {args.seed}): output is not a translation")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,6 @@
 """The quality flags on long segments: the indexes that keep them near-linear give the same
 answers as the plain comparisons they replace, and do a bounded amount of work per word
-(the timings are in bench/bench_flags.py)."""
+(the timings are in bench/flags.py)."""
 
 from __future__ import annotations
 

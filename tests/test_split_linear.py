@@ -3,7 +3,7 @@
 The original looked for the word before each period with a regex anchored at the end of the
 whole text before it (quadratic); this module keeps it as the reference and checks the
 rewrite against it on generated text full of periods, quotes, abbreviations and numbers.
-``bench/bench_split.py`` measures the time.
+``bench/split.py`` measures the time.
 """
 
 from __future__ import annotations

@@ -3,24 +3,22 @@ long-sentence cutter (``translate/chunk.py``) on one unpunctuated line (64 KB to
 Linear cost shows as a ratio near 2 per doubling; the quadratic splitter of issue 14 gave
 about 4 (2.4 s at 64 KB, 541 s at 1 MB).
 
-    python bench/bench_split.py [--max-kb 4096] [--chunk-max-kb 1024]
+    python -m bench.split [--max-kb 4096] [--chunk-max-kb 1024]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sejajar.translate.chunk import split_to_fit  # noqa: E402
-from sejajar.translate.split import split_text  # noqa: E402
-from tests.modelfactory import SHARED_TOKENIZER, build_tiny_model  # noqa: E402
+from bench.results import options, recorded
+from sejajar.translate.chunk import split_to_fit
+from sejajar.translate.split import split_text
+from tests.modelfactory import SHARED_TOKENIZER, build_tiny_model
 
 SHAPES = {
     # Sentences with abbreviations, initials and numbers: every period is a candidate.
@@ -33,6 +31,10 @@ SHAPES = {
 
 def text_of(unit: str, kb: int) -> str:
     return (unit * (kb * 1024 // len(unit) + 1))[: kb * 1024]
+
+
+def split_unit(unit: str, kb: int) -> object:
+    return split_text(text_of(unit, kb))
 
 
 def rows(label: str, sizes: list[int], run: Callable[[int], object]) -> None:
@@ -58,12 +60,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="splitter and chunker cost on long lines")
     parser.add_argument("--max-kb", type=int, default=4096)
     parser.add_argument("--chunk-max-kb", type=int, default=1024)
+    options(parser, smoke={"max_kb": 128, "chunk_max_kb": 128})
     args = parser.parse_args()
+    with recorded("split", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     for shape, unit in SHAPES.items():
         rows(
             f"split_text, one {shape} line",
             doublings(64, args.max_kb),
-            lambda kb, u=unit: split_text(text_of(u, kb)),
+            partial(split_unit, unit),
         )
     from transformers import MarianTokenizer
 

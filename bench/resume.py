@@ -2,7 +2,7 @@
 and what came from the cache. Uses the tiny test model (random weights: this measures the
 plumbing, not translation quality).
 
-    python bench/bench_resume.py [--articles 1000] [--stop-after 300]
+    python -m bench.resume [--articles 1000] [--stop-after 300]
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.modelfactory import build_tiny_model  # noqa: E402
+from bench.results import options, recorded
+from tests.modelfactory import build_tiny_model
 
 SENTENCES = [
     "Presiden tiba di Jakarta pada Senin pagi.",
@@ -32,7 +30,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="interrupt and resume a folder run")
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--stop-after", type=int, default=300, help="outputs before Ctrl-C")
+    options(parser, smoke={"articles": 12, "stop_after": 3})
     args = parser.parse_args()
+    with recorded("resume", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="sejajar-resume-"))
     model = build_tiny_model(work / "model")
     folder, out, cache = work / "in", work / "out", work / "cache.sqlite"

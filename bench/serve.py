@@ -24,37 +24,42 @@ length reaches the replicas through Ray's worker setup hook): throughput, p50/p9
 mean sentences per model call (the shared batches within a replica), and Ray Serve's overhead
 at one replica against the one-machine server (target: within 15%).
 
-    python bench/bench_serve.py                 # full run, ~20 min (10 of them the soak)
-    python bench/bench_serve.py --sentences 128 --soak 30 --tiny    # a quick look
-    python bench/bench_serve.py --ray --sentences 64 --tiny         # Ray Serve, a quick look
+    python -m bench.serve                 # full run, ~20 min (10 of them the soak)
+    python -m bench.serve --sentences 128 --soak 30 --tiny    # a quick look
+    python -m bench.serve --ray --sentences 64 --tiny         # Ray Serve, a quick look
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.bench_crawl import FORCED_ENV, force_length  # noqa: E402
-from bench.crawl_workload import real_sentences  # noqa: E402
-from bench.memory import _pss_kb, _tree  # noqa: E402
-from bench.systems import first_load, machine, plan_lines  # noqa: E402
-from tests.modelfactory import build_full_model, build_tiny_model  # noqa: E402
-from tests.servers import Server  # noqa: E402
+from bench.child import report, run_child
+from bench.crawl import force_length
+from bench.crawl_workload import real_sentences
+from bench.results import options, recorded
+from bench.serve_load import (
+    Client,
+    calls,
+    child_env,
+    load,
+    percentile,
+    serve_child,
+    warmup,
+    with_server,
+)
+from bench.serve_ray import ray_rows
+from bench.serve_soak import memory
+from bench.systems import first_load, machine, plan_lines
+from tests.modelfactory import ROOT, build_full_model, build_tiny_model
+from tests.servers import Server
 
 WINDOW = 512  # the CLI's window of sentences (sejajar/jobs/translate.py)
 
@@ -97,174 +102,15 @@ def offline(args: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": seconds, "latencies": latencies, "calls": calls}
 
 
-def warmup(texts: list[str]) -> list[str]:
-    """64 sentences not among ``texts``: every worker's first batches (the weights' pages
-    come back on first use, kernels set up) before anything is timed."""
-    return [f"{t[:-1]} hangat {i}." for i, t in enumerate(texts[:64])]
-
-
-def serve_child(argv: list[str]) -> None:
-    """``sejajar serve ARGV`` with the forced output length (with ``--ray``, in the replicas:
-    a local Ray started here with the setup hook, which the command then joins)."""
-    force_length()
-    if "--ray" in argv:
-        import logging
-
-        import ray
-
-        ray.init(address="local", include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.ERROR,
-                 runtime_env={"worker_process_setup_hook": force_length})  # fmt: skip
-    from sejajar.cli import main
-
-    sys.argv = ["sejajar", *argv]
-    main()
-
-
-# --- clients --------------------------------------------------------------------------------
-
-
-class Client:
-    """One keep-alive connection posting LibreTranslate requests."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=600)
-
-    def translate(self, q: str | list[str]) -> float:
-        body = json.dumps({"q": q, "source": "id", "target": "en"})
-        start = time.perf_counter()
-        self.conn.request("POST", "/translate", body, {"Content-Type": "application/json"})
-        reply = self.conn.getresponse()
-        data = reply.read()
-        if reply.status != 200:
-            raise SystemExit(f"server answered {reply.status}: {data[:300]!r}")
-        return time.perf_counter() - start
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def load(url: str, requests: list[str | list[str]], clients: int) -> tuple[float, list[float]]:
-    """``requests`` sent by ``clients`` concurrent clients, each taking the next one as soon as
-    its last is answered: (seconds in all, each request's latency)."""
-    lock = threading.Lock()
-    todo = iter(requests)
-    latencies: list[float] = []
-
-    def run() -> None:
-        client = Client(url)
-        try:
-            while True:
-                with lock:
-                    q = next(todo, None)
-                if q is None:
-                    return
-                latencies.append(client.translate(q))
-        finally:
-            client.close()
-
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - start, latencies
-
-
 # --- the driver -----------------------------------------------------------------------------
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def child_env(args: argparse.Namespace) -> dict[str, str]:
-    env = {FORCED_ENV: str(args.length), "HF_HUB_OFFLINE": "1"}
-    env["XDG_CACHE_HOME"] = str(args.work / "xdg")  # this run's own calibration
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    return env
-
-
-def server(args: argparse.Namespace, extra: list[str] | None = None) -> Server:
-    options = ["--model", str(args.model), "--beams", str(args.beams), "--quantize",
-               args.quantize, "--no-cache", "--queue-size", "100000", *(extra or [])]  # fmt: skip
-    launcher = (sys.executable, __file__, "--serve-child")
-    return Server(options, child_env(args), launcher)
-
-
-def with_server(
-    args: argparse.Namespace, body: Callable[[Server], Any], extra: list[str] | None = None
-) -> Any:
-    """``body``'s result on a fresh server, warmed up as the offline translator is."""
-    running = server(args, extra)
-    try:
-        texts = json.loads((args.work / "texts.json").read_text("utf-8"))
-        Client(running.url).translate(warmup(texts))
-        return body(running)
-    finally:
-        running.stop()
-
-
-def calls(server: Server) -> tuple[float, float]:
-    """(sentences, calls to the model) so far, from the server's metrics."""
-    client = Client(server.url)
-    client.conn.request("GET", "/metrics")
-    found = dict(
-        line.split(" ", 1)
-        for line in client.conn.getresponse().read().decode().splitlines()
-        if line.startswith("sejajar_batch_sentences_")
-    )
-    client.close()
-    sentences, count = found["sejajar_batch_sentences_sum"], found["sejajar_batch_sentences_count"]
-    return float(sentences), float(count)
-
-
-def ray_rows(args: argparse.Namespace, texts: list[str]) -> None:
-    """64 one-sentence clients: the one-machine server, then Ray Serve with 1 and 2 replicas."""
-    cores = os.cpu_count() or 2
-    rows = [
-        ("one machine (sejajar serve)", []),
-        ("Ray Serve, 1 replica", ["--ray", "local", "--replicas", "1", "--replica-cpus",
-                                  str(cores)]),
-        ("Ray Serve, 2 replicas", ["--ray", "local", "--replicas", "2", "--replica-cpus",
-                                   f"{cores / 2:g}"]),
-    ]  # fmt: skip
-    print(f"\n64 clients, 1 sentence each, {len(texts)} requests; replicas share {cores} cores")
-    print(f"{'server':<30} {'seconds':>8} {'sent/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'per call':>8}")  # fmt: skip
-    rates = {}
-    for name, extra in rows:
-
-        def body(s: Server) -> tuple[float, list[float], float]:
-            # Warm: a round of the same shape first (a replica is not calibrated at load, as
-            # its threads are Ray's, so its first batches of each size pay for kernel setup).
-            load(s.url, [f"{t[:-1]} (warm)." for t in texts], 64)
-            seconds, lat = load(s.url, list(texts), 64)
-            after = calls(s)
-            return seconds, lat, after[0] / max(1, after[1])
-
-        seconds, lat, mean = with_server(args, body, extra)
-        rates[name] = len(texts) / seconds
-        print(f"{name:<30} {seconds:>8.1f} {rates[name]:>7.1f} {1000 * percentile(lat, 0.5):>8.1f} "
-              f"{1000 * percentile(lat, 0.95):>8.1f} {mean:>8.1f}", flush=True)  # fmt: skip
-    overhead = rates["one machine (sejajar serve)"] / rates["Ray Serve, 1 replica"] - 1
-    print("\ntargets:")
-    print(f"  Ray Serve at one replica within 15% of the one-machine server: {overhead:+.1%} "
-          f"{'met' if overhead <= 0.15 else 'MISSED'}")  # fmt: skip
 
 
 def offline_run(args: argparse.Namespace, *extra: str) -> dict[str, Any]:
     """:func:`offline` in a process of its own."""
-    cmd = [sys.executable, __file__, "--offline", "--model", str(args.model), "--beams",
-           str(args.beams), "--quantize", args.quantize, "--texts", str(args.work / "texts.json"),
-           "--single", str(args.work / "single.json"), *extra]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
-    if done.returncode:
-        raise SystemExit(done.stderr[-3000:])
-    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    options = ["--offline", "--model", str(args.model), "--beams", str(args.beams),
+               "--quantize", args.quantize, "--texts", str(args.work / "texts.json"),
+               "--single", str(args.work / "single.json"), *extra]  # fmt: skip
+    found: dict[str, Any] = run_child("bench.serve", options)
     return found
 
 
@@ -313,9 +159,15 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--texts", help=argparse.SUPPRESS)
     parser.add_argument("--single", help=argparse.SUPPRESS)
+    options(parser, smoke={"sentences": 16, "soak": 2.0, "tiny": True, "length": 4, "beams": 1})
     args = parser.parse_args()
+    with recorded("serve", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     if args.offline:
-        print(json.dumps(offline(args)))
+        report(offline(args))
         return
     args.work = (args.work or Path(tempfile.mkdtemp(prefix="sejajar-serve-"))).resolve()
     tokenizer = args.shared / "models" / "opus-mt-id-en-tokenizer"
@@ -404,24 +256,7 @@ def main() -> None:
     for size, seconds in with_server(args, growth):
         print(f"  {size:>5} sentences: {seconds:6.2f} s, {1000 * seconds / size:6.1f} ms each")
 
-    def soak(s: Server) -> list[tuple[float, float]]:
-        samples: list[tuple[float, float]] = []
-        stop = time.monotonic() + args.soak
-        n = 0
-        while time.monotonic() < stop:
-            batch = [f"{t[:-1]} {n}." for t in texts[:64]]  # distinct: the model works
-            n += 1
-            load(s.url, list(batch), 64)
-            pss = sum(_pss_kb(pid) for pid in _tree(s.process.pid)) / 1024
-            samples.append((args.soak - (stop - time.monotonic()), pss))
-        return samples
-
-    samples = with_server(args, soak)
-    marks = [samples[int(i * (len(samples) - 1) / 5)] for i in range(6)]
-    print(f"\nmemory over {args.soak:.0f} s of 64 clients (PSS of the server and its workers, MB):")
-    print("  " + ", ".join(f"{t:.0f} s: {mb:.0f}" for t, mb in marks))
-    first, last = marks[1][1], marks[-1][1]  # after the first fifth: past warm-up
-    print(f"  from the first fifth to the end: {last - first:+.0f} MB ({(last / first - 1):+.1%})")
+    last_to_first = memory(args, texts)
 
     single_64 = ratios["64 clients, 1 sentence each"]
     print("\ntargets:")
@@ -430,8 +265,8 @@ def main() -> None:
     gap = 1000 * (served - bare)
     print(f"  idle single sentence within 10 ms of the bare call (p50): {gap:+.1f} ms "
           f"{'met' if gap <= 10 else 'MISSED'}")  # fmt: skip
-    flat = abs(last / first - 1) < 0.05
-    print(f"  memory flat under load (within 5%): {last / first - 1:+.1%} "
+    flat = abs(last_to_first - 1) < 0.05
+    print(f"  memory flat under load (within 5%): {last_to_first - 1:+.1%} "
           f"{'met' if flat else 'MISSED'}")  # fmt: skip
 
 

@@ -1,27 +1,23 @@
 """Reading reviews, bead files, page identities and saved web pages at growing sizes: each
 doubling of the input should about double the time (linear cost), checks included.
 
-    python bench/bench_inputs.py [--start 25000] [--steps 4]
+    python -m bench.inputs [--start 25000] [--steps 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sejajar.align.beads import parse_beads  # noqa: E402
-from sejajar.align.export.html import document_digest  # noqa: E402
-from sejajar.align.review import parse_review  # noqa: E402
-from sejajar.core.html import html_to_text  # noqa: E402
-from sejajar.core.records import Kind, Link, ParallelDocument, Segment  # noqa: E402
+from bench.results import options, recorded
+from sejajar.align.beads import parse_beads
+from sejajar.align.export.html import document_digest
+from sejajar.align.review import parse_review
+from sejajar.core.html import html_to_text
+from sejajar.core.records import Kind, Link, ParallelDocument, Segment
 
 
 def review(n: int) -> str:
@@ -76,7 +72,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--start", type=int, default=25000)
     parser.add_argument("--steps", type=int, default=4)
+    options(parser, smoke={"start": 500, "steps": 2})
     args = parser.parse_args()
+    with recorded("inputs", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     cases: list[tuple[str, Callable[[int], object], Callable[[object], object]]] = [
         ("apply-review JSONL", review, lambda t: parse_review(str(t), jsonl=True)),
         ("score-align beads", beads, lambda t: parse_beads(str(t))),

@@ -8,8 +8,8 @@ sampled. Prints documents/s and sentences/s, the Ray path's overhead (whole run,
 each command's fixed cost, measured by a run on one document), peak memory, and a projection
 of hours for 10 GB of news on 1 to 16 nodes from the measured throughput of this node.
 
-    python bench/bench_corpus.py                       # tiny model, 2,000 documents
-    python bench/bench_corpus.py --full --docs 200     # full-size architecture (../shared)
+    python -m bench.corpus                       # tiny model, 2,000 documents
+    python -m bench.corpus --full --docs 200     # full-size architecture (../shared)
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import random
 import re
 import subprocess
@@ -27,12 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.memory import MemorySampler  # noqa: E402
-from sejajar.translate.split import split_text  # noqa: E402
-from tests.modelfactory import SHARED_TOKENIZER, build_full_model, build_tiny_model  # noqa: E402
+from bench.results import cpu_kind, options, recorded
+from bench.sampler import MemorySampler
+from sejajar.translate.split import split_text
+from tests.modelfactory import ROOT, SHARED_TOKENIZER, build_full_model, build_tiny_model
 
 TICO = ROOT.parent / "shared" / "data" / "tico19" / "tico19-test.id"
 SHARD_DOCS = 25
@@ -106,12 +103,14 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=12, help="sentences per document")
     parser.add_argument("--beams", type=int, default=1)
     parser.add_argument("--full", action="store_true", help="full-size architecture (../shared)")
+    options(parser, smoke={"docs": 8, "sentences": 4})
     args = parser.parse_args()
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor(),
-    )  # fmt: skip
+    with recorded("corpus", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    cpu = cpu_kind()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if args.full:

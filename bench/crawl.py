@@ -14,8 +14,8 @@ loaders only to set that forced length on the loaded translator (``translate/ben
 and for ``sejajar corpus`` does the same in Ray's worker processes with a setup hook. Each
 system runs in its own process.
 
-    python bench/bench_crawl.py                          # 2,000 articles, growth 500-2,000
-    python bench/bench_crawl.py --articles 60 --sizes 30,60 --corpus   # a quick look
+    python -m bench.crawl                          # 2,000 articles, growth 500-2,000
+    python -m bench.crawl --articles 60 --sizes 30,60 --corpus   # a quick look
 """
 
 from __future__ import annotations
@@ -23,20 +23,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.crawl_workload import articles, segments, write_inputs  # noqa: E402
-from bench.systems import (  # noqa: E402
+from bench.child import report, run_child
+from bench.crawl_workload import articles, segments, write_inputs
+from bench.results import options, recorded
+from bench.systems import (
     bare_ct2,
     ct2_options,
     ct2_tokens,
@@ -45,7 +42,7 @@ from bench.systems import (  # noqa: E402
     machine,
     plan_lines,
 )
-from tests.modelfactory import build_full_model  # noqa: E402
+from tests.modelfactory import ROOT, build_full_model
 
 FORCED_ENV = "SEJAJAR_BENCH_FORCED_LENGTH"
 
@@ -133,23 +130,19 @@ def one(system: str, args: argparse.Namespace) -> dict[str, Any]:
         seconds, err = run_cli(["corpus", str(shards), *common])
         ray.shutdown()
     # The corpus job loads the model in Ray's actors, out of this process's sight.
-    load = sum(LOADING) if kind == "translate" else None
-    return {"seconds": seconds, "load": load, "summary": err.strip().splitlines()[-1]}
+    loading = sum(LOADING) if kind == "translate" else None
+    return {"seconds": seconds, "load": loading, "summary": err.strip().splitlines()[-1]}
 
 
 # --- the driver -----------------------------------------------------------------------------
 
 
 def spawn(system: str, args: argparse.Namespace, inputs: Path) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--one", system, "--work", str(args.work), "--inputs",
-           str(inputs), "--beams", str(args.beams), "--quantize", args.quantize]  # fmt: skip
     env = {**os.environ, FORCED_ENV: str(args.length), "HF_HUB_OFFLINE": "1"}
     env["XDG_CACHE_HOME"] = str(args.work / "xdg")  # this run's own calibration
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    if done.returncode != 0:
-        raise SystemExit(f"{system} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    options = ["--one", system, "--work", str(args.work), "--inputs", str(inputs),
+               "--beams", str(args.beams), "--quantize", args.quantize]  # fmt: skip
+    result: dict[str, Any] = run_child("bench.crawl", options, env)
     return result
 
 
@@ -198,9 +191,25 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="folder for model and runs")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one system
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
+    options(
+        parser,
+        smoke={
+            "articles": 12,
+            "sizes": "12",
+            "pool": 8,
+            "length": 4,
+            "engines": "transformers",
+            "fresh_cache": False,
+        },
+    )
     args = parser.parse_args()
+    with recorded("crawl", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     if args.one:
-        print(json.dumps(one(args.one, args)))
+        report(one(args.one, args))
         return
     tokenizer = args.shared / "models" / "opus-mt-id-en-tokenizer"
     if not tokenizer.is_dir():

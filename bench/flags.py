@@ -7,7 +7,7 @@ the target), lines joined with their final punctuation removed, cut at 25k, 50k,
 grows. Prints seconds per flag and the ratio to the previous size: about 2 per doubling when
 the cost is linear. Then number_mismatch alone on thousands of numbers.
 
-    python bench/bench_flags.py            # needs ../shared/data/tico19
+    python -m bench.flags            # needs ../shared/data/tico19
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sejajar.align.flags import DETECTORS, number_mismatch  # noqa: E402
+from bench.results import options, recorded
+from sejajar.align.flags import DETECTORS, number_mismatch
+from tests.modelfactory import ROOT
 
 _END = re.compile(r"[.!?]+[\"'\u201d)]*\s*$")
 
@@ -43,7 +42,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="quality flags on long segments")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "tico19")
     parser.add_argument("--sizes", default="25000,50000,100000,200000")
+    parser.add_argument("--counts", default="4000,8000,16000,32000", help="numbers")
+    options(parser, smoke={"sizes": "2000,4000", "counts": "250,500"})
     args = parser.parse_args()
+    with recorded("flags", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     source_file, target_file = (
         args.data / "tico19-test.id",
         args.data / "tico19-test.opus-mt-id-en.en",
@@ -72,7 +78,7 @@ def main() -> None:
 
     print("\nnumber_mismatch on N numbers, the target's in reverse order (ratio per doubling)")
     before = 0.0
-    for count in (4000, 8000, 16000, 32000):
+    for count in (int(c) for c in args.counts.split(",")):
         numbers = [f"{k:,}" for k in range(1000, 1000 + 7 * count, 7)]
         target = " ".join(numbers)
         source = " ".join(n.replace(",", ".") for n in reversed(numbers))

@@ -1,4 +1,4 @@
-"""The adapted-news half of ``bench/bench_align.py``: moved blocks, cut and added sentences
+"""The adapted-news half of ``bench/align.py``: moved blocks, cut and added sentences
 (issue 13), and the fit of the moved-link models."""
 
 from __future__ import annotations

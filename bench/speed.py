@@ -17,17 +17,15 @@ every later run). Then:
 
 It ends with issue 15's targets, met or missed.
 
-    python bench/bench_speed.py            # about 25 minutes on a 2-core AVX2 EPYC
+    python -m bench.speed            # about 25 minutes on a 2-core AVX2 EPYC
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,12 +34,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.memory import MemorySampler  # noqa: E402
-from bench.speed_report import NAIVE, SYSTEMS, paired, table, targets  # noqa: E402
-from bench.systems import (  # noqa: E402
+from bench.child import ChildFailed, report, run_child
+from bench.results import options, recorded
+from bench.sampler import MemorySampler
+from bench.speed_report import NAIVE, SYSTEMS, paired, table, targets
+from bench.systems import (
     bare_ct2,
     ct2_options,
     ct2_tokens,
@@ -50,7 +47,7 @@ from bench.systems import (  # noqa: E402
     machine,
     plan_lines,
 )
-from tests.modelfactory import SHARED_TOKENIZER, build_full_model  # noqa: E402
+from tests.modelfactory import ROOT, SHARED_TOKENIZER, build_full_model
 
 
 def workload(count: int, seed: int) -> list[str]:
@@ -93,7 +90,7 @@ def load_system(engine: str, run: Run) -> tuple[Work, Callable[[], None], str]:
         from transformers import MarianMTModel, MarianTokenizer
 
         tokenizer = MarianTokenizer.from_pretrained(str(model))
-        net = MarianMTModel.from_pretrained(str(model)).eval()
+        net = MarianMTModel.from_pretrained(str(model)).eval()  # type: ignore[no-untyped-call]
 
         def work() -> None:
             with torch.inference_mode():
@@ -199,7 +196,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; median counts")
     parser.add_argument("--work", type=Path, default=None, help="folder for model and cache")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one system
+    options(parser, smoke={"sentences": 4, "naive_sentences": 2, "length": 4, "rounds": 1})
     args = parser.parse_args()
+    with recorded("speed", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     work = args.work or Path(tempfile.gettempdir()) / "sejajar-bench"
     model = work / "model"
     if args.one:
@@ -207,7 +210,7 @@ def main() -> None:
         count = args.naive_sentences if engine == "naive" else args.sentences
         run = Run(int(beams), quantize, model, workload(count, 0), args.length, work / "ct2")
         figures = run_system(engine, run, args.repeats)
-        print(json.dumps(figures))
+        report(figures)
         return
     if not SHARED_TOKENIZER.is_dir():
         sys.exit(
@@ -262,7 +265,7 @@ def main() -> None:
           f"{'default/CT2':>14} {'ct2/CT2':>14}")  # fmt: skip
     ratios: dict[str, tuple[float, float]] = {}
     for beams, quantize in ((4, "none"), (4, "int8"), (1, "none"), (1, "int8")):
-        setting = ("greedy" if beams == 1 else "beam 4") + (
+        label = ("greedy" if beams == 1 else "beam 4") + (
             " fp32" if quantize == "none" else " int8"
         )
         figures = spawn(f"interleaved,{beams},{quantize}", [*sizes, "--repeats",
@@ -272,26 +275,25 @@ def main() -> None:
         secs, runs = figures["seconds"], figures["runs"]
         tokens = args.sentences * args.length
         bare, own, engine = secs["ct2"], secs["sejajar-transformers"], secs["sejajar-ct2"]
-        ratios[setting] = (
+        ratios[label] = (
             paired(runs["ct2"], runs["sejajar-transformers"]),
             paired(runs["ct2"], runs["sejajar-ct2"]),
         )
         best_ratios = (bare / own, bare / engine)
-        shown = [f"{r:.2f} ({b:.2f})" for r, b in zip(ratios[setting], best_ratios, strict=True)]
-        print(f"{setting:12} {tokens / bare:>10.0f} {tokens / own:>8.0f} {tokens / engine:>10.0f} "
+        shown = [f"{r:.2f} ({b:.2f})" for r, b in zip(ratios[label], best_ratios, strict=True)]
+        print(f"{label:12} {tokens / bare:>10.0f} {tokens / own:>8.0f} {tokens / engine:>10.0f} "
               f"{shown[0]:>14} {shown[1]:>14}", flush=True)  # fmt: skip
     targets(results, ratios)
 
 
 def spawn(one: str, options: list[str], work: Path, env: dict[str, str]) -> Any:
-    """This script run with ``--one ONE`` in a process of its own: its figures, or None (and
+    """This bench run with ``--one ONE`` in a process of its own: its figures, or None (and
     why, printed) when it failed."""
-    cmd = [sys.executable, __file__, "--one", one, "--work", str(work), *options]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        print(f"{one}: failed\n{done.stderr[-2000:]}")
+    try:
+        return run_child("bench.speed", ["--one", one, "--work", str(work), *options], env)
+    except ChildFailed as exc:
+        print(exc)
         return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ moved-block figures for the monotone search and the default (moved blocks recove
 without a bridge, on evaluation seeds 0-2; cost per sentence from 1k to 16k. ``--fit`` fits the
 moved-link models on seeds 100-104 (disjoint from the evaluation seeds) and prints them.
 
-    python bench/bench_align.py            # needs ../shared/data/tico19
-    python bench/bench_align.py --adapted
-    python bench/bench_align.py --fit both   # or bridge, no-bridge
+    python -m bench.align            # needs ../shared/data/tico19
+    python -m bench.align --adapted
+    python -m bench.align --fit both   # or bridge, no-bridge
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.bench_moved import adapted_main, fit_main  # noqa: E402
-from sejajar.align.aligner import align  # noqa: E402
-from sejajar.align.beads import score_alignments  # noqa: E402
-from tests.alignment_cases import AlignmentCase, tico19_cases  # noqa: E402
+from bench.moved import adapted_main, fit_main
+from bench.results import options, recorded
+from sejajar.align.aligner import align
+from sejajar.align.beads import score_alignments
+from tests.alignment_cases import AlignmentCase, tico19_cases
+from tests.modelfactory import ROOT
 
 
 def accuracy(
@@ -67,11 +66,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="aligner accuracy and cost")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "tico19")
     parser.add_argument("--sizes", default="1000,2000,4000,8000")
+    parser.add_argument("--seeds", default="0,1,2", help="perturbation seeds")
+    parser.add_argument("--documents", type=int, default=19, help="documents for accuracy")
+    parser.add_argument("--rates", default="0.05,0.15,0.3", help="shares of lines touched")
     parser.add_argument("--adapted", action="store_true", help="the adapted-news benchmark")
     parser.add_argument(
         "--fit", choices=("both", "bridge", "no-bridge"), help="fit the moved-link models"
     )
+    options(parser, smoke={"seeds": "0", "rates": "0.15", "sizes": "200,400", "documents": 2})
     args = parser.parse_args()
+    with recorded("align", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     if not (args.data / "tico19-test.docs.jsonl").exists():
         sys.exit(f"Error: {args.data} has no TICO-19 data (see ../shared/data/README.md)")
     if args.fit:
@@ -81,12 +89,12 @@ def main() -> None:
         adapted_main(args.data, [int(s) for s in args.sizes.split(",")])
         return
 
-    print("accuracy on TICO-19 (19 documents, 2100 lines), strict F1 / lax F1")
+    print(f"accuracy on TICO-19 ({args.documents} documents), strict F1 / lax F1")
     print("monotone search; in brackets the default (moved blocks recovered)")
     print(f"{'seed':>4} {'rate':>5} {'segments':>8} {'with bridge':>24} {'no bridge':>24}")
-    for seed in (0, 1, 2):
-        for rate in (0.05, 0.15, 0.3):
-            cases = tico19_cases(args.data, seed=seed, rate=rate)
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for rate in (float(r) for r in args.rates.split(",")):
+            cases = tico19_cases(args.data, seed=seed, rate=rate)[: args.documents]
             n = sum(len(c.source) for c in cases)
             wb, nb = accuracy(cases, True), accuracy(cases, False)
             wd, nd = accuracy(cases, True, False), accuracy(cases, False, False)

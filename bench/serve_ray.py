@@ -1,0 +1,45 @@
+"""The Ray Serve rows of :mod:`bench.serve` (``--ray``): 64 one-sentence clients against the
+one-machine server, then ``sejajar serve --ray local`` with one replica holding every core and
+with two replicas of half the cores each, and Ray Serve's overhead at one replica."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from bench.serve_load import calls, load, percentile, with_server
+from tests.servers import Server
+
+
+def ray_rows(args: argparse.Namespace, texts: list[str]) -> None:
+    """64 one-sentence clients: the one-machine server, then Ray Serve with 1 and 2 replicas."""
+    cores = os.cpu_count() or 2
+    rows = [
+        ("one machine (sejajar serve)", []),
+        ("Ray Serve, 1 replica", ["--ray", "local", "--replicas", "1", "--replica-cpus",
+                                  str(cores)]),
+        ("Ray Serve, 2 replicas", ["--ray", "local", "--replicas", "2", "--replica-cpus",
+                                   f"{cores / 2:g}"]),
+    ]  # fmt: skip
+    print(f"\n64 clients, 1 sentence each, {len(texts)} requests; replicas share {cores} cores")
+    print(f"{'server':<30} {'seconds':>8} {'sent/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'per call':>8}")  # fmt: skip
+    rates = {}
+    for name, extra in rows:
+
+        def body(s: Server) -> tuple[float, list[float], float]:
+            # Warm: a round of the same shape first (a replica is not calibrated at load, as
+            # its threads are Ray's, so its first batches of each size pay for kernel setup).
+            load(s.url, [f"{t[:-1]} (warm)." for t in texts], 64)
+            seconds, lat = load(s.url, list(texts), 64)
+            after = calls(s)
+            return seconds, lat, after[0] / max(1, after[1])
+
+        seconds, lat, mean = with_server(args, body, extra)
+        rates[name] = len(texts) / seconds
+        print(f"{name:<30} {seconds:>8.1f} {rates[name]:>7.1f} {1000 * percentile(lat, 0.5):>8.1f} "
+              f"{1000 * percentile(lat, 0.95):>8.1f} {mean:>8.1f}", flush=True)  # fmt: skip
+    overhead = rates["one machine (sejajar serve)"] / rates["Ray Serve, 1 replica"] - 1
+    print("\ntargets:")
+    print(f"  Ray Serve at one replica within 15% of the one-machine server: {overhead:+.1%} "
+          f"{'met' if overhead <= 0.15 else 'MISSED'}")  # fmt: skip

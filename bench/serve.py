@@ -58,10 +58,11 @@ from bench.serve_load import (
 from bench.serve_ray import ray_rows
 from bench.serve_soak import memory
 from bench.systems import first_load, machine, plan_lines
+from sejajar.jobs.windows import WINDOW_SENTENCES
 from tests.modelfactory import ROOT, build_full_model, build_tiny_model
 from tests.servers import Server
 
-WINDOW = 512  # the CLI's window of sentences (sejajar/jobs/translate.py)
+WINDOW = WINDOW_SENTENCES  # the CLI's window of sentences
 
 
 # --- in a process of its own --------------------------------------------------------------

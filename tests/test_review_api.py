@@ -5,14 +5,19 @@ server per database (``served_review``), each keeping to its own users and docum
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.reviewing import PASSWORD, Reviewer, Seeded
 from tests.servers import Server
+
+# Starts processes: a server per database, and PostgreSQL.
+pytestmark = pytest.mark.slow
 
 SignIn = Callable[[str], Reviewer]
 Served = tuple[Seeded, Server]
@@ -140,6 +145,14 @@ def test_a_reviewer_sees_and_writes_only_their_documents(
     assert own["project"] == "news" and [r["reviewer"] for r in own["reviewers"]] == ["budi"]
     assert budi.get("/v1/review/projects/desk/progress").status_code == 404
     assert budi.get("/v1/review/projects/other/progress").status_code == 404
+    # The log line names the route's template and the user, never the session's token.
+    logged = [json.loads(line) for line in served_review[1].lines if line.startswith("{")]
+    assert {"path": "/v1/review/documents/{document}", "user": "budi", "status": 200} in [
+        {k: line.get(k) for k in ("path", "user", "status")} for line in logged
+    ]
+    assert not any(
+        budi.client.cookies["sejajar_session"] in line for line in served_review[1].lines
+    )
 
 
 def test_versions_conflicts_idempotency_and_history(

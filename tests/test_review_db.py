@@ -17,6 +17,9 @@ from sejajar.review.database import Database
 from tests.helpers import run
 from tests.reviewing import PASSWORD, Seeded, seed
 
+# Starts processes: the tiny model's outputs, and PostgreSQL.
+pytestmark = pytest.mark.slow
+
 EDIT = 'Edited\there <b>"&</b>\nnext line'
 
 

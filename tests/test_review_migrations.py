@@ -4,11 +4,15 @@ fills in who saved each pair last from the history); the head equals the ORM's t
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from sejajar.review import schema
 from sejajar.review.database import head_revision, init_database
 from tests.helpers import run
+
+# Starts processes: PostgreSQL.
+pytestmark = pytest.mark.slow
 
 _ROWS = [
     "INSERT INTO users (id, name, role, password_hash, created) VALUES "

@@ -81,10 +81,11 @@ def build_app(
     app.state.quota = shared.quota if shared else Quota(settings.chars_per_minute)
     app.include_router(libre.router)
     app.include_router(native.router)
+    routers = [libre.router, native.router]
     if review is not None:
         from sejajar.serve.review import add_review
 
-        add_review(app, review)
+        routers += add_review(app, review)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, Any]:
@@ -116,8 +117,8 @@ def build_app(
         return error(400, f"Invalid request: {_first_problem(exc)}")
 
     # Labels of the metrics: the routes' paths, any other path counted as "other".
-    routes = {getattr(r, "path", "") for r in (*app.routes, *libre.router.routes,
-                                               *native.router.routes)} - {""}  # fmt: skip
+    routes = {getattr(r, "path", "") for r in app.routes} - {""}
+    routes |= {getattr(r, "path", "") for router in routers for r in router.routes} - {""}
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -230,7 +231,10 @@ class Observe:
                     scope, receive, sending
                 )
         seconds = time.perf_counter() - started
-        route = path if path in self.routes else "other"
+        # A path with parameters is counted under its route's template (the router leaves
+        # the route it matched in the scope): /v1/review/documents/{document}.
+        template = getattr(scope.get("route"), "path", None)
+        route = path if path in self.routes else template if template in self.routes else "other"
         self.service.metrics.observe(route, status or 499, seconds)
         client = scope.get("client")
         line = {

@@ -77,8 +77,8 @@ def progress(request: Request, who: Reader, project: str) -> dict[str, Any]:
     return {"project": project, "reviewers": documents.progress(database(request), who, project)}
 
 
-def add_review(app: FastAPI, db: Database) -> None:
-    """Serve the team review from ``db`` on ``app``."""
+def add_review(app: FastAPI, db: Database) -> list[APIRouter]:
+    """Serve the team review from ``db`` on ``app``; the routers added."""
     app.state.review = db
     app.state.sign_in_limit = review_auth.SignInLimit()
     app.include_router(review_auth.router)
@@ -96,3 +96,5 @@ def add_review(app: FastAPI, db: Database) -> None:
             return error(422, str(exc))
         note(request, failure=str(exc)[:200])
         return error(503, "Review database unavailable")
+
+    return [review_auth.router, router]

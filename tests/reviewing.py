@@ -34,7 +34,8 @@ def postgres() -> Iterator[Postgres]:
         yield server
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# A PostgreSQL server is started for it: slow.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def review_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a new, empty database: a SQLite file, or a PostgreSQL database."""
     if request.param == "sqlite":
@@ -105,7 +106,11 @@ def review_server(seeded_review: Seeded, tiny_model: Path) -> Iterator[Server]:
         yield server
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param("sqlite", marks=pytest.mark.slow),
+            pytest.param("postgresql", marks=pytest.mark.slow)],
+)  # a server either way  # fmt: skip
 def served_review(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,

@@ -46,6 +46,7 @@ def layout_of(translator: MarianTranslator) -> tuple[int, int]:
     return translator.pool.workers, translator.pool.threads
 
 
+@pytest.mark.slow  # starts worker processes
 def test_first_load_times_kernels_then_layouts_and_the_next_reads_the_plan(
     tiny_model: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -105,6 +106,7 @@ def test_first_load_times_kernels_then_layouts_and_the_next_reads_the_plan(
     assert (private_cache / "sejajar" / "calibration.json").read_bytes() == before
 
 
+@pytest.mark.slow  # starts worker processes
 def test_a_stored_plan_sets_the_layout_and_kernels(
     tiny_model: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -280,7 +282,13 @@ def test_an_unwritable_cache_still_loads_and_translates(
 
 @pytest.mark.parametrize(
     "options",
-    [{"workers": 1}, {"threads": 1}, {"workers": 2, "threads": 1}, {"calibrate": False}, {}],
+    [
+        {"workers": 1},
+        {"threads": 1},
+        pytest.param({"workers": 2, "threads": 1}, marks=pytest.mark.slow),
+        {"calibrate": False},
+        {},
+    ],
     ids=["workers", "threads", "both", "calibrate=False", "SEJAJAR_CALIBRATE=0"],
 )
 def test_explicit_layouts_and_the_switch_skip_calibration(
@@ -298,6 +306,7 @@ def test_explicit_layouts_and_the_switch_skip_calibration(
     assert not (private_cache / "sejajar" / "calibration.json").exists()
 
 
+@pytest.mark.slow  # starts worker processes
 def test_cli_tells_of_a_calibration_once(tiny_model: Path, tmp_path: Path) -> None:
     args = ["translate", str(KONTAN), "--model", str(tiny_model), "--beams", "1", "--no-cache"]
     note = "Calibrated this CPU"

@@ -34,8 +34,7 @@ def postgres() -> Iterator[Postgres]:
         yield server
 
 
-# A PostgreSQL server is started for it: slow.
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def review_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a new, empty database: a SQLite file, or a PostgreSQL database."""
     if request.param == "sqlite":
@@ -106,11 +105,7 @@ def review_server(seeded_review: Seeded, tiny_model: Path) -> Iterator[Server]:
         yield server
 
 
-@pytest.fixture(
-    scope="module",
-    params=[pytest.param("sqlite", marks=pytest.mark.slow),
-            pytest.param("postgresql", marks=pytest.mark.slow)],
-)  # a server either way  # fmt: skip
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def served_review(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,

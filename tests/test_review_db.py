@@ -182,7 +182,6 @@ def test_the_default_database_and_sejajar_db(
     )
 
 
-@pytest.mark.slow
 def test_a_postgresql_password_is_never_shown(postgres: Any) -> None:
     url = f"postgresql+psycopg://review:hunter2secret@/nothere?host={postgres.folder}&port={postgres.port}"
     result = run("review", "init", "--db", url)

@@ -1,13 +1,16 @@
 """The Ray Serve rows of :mod:`bench.serve` (``--ray``): 64 one-sentence clients against the
 one-machine server, then ``sejajar serve --ray local`` with one replica holding every core and
-with two replicas of half the cores each, and Ray Serve's overhead at one replica."""
+with two replicas of half the cores each, and Ray Serve's overhead at one replica; then one
+replica batching with Ray Serve's ``@serve.batch`` instead of the service's queue
+(:mod:`bench.serve_batch`)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from bench.serve_load import calls, load, percentile, with_server
+from bench.child import run_child
+from bench.serve_load import calls, child_env, load, percentile, with_server
 from tests.servers import Server
 
 
@@ -39,6 +42,15 @@ def ray_rows(args: argparse.Namespace, texts: list[str]) -> None:
         rates[name] = len(texts) / seconds
         print(f"{name:<30} {seconds:>8.1f} {rates[name]:>7.1f} {1000 * percentile(lat, 0.5):>8.1f} "
               f"{1000 * percentile(lat, 0.95):>8.1f} {mean:>8.1f}", flush=True)  # fmt: skip
+    for name, lanes in [("@serve.batch, 1 batch at once", 1),
+                        (f"@serve.batch, {cores} at once", cores)]:  # fmt: skip
+        found = run_child("bench.serve_batch", [str(args.model), str(args.beams), str(lanes),
+                          str(args.work / "texts.json"), "64"],
+                          env={**os.environ, **child_env(args)})  # fmt: skip
+        rates[name] = len(texts) / found["seconds"]
+        p50, p95 = 1000 * found["p50"], 1000 * found["p95"]
+        print(f"{name:<30} {found['seconds']:>8.1f} {rates[name]:>7.1f} {p50:>8.1f} "
+              f"{p95:>8.1f}", flush=True)  # fmt: skip
     overhead = rates["one machine (sejajar serve)"] / rates["Ray Serve, 1 replica"] - 1
     print("\ntargets:")
     print(f"  Ray Serve at one replica within 15% of the one-machine server: {overhead:+.1%} "

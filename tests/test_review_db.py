@@ -182,6 +182,17 @@ def test_the_default_database_and_sejajar_db(
     )
 
 
+def test_serve_checks_its_database_before_loading_a_model(tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path}/none.db"
+    _one_line_error(
+        run("serve", "--model", str(tmp_path / "no-model"), "--db", missing),
+        1,
+        f"no review database at {tmp_path}/none.db: make it with sejajar review init",
+    )
+    _one_line_error(run("serve", "--ray", "local", "--db", missing), 2,
+                    "--db does not go with --ray")  # fmt: skip
+
+
 def test_a_postgresql_password_is_never_shown(postgres: Any) -> None:
     url = f"postgresql+psycopg://review:hunter2secret@/nothere?host={postgres.folder}&port={postgres.port}"
     result = run("review", "init", "--db", url)

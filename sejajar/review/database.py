@@ -142,7 +142,6 @@ class Database:
                 f"review database {shown(self.url)} {what}, this sejajar needs "
                 f"{head_revision()}: run sejajar review init --db URL"
             )
-        # Sessions for the callers that handle their own transactions (a save that may race).
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -150,6 +149,13 @@ class Database:
         """A session whose transaction commits when the block ends, rolls back on error; a
         database error becomes a :class:`ReviewError`."""
         with _reported(self.url), self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def own_transaction(self) -> Iterator[Session]:
+        """A session whose transaction the caller commits or rolls back (a save that may
+        race another); a database error becomes a :class:`ReviewError`."""
+        with _reported(self.url), self.sessions() as session:
             yield session
 
     def close(self) -> None:

@@ -129,7 +129,7 @@ def save(db: Database, who: Caller, document: int, position: int, change: Change
         pair_id, original = pair.id, pair.original_target
     when, version = now(), change.version + 1
     after = {"decision": change.decision, "target": change.target or original, "version": version}
-    with db.sessions() as session:
+    with db.own_transaction() as session:
         try:
             if _store(session, who, pair_id, change, after, when):
                 last = session.scalar(

@@ -20,9 +20,10 @@ from tests.helpers import TEXTS, run
 from tests.servers import Server, serving
 
 PASSWORD = "correct horse battery"
-# name -> role. fay has no documents (the sign-in limit's tests use her name).
+# name -> role. fay has no documents (the sign-in limit's tests use her name), nor has gita
+# (the upload's test gives her one).
 USERS = {"ayu": "reviewer", "budi": "reviewer", "dewi": "reviewer", "fay": "reviewer",
-         "chief": "admin"}  # fmt: skip
+         "gita": "reviewer", "chief": "admin"}  # fmt: skip
 # Who gets which sample (by sorted file order), in which project.
 ASSIGNED = {"ayu": ("news", 0), "budi": ("news", 1), "dewi": ("desk", 0)}
 

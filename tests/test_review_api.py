@@ -220,6 +220,44 @@ def test_versions_conflicts_idempotency_and_history(
     assert ayu.get("/v1/review/documents").json()[0]["reviewed"] == 2
 
 
+def test_an_admin_uploads_what_v1_translate_answers(
+    served_review: Served, signed_in: SignIn
+) -> None:
+    chief, gita = signed_in("chief"), signed_in("gita")
+    text = "Harga naik. Presiden tiba di Jakarta.\n\nIa pergi."
+    made = chief.client.post("/v1/translate", json={"text": text, "name": "up"}).json()
+    body = {"name": "up", "records": made["records"], "meta": made["meta"], "assign": "gita"}
+    path = "/v1/review/projects/uploads/documents"
+    headers = {"X-CSRF-Token": chief.csrf}
+    assert chief.client.post(path, json=body).status_code == 403  # no CSRF token
+    assert gita.client.post(path, json=body, headers={"X-CSRF-Token": gita.csrf}).json() == {
+        "error": "Only an admin may add documents"
+    }
+    added = chief.client.post(path, json=body, headers=headers)
+    assert added.status_code == 201, added.text
+    pairs = sum(1 for r in made["records"] if r["source_ids"] and r["target_ids"])
+    assert added.json() == {"id": added.json()["id"], "name": "up", "project": "uploads",
+                            "pairs": pairs}  # fmt: skip
+    listed = gita.get("/v1/review/documents").json()
+    assert [(d["name"], d["project"], d["pairs"]) for d in listed] == [("up", "uploads", pairs)]
+    document = gita.get(f"/v1/review/documents/{added.json()['id']}").json()
+    assert document["signature"] == made["meta"]["signature"]
+    assert [p["source"] for p in document["pairs"]] == [
+        r["source"] for r in made["records"] if r["source_ids"] and r["target_ids"]
+    ]
+    again = chief.client.post(path, json=body, headers=headers)
+    assert (again.status_code, again.json()) == (
+        409, {"error": "project uploads already has a document up"})  # fmt: skip
+    for changed, message in (
+        ({"records": [{"id": 0}]}, "records[0]: missing field 'source_ids'"),
+        ({"meta": {}}, "not a sejajar meta.json"),
+        ({"assign": "nobody", "name": "other"}, "no user nobody"),
+        ({"name": ""}, "name"),
+    ):
+        answer = chief.client.post(path, json={**body, **changed}, headers=headers)
+        assert answer.status_code == 400 and message in answer.json()["error"], answer.text
+
+
 def _together(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
     """Run the calls at once, in threads; their answers in order."""
     answers: list[Any] = [None] * len(calls)

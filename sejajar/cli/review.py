@@ -116,12 +116,14 @@ def import_(
     database: DatabaseSettings,
 ) -> None:
     """Import sejajar's JSONL outputs (with their NAME.meta.json) as documents to review."""
-    from sejajar.review.documents import import_files
+    from sejajar.review.imports import import_documents, read_files
 
+    with reported():
+        documents = read_files(files)
     db = open_database(database)
     try:
         with reported():
-            imported = import_files(db, files, project, assign)
+            imported = import_documents(db, documents, project, assign)
     finally:
         db.close()
     to = f", assigned to {assign}" if assign else ""

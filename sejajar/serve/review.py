@@ -15,12 +15,12 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from sejajar.review import decisions, documents
+from sejajar.review import decisions, documents, imports
 from sejajar.review.accounts import Caller
 from sejajar.review.database import Database
 from sejajar.review.settings import ReviewError
 from sejajar.serve import review_auth
-from sejajar.serve.checks import error, note
+from sejajar.serve.checks import ApiError, error, note
 from sejajar.serve.review_auth import database, signed_in, writing
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
@@ -35,6 +35,35 @@ class Save(BaseModel):
     target: str | None = Field(
         None, max_length=100_000, description="The new English: with edited only."
     )
+
+
+class Upload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, description="The document's name.")
+    records: list[Any] = Field(description="NAME.jsonl's records (as /v1/translate answers).")
+    meta: dict[str, Any] = Field(description="NAME.meta.json.")
+    assign: str | None = Field(None, max_length=64, description="The reviewer to hand it to.")
+
+
+@router.post("/projects/{project}/documents", status_code=201)
+def upload(request: Request, who: Writer, project: str, body: Upload) -> dict[str, Any]:
+    """Add a document (admins only): 201 ``{"id", "name", "project", "pairs"}``; 409 when
+    the project has one of that name."""
+    if not who.admin:
+        raise ApiError(403, "Only an admin may add documents")
+    try:
+        meta = imports.check_meta(body.meta)
+        records = []
+        for number, record in enumerate(body.records):
+            try:
+                records.append(imports.check_record(record))
+            except ValueError as exc:
+                raise ValueError(f"records[{number}]: {exc}") from None
+    except ValueError as exc:
+        raise ApiError(400, f"Invalid request: {exc}") from None
+    incoming = imports.Incoming(body.name, meta, records)
+    done = imports.import_documents(database(request), [incoming], project, body.assign)[0]
+    return {"id": done.id, "name": done.name, "project": project, "pairs": done.pairs}
 
 
 @router.get("/documents")
@@ -90,10 +119,12 @@ def add_review(app: FastAPI, db: Database) -> list[APIRouter]:
             return JSONResponse({"error": str(exc), "current": exc.current}, status_code=409)
         if isinstance(exc, documents.NotFound):
             return error(404, "Not found")
-        if isinstance(exc, decisions.Invalid):
+        if isinstance(exc, (decisions.Invalid, imports.Unusable)):
             return error(400, f"Invalid request: {exc}")
         if isinstance(exc, decisions.KeyReused):
             return error(422, str(exc))
+        if isinstance(exc, imports.Exists):
+            return error(409, str(exc))
         note(request, failure=str(exc)[:200])
         return error(503, "Review database unavailable")
 

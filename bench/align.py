@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.moved import adapted_main, fit_main
 from bench.results import options, recorded
 from sejajar.align.aligner import align
-from sejajar.align.beads import score_alignments
+from sejajar.align.scoring import score_alignments
 from tests.alignment_cases import AlignmentCase, tico19_cases
 from tests.modelfactory import ROOT
 

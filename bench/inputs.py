@@ -13,11 +13,11 @@ from collections.abc import Callable
 from functools import partial
 
 from bench.results import options, recorded
-from sejajar.align.beads import parse_beads
+from sejajar.align.bead_format import parse_beads
 from sejajar.align.export.html import document_digest
 from sejajar.align.review import parse_review
-from sejajar.core.html import html_to_text
 from sejajar.core.records import Kind, Link, ParallelDocument, Segment
+from sejajar.core.webpage import html_to_text
 
 
 def review(n: int) -> str:

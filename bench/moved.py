@@ -12,9 +12,10 @@ import numpy as np
 import numpy.typing as npt
 
 from sejajar.align.aligner import Settings, _Scorer, align
-from sejajar.align.beads import BeadPair, link_scores, score_alignments
+from sejajar.align.bead_format import BeadPair
 from sejajar.align.moved import BRIDGE_MODEL, FEATURES, NO_BRIDGE_MODEL, MoveModel
 from sejajar.align.reorder import loose_pairs
+from sejajar.align.scoring import link_scores, score_alignments
 from tests.adapted_cases import AdaptedCase, tico19_adapted
 
 EVAL_SEEDS = (0, 1, 2)

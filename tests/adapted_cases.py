@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from sejajar.align.beads import BeadPair
+from sejajar.align.bead_format import BeadPair
 from sejajar.core.files import read_lines
 
 # Shares of lines touched (the rates of issue 13's measurement).

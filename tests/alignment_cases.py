@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from sejajar.align.beads import BeadPair
+from sejajar.align.bead_format import BeadPair
 from sejajar.core.files import read_lines
 
 

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sejajar.align.aligner import align
-from sejajar.align.beads import BeadPair, parse_beads, render_beads, score_alignments
+from sejajar.align.bead_format import BeadPair, parse_beads, render_beads
 from sejajar.align.features import anchors
+from sejajar.align.scoring import score_alignments
 from tests.alignment_cases import perturb, tico19_cases
 from tests.helpers import KONTAN, SHARED_DATA, require_shared, run
 

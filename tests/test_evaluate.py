@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sejajar.cli import app
 from sejajar.core.files import read_lines
-from sejajar.translate.evaluate import evaluate, translate_lines
+from sejajar.translate.quality import evaluate, translate_lines
 from tests.helpers import SHARED_DATA, FakeTranslator, require_shared
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sejajar.core.files import InputError, read_article
-from sejajar.core.html import html_to_text
+from sejajar.core.webpage import html_to_text
 
 PAGE = "<!DOCTYPE html><html><head><title>Berita</title></head><body>{}</body></html>"
 

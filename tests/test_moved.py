@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sejajar.align.aligner import align
-from sejajar.align.beads import link_scores, links, moved_beads, parse_beads, render_beads
+from sejajar.align.bead_format import moved_beads, parse_beads, render_beads
+from sejajar.align.scoring import link_scores, links
 from sejajar.cli import app
 from tests.adapted_cases import adapt, tico19_adapted
 from tests.helpers import SHARED_DATA, require_shared

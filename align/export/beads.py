@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sejajar.align.beads import render_beads
+from sejajar.align.bead_format import render_beads
 from sejajar.core.records import ParallelDocument
 
 

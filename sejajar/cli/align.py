@@ -90,7 +90,7 @@ def score_align(
     import json
     from dataclasses import asdict
 
-    from sejajar.align.beads import link_scores, score_alignments
+    from sejajar.align.scoring import link_scores, score_alignments
     from sejajar.jobs.files import read_bead_file, read_gold_file
 
     one_stdin(gold, predicted)

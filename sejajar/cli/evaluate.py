@@ -45,7 +45,7 @@ def evaluate(
     """Score translations with sacreBLEU (BLEU, chrF, optionally TER), compare systems."""
     from sejajar.jobs.evaluate import evaluate_files
     from sejajar.translate.engines import open_translator
-    from sejajar.translate.evaluate import render_json, render_table
+    from sejajar.translate.quality import render_json, render_table
 
     if not hyp and src is None:
         fail("give --hyp FILE (an existing output) or --src FILE (translate it first)", 2)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sejajar.core.errors import SejajarError
-from sejajar.core.html import HTMLError, html_to_text
+from sejajar.core.webpage import HTMLError, html_to_text
 
 
 class InputError(SejajarError):

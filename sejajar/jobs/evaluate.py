@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sejajar.core.files import InputError, read_lines, shown
 from sejajar.core.records import render_signature, run_signature
-from sejajar.translate.evaluate import (
+from sejajar.translate.quality import (
     DEFAULT_METRICS,
     Evaluation,
     evaluate,

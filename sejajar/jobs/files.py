@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sejajar.align.beads import BeadPair, read_beads
+from sejajar.align.bead_format import BeadPair, read_beads
 from sejajar.core.errors import SejajarError
 from sejajar.core.files import (
     STDIN,

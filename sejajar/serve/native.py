@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from sejajar.align.export.jsonl import link_record, render_meta
-from sejajar.core.html import HTMLError
 from sejajar.core.records import ParallelDocument
+from sejajar.core.webpage import HTMLError
 from sejajar.serve.checks import ApiError, authorise, bounded, charge, clean_texts, note, service
 
 router = APIRouter(prefix="/v1", tags=["sejajar"])

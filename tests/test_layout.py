@@ -42,6 +42,17 @@ def test_the_installed_names_load_from_the_root() -> None:
     assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
 
 
+def test_translate_elsewhere_is_not_sejajars(tmp_path: Path) -> None:
+    """Outside the repository ``translate`` is Translate Toolkit's (or nothing): the
+    installed sejajar, editable or not, adds only the name ``sejajar``."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import importlib.util as u; s = u.find_spec('translate');"
+         "print(s.origin if s else '')"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert not done.stdout.strip().startswith(str(ROOT)), done.stdout
+
+
 def _named_in_architecture() -> set[Path]:
     """The files and folders the module column of the map names. A bare ``name.py`` is in the
     folder of the path before it in the same cell (``sejajar/jobs/files.py``, ``translate.py``)."""

@@ -8,8 +8,8 @@ Cost: long documents made by chaining all 19 documents, aligned at growing lengt
 per sentence stays flat when the cost is linear.
 
 Adapted news (``--adapted``, issue 13): the documents cut into ~30-line articles with moved
-blocks, cut, added and merged sentences (``align/adapted.py``); link P/R/F1, strict bead F1 and
-moved-block figures for the monotone search and the default (moved blocks recovered), with and
+blocks, cut, added and merged sentences (``tests/adapted_cases.py``); link P/R/F1, strict bead F1
+and moved-block figures for the monotone search and the default (moved blocks recovered), with and
 without a bridge, on evaluation seeds 0-2; cost per sentence from 1k to 16k. ``--fit`` fits the
 moved-link models on seeds 100-104 (disjoint from the evaluation seeds) and prints them.
 

@@ -4,7 +4,7 @@ translator call; a window whose translation fails is redone document by document
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,11 +12,11 @@ import pytest
 from sejajar.jobs.corpus import CorpusSummary
 from sejajar.jobs.pairs import CorpusOptions, document_pairs
 from sejajar.jobs.shards import CorpusDocument, ShardResult
-from sejajar.jobs.translate import load_inputs, translate_file, translate_window
+from sejajar.jobs.translate import Outcome, load_inputs, translate_window
 from sejajar.jobs.windows import windows
 from sejajar.translate.dedup import DedupTranslator
 from sejajar.translate.engines import ENGINES, ModelSettings, TranslatorSession
-from sejajar.translate.translator import Translation, TranslatorError
+from sejajar.translate.translator import Translation, Translator, TranslatorError
 from tests.helpers import FakeTranslator, run
 
 SHARED = "Presiden Korea Selatan kata harga naik di Amerika Serikat."
@@ -54,6 +54,14 @@ def _session(
     return TranslatorSession(ModelSettings(engine="fake"), cache=False, **kwargs)
 
 
+def translate_file(source: Path, out_dir: Path, translator: Callable[[], Translator]) -> Outcome:
+    """One input as a window of its own, so one translator call per document: what the run's
+    memory must see across calls."""
+    (window,) = windows(load_inputs([source]))
+    (outcome,) = translate_window(window, out_dir, translator, formats=["tsv"])
+    return outcome
+
+
 THREE = {
     "a": f"Harga naik di Jakarta. {SHARED} Yang pertama selesai.",
     "b": f"Harga turun di Korea. {SHARED} Yang kedua selesai.",
@@ -67,12 +75,12 @@ def test_a_sentence_shared_by_documents_is_sent_once_with_the_same_outputs(
     sources = _articles(tmp_path / "in", THREE)
     plain = FakeTranslator()
     for source in sources:  # no memo: every document on its own
-        assert not translate_file(source, tmp_path / "plain", lambda: plain, formats=["tsv"]).error
+        assert not translate_file(source, tmp_path / "plain", lambda: plain).error
     assert _sent(plain).count(SHARED) == 3
     fake = FakeTranslator()
     session = _session(monkeypatch, fake)
     for source in sources:  # one call per document: the memo works across calls
-        assert not translate_file(source, tmp_path / "memo", session, formats=["tsv"]).error
+        assert not translate_file(source, tmp_path / "memo", session).error
     assert _sent(fake).count(SHARED) == 1
     assert session.counts() == (7, 0, 2)
     for name in THREE:

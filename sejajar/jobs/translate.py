@@ -16,7 +16,7 @@ from sejajar.core.pause import output_written
 from sejajar.core.records import Document, ParallelDocument, run_signature
 from sejajar.jobs.counts import RunCounts
 from sejajar.jobs.files import load_document, write_outputs
-from sejajar.jobs.windows import translate_each, windows
+from sejajar.jobs.windows import translate_each
 from sejajar.translate.split import splitter_id
 from sejajar.translate.translator import Progress, Translator, TranslatorError
 
@@ -129,18 +129,3 @@ def _translate(
             chosen = dict(zip(item.chosen, result, strict=True))
             results.append(pair_translations(item.doc, chosen, signature))
     return results
-
-
-def translate_file(
-    source: Path,
-    out_dir: Path,
-    translator: Callable[[], Translator],
-    *,
-    formats: Sequence[str],
-    keep_boilerplate: bool = False,
-    progress: Callable[[int], Progress] | None = None,
-) -> Outcome:
-    """Translate one input into its outputs: a window of one document."""
-    (window,) = windows(load_inputs([source], keep_boilerplate=keep_boilerplate))
-    (outcome,) = translate_window(window, out_dir, translator, formats=formats, progress=progress)
-    return outcome

@@ -14,7 +14,7 @@ from sejajar.core.records import Document, Kind, Segment
 from sejajar.core.text import fold
 from sejajar.translate.rules import ID_RULES, Rules
 
-SPLITTER_VERSION = "2"
+SPLITTER_VERSION = "3"  # 3: Gbr., A.S., Jan.-Des. before a number (#27)
 
 _TERMINAL = ".!?\u2026"
 _CLOSERS = "\"'\u201d\u2019)]"
@@ -171,5 +171,5 @@ def presplit_document(name: str, text: str) -> Document:
 
 
 def splitter_id(rules: Rules = ID_RULES, *, presplit: bool = False) -> str:
-    """How a document was cut, for the run signature: ``id-2``, or ``presplit``."""
+    """How a document was cut, for the run signature: ``id-3``, or ``presplit``."""
     return "presplit" if presplit else f"{rules.name}-{SPLITTER_VERSION}"

@@ -40,10 +40,13 @@ def _free_port() -> int:
 
 @dataclass(frozen=True)
 class Postgres:
-    """A running server: its folder (which holds the socket) and port."""
+    """A server: its folder (which holds the socket and the data), port, binaries, and the
+    user it runs as. ``stop`` and ``start`` let a test take it away and bring it back."""
 
     folder: Path
     port: int
+    binaries: Path
+    as_user: tuple[str, ...]
 
     def url(self, name: str) -> str:
         return f"postgresql+psycopg://{USER}@/{name}?host={self.folder}&port={self.port}"
@@ -59,11 +62,25 @@ class Postgres:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(self.binaries / "pg_ctl"), "-D", str(self.folder / "data"), *args]
+        return subprocess.run(
+            [*self.as_user, *command], capture_output=True, text=True, timeout=120, check=False
+        )
 
-def _run(command: list[str], as_user: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*as_user, *command], capture_output=True, text=True, timeout=120, check=False
-    )
+    def start(self) -> str:
+        """Start it; "" when it runs, else why not."""
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses='' -c fsync=off"
+        log = self.folder / "log"
+        started = self._pg_ctl("-o", options, "-l", str(log), "-w", "-t", "60", "start")
+        if started.returncode == 0:
+            return ""
+        self.stop()
+        logged = log.read_text("utf-8", "replace") if log.exists() else ""
+        return (started.stderr + logged).strip()[-300:] or f"exit {started.returncode}"
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "immediate", "stop")
 
 
 @contextmanager
@@ -72,34 +89,26 @@ def postgres_server() -> Iterator[Postgres]:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not found:
         unavailable("no /usr/lib/postgresql/*/bin/pg_ctl (apt-get install postgresql)")
-    binaries = Path(found[-1]).parent
-    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    as_user = ("runuser", "-u", "nobody", "--") if os.geteuid() == 0 else ()
     folder = Path(tempfile.mkdtemp(prefix="sejajar-pg-"))
     if as_user:
         folder.chmod(0o755)
         shutil.chown(folder, "nobody")
-    data, port = folder / "data", _free_port()
+    server = Postgres(folder, _free_port(), Path(found[-1]).parent, as_user)
     try:
-        made = _run(
-            [str(binaries / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E",
-             "UTF8", "--locale=C.UTF-8", "-N"], as_user,
+        made = subprocess.run(
+            [*as_user, str(server.binaries / "initdb"), "-D", str(folder / "data"), "-U", USER,
+             "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N"],
+            capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         if made.returncode != 0:
             unavailable(f"initdb failed: {(made.stderr or made.stdout).strip()[-300:]}")
-        options = f"-p {port} -k {folder} -c listen_addresses='' -c fsync=off"
-        started = _run(
-            [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l",
-             str(folder / "log"), "-w", "-t", "60", "start"], as_user,
-        )  # fmt: skip
-        if started.returncode != 0:
-            log = (
-                (folder / "log").read_text("utf-8", "replace") if (folder / "log").exists() else ""
-            )
-            _run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], as_user)
-            unavailable(f"pg_ctl start failed: {(started.stderr + log).strip()[-300:]}")
+        failed = server.start()
+        if failed:
+            unavailable(f"pg_ctl start failed: {failed}")
         try:
-            yield Postgres(folder, port)
+            yield server
         finally:
-            _run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], as_user)
+            server.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -4,9 +4,14 @@ one error line and the other inputs are still translated. Never a hang."""
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
+import random
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -157,3 +162,80 @@ def test_cli_input_whose_worker_dies_twice_fails_alone(
         "c.html",
         "c.tsv",
     ]
+
+
+# --- kills in a loop -----------------------------------------------------------------------
+
+WORDS = "harga beras naik tajam warga pasar kota presiden tiba pagi pemerintah janji".split()
+
+
+def _articles(folder: Path, count: int) -> None:
+    """``count`` articles of distinct sentences (no two alike, so the workers stay busy)."""
+    folder.mkdir()
+    for k in range(count):
+        sentences = [
+            " ".join(WORDS[(k * 7 + s * 3 + i) % len(WORDS)] for i in range(9)).capitalize()
+            + f" nomor {k} {s}."
+            for s in range(12)
+        ]
+        (folder / f"a{k:03d}.txt").write_text(" ".join(sentences) + "\n")
+
+
+def _workers_of(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def _cli(tiny_model: Path, folder: Path, out: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "sejajar", "translate", str(folder), "--out", str(out),
+        "--model", str(tiny_model), "--beams", "2", "--workers", "2", "--batch-size", "4",
+        "--no-cache",
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_workers_killed_in_a_loop_never_hang_the_run(tiny_model: Path, tmp_path: Path) -> None:
+    """Twenty kills (SIGKILL and SIGTERM, the replacement forks too, at any moment) over a
+    multi-file run: the run ends, every input has its right outputs or one error line."""
+    folder, clean, out = tmp_path / "in", tmp_path / "clean", tmp_path / "out"
+    _articles(folder, 16)
+    done = subprocess.run(_cli(tiny_model, folder, clean), capture_output=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    proc = subprocess.Popen(
+        _cli(tiny_model, folder, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    chooser = random.Random(25)
+    kills = 0
+    try:
+        while kills < 20 and proc.poll() is None:
+            time.sleep(chooser.uniform(0.05, 0.5))
+            workers = _workers_of(proc.pid)
+            if workers:
+                how = signal.SIGKILL if kills % 2 else signal.SIGTERM
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(chooser.choice(workers), how)
+                    kills += 1
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert kills >= 10, "the run ended before the kills"
+    assert proc.returncode in (0, 1), stderr
+    assert "Traceback" not in stderr and "Interrupted" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
+    failed = {line.split(": ")[1] for line in errors if ": cannot translate: " in line}
+    assert all(": cannot translate: " in e or e.endswith(" of 16 inputs failed") for e in errors)
+    for article in sorted(folder.iterdir()):
+        outputs = sorted(out.glob(f"{article.stem}.*"))
+        if str(article) in failed:
+            assert outputs == [], outputs
+            continue
+        assert [p.name for p in outputs] == [f"{article.stem}.html", f"{article.stem}.tsv"]
+        for path in outputs:
+            assert path.read_bytes() == (clean / path.name).read_bytes()
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]

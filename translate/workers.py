@@ -19,6 +19,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
@@ -31,6 +32,10 @@ _PR_SET_PDEATHSIG = 1
 ATTEMPTS = 2
 # How long a worker told to end may take before it is killed.
 STOP_SECONDS = 5
+# A worker silent on one batch this long is taken as stuck: killed, and its batch retried.
+BATCH_SECONDS = 1800.0
+# How often the parent looks at its workers' clocks while waiting for their replies.
+WAIT_SECONDS = 5.0
 
 
 class WorkerDied(TranslatorError):
@@ -62,9 +67,26 @@ class _Worker:
         self.process: Any = context.Process(
             target=_serve, args=(engine, threads, child, self.conn), daemon=True
         )
-        self.process.start()
+        # The fork inherits the parent's signal handlers (the command's, which raise): Ctrl-C
+        # and SIGTERM are held from before the fork until the child has reset them, so one
+        # sent at any moment ends the child instead of running the parent's handler in it.
+        held = _hold(signal.SIG_BLOCK)
+        try:
+            self.process.start()
+        finally:
+            _hold(signal.SIG_SETMASK, held)
         child.close()
         self.job: int | None = None  # the batch it is translating
+        self.since = 0.0  # when it was given its batch (time.monotonic)
+
+    def give(self, number: int, batch: list[str]) -> bool:
+        """Hand the worker batch ``number``; False when it died before taking it."""
+        self.job, self.since = number, time.monotonic()
+        try:
+            self.conn.send(batch)
+        except (OSError, ValueError):  # a broken pipe: the worker is gone
+            return False
+        return True
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -74,7 +96,7 @@ class _Worker:
         self.process.join(STOP_SECONDS)
         if self.process.is_alive():
             self.process.kill()
-            self.process.join()
+            self.process.join(STOP_SECONDS)  # a process in the kernel's hands may take longer
         self.conn.close()
 
 
@@ -100,14 +122,19 @@ class WorkerPool:
             while queue or any(w.job is not None for w in self._pool):
                 for worker in self._pool:
                     if worker.job is None and queue:
-                        worker.job = queue.popleft()
-                        attempts[worker.job] += 1
-                        worker.conn.send(batches[worker.job])
+                        number = queue.popleft()
+                        attempts[number] += 1
+                        worker.give(number, batches[number])  # a dead one is seen below
                 busy = [w for w in self._pool if w.job is not None]
-                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+                handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+                ready = set(wait(handles, timeout=WAIT_SECONDS))
+                now = time.monotonic()
                 for worker in busy:
+                    late = now - worker.since > BATCH_SECONDS
                     if worker.conn not in ready and worker.process.sentinel not in ready:
-                        continue
+                        if not late:
+                            continue
+                        worker.process.kill()  # stuck: as good as dead
                     number = worker.job
                     assert number is not None
                     reply = _receive(worker.conn)
@@ -162,8 +189,28 @@ def _receive(conn: Connection) -> tuple[str, Any] | None:
     return None
 
 
+def _hold(how: int, signals: Any = frozenset({signal.SIGINT, signal.SIGTERM})) -> Any:
+    """Block (or restore) signals in this thread, where the system can; the mask before."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return set()
+    return signal.pthread_sigmask(how, signals)
+
+
+def _reset_signals() -> None:
+    """A fork's first act: every handler the parent set goes back to the default, but Ctrl-C,
+    the parent's to handle, is ignored; then the signals held over the fork are let in (a
+    SIGTERM sent meanwhile ends the process now)."""
+    for number in signal.valid_signals():
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            if callable(signal.getsignal(number)):
+                signal.signal(number, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _hold(signal.SIG_UNBLOCK)
+
+
 def _death(process: Any) -> str:
-    process.join(5)
+    process.join(STOP_SECONDS)
     code = process.exitcode
     if code is None:
         return "it stopped answering"
@@ -178,8 +225,7 @@ def _serve(engine: Any, threads: int, conn: Connection, parent_end: Connection) 
     ends it quietly rather than through a handler inherited from the parent, the worker ends
     with its parent, and it runs on its own share of the cores. Then: batches in, results out,
     until the parent closes the pipe."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _reset_signals()
     parent_end.close()
     # Not on Linux, prctl is missing: the pool still ends its workers when the parent exits.
     with contextlib.suppress(OSError, AttributeError):

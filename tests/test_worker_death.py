@@ -219,7 +219,7 @@ def test_workers_killed_in_a_loop_never_hang_the_run(tiny_model: Path, tmp_path:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(chooser.choice(workers), how)
                     kills += 1
-        stdout, stderr = proc.communicate(timeout=180)
+        _, stderr = proc.communicate(timeout=180)
     finally:
         if proc.poll() is None:
             proc.kill()

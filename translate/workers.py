@@ -122,9 +122,9 @@ class WorkerPool:
             while queue or any(w.job is not None for w in self._pool):
                 for worker in self._pool:
                     if worker.job is None and queue:
-                        number = queue.popleft()
-                        attempts[number] += 1
-                        worker.give(number, batches[number])  # a dead one is seen below
+                        given = queue.popleft()
+                        attempts[given] += 1
+                        worker.give(given, batches[given])  # a dead one is seen below
                 busy = [w for w in self._pool if w.job is not None]
                 handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
                 ready = set(wait(handles, timeout=WAIT_SECONDS))

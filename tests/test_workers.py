@@ -125,3 +125,30 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_workers_beyond_cores_and_memory_are_cut_once_before_forking(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--workers 1000 used to fork 1000 processes (killed by the kernel, exit 137, no word):
+    the pool is cut to the usable cores and the memory available, and the user told once."""
+    from sejajar.translate import workers
+
+    monkeypatch.setattr(workers, "available_memory", lambda: 3 * workers.WORKER_BYTES // 2)
+    before = children()
+    article = tmp_path / "a.txt"
+    article.write_text(KONTAN)
+    result = CliRunner().invoke(
+        app,
+        ["translate", str(article), "--out", str(tmp_path / "o"), "--model", str(tiny_model),
+         "--beams", "1", "--workers", "1000", "--no-cache"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings == [
+        f"Warning: --workers 1000 cut to 1: {len(os.sched_getaffinity(0))} usable cores, "
+        "0.6 GB of memory free (about 400 MB a worker)"
+    ]
+    assert (tmp_path / "o" / "a.tsv").exists()
+    assert children() <= before
+    assert workers.capped(1) == (1, None)

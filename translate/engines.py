@@ -138,6 +138,9 @@ class TranslatorSession:
             note = getattr(loaded, "calibration_note", None)
             if note:
                 self.info.append(note)
+            pool = getattr(loaded, "pool", None)
+            if pool is not None and pool.note:  # fewer workers than asked for
+                self.notices.append(pool.note)
             cached = self._cached(loaded) if self.cache_setting is not False else loaded
             # Outermost: a sentence met earlier in the run never reaches the cache.
             self._translator = self.memo = DedupTranslator(cached, self.memo_capacity)

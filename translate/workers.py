@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 from sejajar.translate.translator import Translation, TranslatorError
@@ -56,6 +57,35 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+# What one more worker may come to hold beyond the weights it shares with the others (its
+# activations, the search's state, a copy of each page it writes to): the memory check.
+WORKER_BYTES = 400 * 2**20
+
+
+def available_memory() -> int | None:
+    """Bytes the system can give without swapping (Linux's MemAvailable); None elsewhere."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text("ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def capped(workers: int) -> tuple[int, str | None]:
+    """``workers`` cut to the usable cores and to what the available memory holds (at least
+    one), and the line telling the user so, or None when nothing was cut."""
+    cores, free = usable_cores(), available_memory()
+    room = max(1, free // WORKER_BYTES) if free is not None else workers
+    allowed = max(1, min(workers, cores, room))
+    if allowed == workers:
+        return workers, None
+    memory = f", {free / 2**30:.1f} GB of memory free" if free is not None else ""
+    return allowed, (
+        f"{{workers}} {workers} cut to {allowed}: {cores} usable cores{memory} "
+        f"(about {WORKER_BYTES // 2**20} MB a worker)"
+    )
 
 
 class _Worker:
@@ -107,7 +137,9 @@ class WorkerPool:
     def __init__(self, engine: Any, workers: int, threads: int) -> None:
         self.engine = engine
         self.threads = threads
-        self.workers = workers
+        # Checked before any fork: 1000 forks would be the kernel's OOM killer's to end.
+        self.workers, self.note = capped(workers)
+        workers = self.workers
         self._pool = [_Worker(engine, threads) for _ in range(workers)]
 
     def run(self, batches: list[list[str]]) -> Iterator[tuple[int, list[Translation]]]:

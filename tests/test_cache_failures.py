@@ -222,9 +222,9 @@ def test_cli_another_schema_goes_on_uncached(tiny_model: Path, tmp_path: Path) -
     )
 
 
-def test_only_a_file_that_is_no_database_is_moved_aside(tmp_path: Path) -> None:
+def test_only_a_damaged_database_is_moved_aside(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite"
-    path.write_bytes(b"not sqlite at all " * 300)
+    path.write_bytes(b"SQLite format 3\x00" + b"not sqlite at all " * 300)
     cache = TranslationCache(path)
     assert cache.notice is not None and "moved it to" in cache.notice
     assert CachingTranslator(FakeTranslator(), cache).translate_batch(TEXTS[:3]) == expected(
@@ -232,3 +232,47 @@ def test_only_a_file_that_is_no_database_is_moved_aside(tmp_path: Path) -> None:
     )
     cache.close()
     assert len(list(tmp_path.glob("c.sqlite.corrupt-*"))) == 1
+
+
+# --- a cache that is no cache: an input, an output, a file of another kind -----------------
+
+
+def test_a_file_that_is_no_database_is_refused_and_left_alone(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    code, _out, err = translate_cli(tiny_model, tmp_path, notes)
+    assert code == 2
+    assert err == (
+        f"Error: --cache {notes} is not an SQLite database (not a sejajar cache); give the "
+        "path of a new file or of a cache\n"
+    )
+    assert notes.read_text() == "my notes\n" and not list(tmp_path.glob("notes.txt*.corrupt*"))
+    with pytest.raises(CacheUnavailable, match="not an SQLite database"):
+        TranslationCache(notes)
+
+
+def test_a_cache_that_is_an_input_or_an_output_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    """--cache naming the article used to move it to .corrupt and write SQLite in its place."""
+    article = tmp_path / "a.txt"
+    code, _out, err = translate_cli(tiny_model, tmp_path, article)
+    assert code == 2 and "is not an SQLite database" in err
+    assert article.read_text() == ARTICLE
+    output = tmp_path / "out" / "a.tsv"
+    code, _out, err = translate_cli(tiny_model, tmp_path, output)
+    assert code == 2
+    assert err == f"Error: --cache {output} is an output of this run; give another path\n"
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_a_cache_whose_folder_is_a_file_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _out, err = translate_cli(tiny_model, tmp_path, blocker / "c.sqlite")
+    assert code == 2
+    assert err == (
+        f"Error: --cache {blocker / 'c.sqlite'}: {blocker} is a file, not a folder; give "
+        "another path\n"
+    )

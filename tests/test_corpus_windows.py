@@ -77,3 +77,34 @@ def test_a_run_removes_old_temporaries_and_keeps_a_running_jobs(tmp_path: Path) 
         os.utime(path, (an_hour_ago, an_hour_ago))
     assert [s.name for s in shards_to_run(find_shards([shard]), out)] == ["part"]
     assert sorted(p.name for p in out.iterdir()) == [fresh.name]
+
+
+def test_a_lone_surrogate_fails_its_document_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """JSON may escape half a surrogate pair (``\\ud800``), which no UTF-8 file can hold: that
+    document used to fail its whole shard with a raw UnicodeEncodeError."""
+    import pyarrow.parquet as pq
+
+    from sejajar.jobs.shards import Columns, Shard, ShardResult, read_shard, write_shard
+
+    data = tmp_path / "s.jsonl"
+    data.write_text(
+        '{"id": "a", "text": "Harga naik di Jakarta."}\n'
+        '{"id": "b", "text": "Harga \\ud800 naik."}\n'
+        '{"id": "c\\udc80", "text": "Harga turun."}\n'
+        '{"id": "d", "text": "Satu.", "target": "One \\udfff."}\n',
+        "utf-8",
+    )
+    shard = Shard("s", data)
+    docs = read_shard(shard, Columns(target="target"))
+    options = CorpusOptions(cache=False, bridge=False)
+    rows = corpus_pairs(docs, session(monkeypatch, FakeTranslator()), options)
+    flat = [row for doc_rows in rows for row in doc_rows]
+    write_shard(tmp_path / "out", shard, flat, ShardResult(shard="s"))
+    table = pq.read_table(tmp_path / "out" / "s.parquet").to_pylist()
+    assert [(r["doc_id"], r["pair"]) for r in table] == [("a", 0), ("b", -1), ("c\\udc80", -1),
+                                                         ("d", -1)]  # fmt: skip
+    assert table[1]["error"] == "text holds a lone surrogate (U+D800) at character 7: not Unicode"
+    assert table[2]["error"] == "id holds a lone surrogate (U+DC80) at character 2: not Unicode"
+    assert table[3]["error"] == "target holds a lone surrogate (U+DFFF) at character 5: not Unicode"

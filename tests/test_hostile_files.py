@@ -188,3 +188,75 @@ def test_a_long_name_that_fits_is_written(tmp_path: Path) -> None:
     _age(stale, 3600)
     files.remove_stale_temporaries([path])
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_an_output_name_too_long_is_refused_before_the_model_runs(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """A 255-byte input name used to fail after the translation (NAME.html: 256 bytes) and
+    leave NAME.tsv behind."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = "b" * 251 + ".txt"  # 255 bytes: NAME.tsv fits, NAME.html does not
+    (folder / name).write_text(ARTICLE)
+    code, out, err = run(
+        "translate", str(folder / name), "--out", str(tmp_path / "o"), "--model", "none"
+    )
+    assert (code, out) == (1, "")
+    assert err == (
+        f"Error: {folder / name}: the output name {'b' * 251}.html is 256 bytes, over the 255 "
+        "a file name may have; rename the input\n"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failing_write_leaves_no_partial_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sejajar.align.pipeline import translate_document
+    from sejajar.jobs import files as job_files
+    from sejajar.jobs.files import load_document, write_outputs
+    from tests.helpers import FakeTranslator
+
+    source = tmp_path / "a.txt"
+    source.write_text(ARTICLE)
+    doc = translate_document(load_document(source), FakeTranslator())
+    written: list[Path] = []
+
+    def failing(path: Path, text: str) -> None:
+        if written:
+            raise OSError(28, "No space left on device")
+        write_atomic(path, text)
+        written.append(path)
+
+    monkeypatch.setattr(job_files, "write_atomic", failing)
+    with pytest.raises(OSError, match="No space"):
+        write_outputs(doc, source, tmp_path / "o", ["tsv", "html"])
+    assert written and list((tmp_path / "o").iterdir()) == []
+
+
+def test_a_fifo_in_a_folder_is_refused_and_never_blocks(tiny_model: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(ARTICLE)
+    os.mkfifo(folder / "pipe.txt")  # no writer: opening it would wait forever
+    cmd = [
+        sys.executable, "-m", "sejajar", "translate", str(folder), "--out", str(tmp_path / "o"),
+        "--model", str(tiny_model), "--beams", "1", "--no-cache", "--workers", "1",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert f"Error: {folder / 'pipe.txt'}: a FIFO, not a regular file; skipped\n" in done.stderr
+    assert "2 inputs: 1 done, 0 skipped, 1 failed" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.html", "a.tsv"]
+
+
+def test_a_named_fifo_is_read_like_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["sh", "-c", f"printf 'Harga naik.\\n' > {fifo}"])
+    assert read_article(fifo) == "Harga naik.\n"
+    writer.wait(timeout=10)
+    monkeypatch.setattr(files, "FIFO_WAIT_SECONDS", 0.2)  # no writer comes
+    with pytest.raises(InputError, match=r"pipe.txt: a FIFO with no writer after 0.2 s$"):
+        read_article(fifo)

@@ -55,14 +55,37 @@ class CacheUnavailable(TranslatorError):
     """The cache cannot be used (locked too long, read-only, disk full, another program's
     database, a folder): the run goes on without it. The message says why. A cache file the
     user names that is a folder is refused at once, as any setting that cannot work (see
-    :func:`refuse_folder`)."""
+    :func:`refuse_unusable`)."""
 
 
-def refuse_folder(path: Path) -> None:
-    """Raise :class:`CacheUnavailable` when ``path``, the cache file, is a folder: the one
-    check that the session, the cache and the command line all make."""
+# The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def refuse_unusable(path: Path) -> None:
+    """Raise :class:`CacheUnavailable` when ``path``, the cache file, is a folder, lies in a
+    "folder" that is a file, or is a file that is no SQLite database (an article, an output:
+    never renamed, never written over): the check that the session, the cache and the command
+    line all make, before anything is written."""
     if path.is_dir():
         raise CacheUnavailable(f"{{cache}} {path} is a folder; give the path of a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CacheUnavailable(
+                    f"{{cache}} {path}: {parent} is a file, not a folder; give another path"
+                )
+            break
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(len(SQLITE_HEADER))
+    except OSError:
+        return  # no file yet (or unreadable: SQLite says why, and the run goes on uncached)
+    if start and start != SQLITE_HEADER:
+        raise CacheUnavailable(
+            f"{{cache}} {path} is not an SQLite database (not a sejajar cache); give the path "
+            "of a new file or of a cache"
+        )
 
 
 # SQLite's primary result codes that say the file itself is no database.
@@ -99,13 +122,13 @@ class TranslationCache:
 
     Raises :class:`CacheUnavailable` when the file is a folder, another program's database, or
     cannot be opened (locked after ``timeout`` seconds, read-only, disk full). Only a file
-    SQLite does not read as a database at all is moved aside, and a new cache started."""
+    SQLite file SQLite cannot read (a damaged one) is moved aside, and a new cache started."""
 
     def __init__(self, path: Path, timeout: float | None = None) -> None:
         self.path = path
         self.timeout = LOCK_TIMEOUT if timeout is None else timeout
         self.notice: str | None = None
-        refuse_folder(path)
+        refuse_unusable(path)
         try:
             self.db = self._open()
         except sqlite3.DatabaseError as exc:

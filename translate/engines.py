@@ -113,9 +113,9 @@ class TranslatorSession:
         translator: Translator | None = None,
     ) -> None:
         if isinstance(cache, Path):
-            from sejajar.translate.cache import refuse_folder
+            from sejajar.translate.cache import refuse_unusable
 
-            refuse_folder(cache)
+            refuse_unusable(cache)
         self.settings = settings
         self.cache_setting = cache
         self.notices: list[str] = []

@@ -20,7 +20,7 @@ from sejajar import __version__
 from sejajar.core.errors import SejajarError, name_parameters
 from sejajar.core.settings import About, declared
 from sejajar.review.settings import DatabaseSettings
-from sejajar.translate.cache import refuse_folder
+from sejajar.translate.cache import refuse_unusable
 from sejajar.translate.engines import ModelSettings, TranslatorSession
 from sejajar.translate.translator import Progress
 
@@ -255,7 +255,7 @@ def _model_settings(values: dict[str, Any]) -> dict[str, Any]:
     cache, no_cache = values.pop("cache"), values.pop("no_cache")
     cache = False if no_cache else (cache or True)
     if isinstance(cache, Path):
-        refuse_folder(cache)
+        refuse_unusable(cache)
     return {"cache": cache, "settings": ModelSettings(**values)}
 
 

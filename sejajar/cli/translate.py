@@ -11,12 +11,14 @@ from sejajar.cli.common import (
     ForceOption,
     app,
     fail,
+    message,
     model_options,
     output_formats,
     progress_bar,
     reported,
     warn,
 )
+from sejajar.core.errors import SejajarError
 from sejajar.jobs.formats import PAGE
 from sejajar.translate.engines import ModelSettings
 
@@ -51,7 +53,7 @@ def translate(
 
     From standard input (-), the pairs go to standard output, as TSV (or JSONL)."""
     from sejajar.core.files import STDIN, shown
-    from sejajar.jobs.files import check_outputs, expand_inputs
+    from sejajar.jobs.files import cache_clash, check_outputs, expand_inputs
     from sejajar.jobs.translate import Summary, load_inputs, translate_window
     from sejajar.jobs.windows import windows
     from sejajar.translate.engines import open_translator
@@ -70,13 +72,20 @@ def translate(
         fail("--force and --skip-existing exclude each other", 2)
     with reported():
         formats = output_formats(format or "tsv,html", PAGE.names)
-        sources = expand_inputs(inputs)
-        if not sources:
+        sources, refused = expand_inputs(inputs)
+        if not sources and not refused:
             fail("no .txt files found in the given folders")
         if out.exists() and not out.is_dir():
             fail(f"--out {out} is a file, not a folder")
         todo = check_outputs(sources, out, formats, force, skip_existing)
-    summary = Summary(inputs=len(sources), skipped_inputs=len(sources) - len(todo))
+        clash = cache_clash(cache, sources, out, formats) if isinstance(cache, Path) else None
+        if clash:
+            fail(message(SejajarError(clash)), 2)
+    summary = Summary(inputs=len(sources) + len(refused), skipped_inputs=len(sources) - len(todo))
+    for line in refused:  # never opened: a FIFO would block the run, a device never end
+        summary.documents += 1
+        summary.failed_documents += 1
+        typer.echo(f"Error: {line}", err=True)
     with open_translator(settings, cache) as session, reported():
         # A window of small articles is translated in one call, so they share batches.
         for window in windows(load_inputs(todo, keep_boilerplate=keep_boilerplate)):
@@ -97,7 +106,7 @@ def translate(
         summary.note = session.cache_note()
     typer.echo(summary.render(), err=True)
     if summary.failed_documents:
-        fail(f"{summary.failed_documents} of {len(sources)} inputs failed")
+        fail(f"{summary.failed_documents} of {summary.inputs} inputs failed")
 
 
 # The formats ``translate -`` writes to standard output: one file each, one line per pair.

@@ -6,7 +6,9 @@ import codecs
 import contextlib
 import os
 import re
+import select
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -35,6 +37,8 @@ STALE_SECONDS = 600
 # ``-`` where a file is read stands for standard input (as in sacreBLEU and sqlite-utils); a
 # file named ``-`` is given by its full path.
 STDIN = Path("-")
+# How long a named FIFO's writer may take to start writing before the FIFO is refused.
+FIFO_WAIT_SECONDS: float = 10
 _HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 
 
@@ -75,6 +79,8 @@ def read_input(path: Path) -> bytes:
     try:
         if path == STDIN:
             data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        elif stat.S_ISFIFO(path.stat().st_mode):
+            data = _read_fifo(path)
         else:
             with path.open("rb") as handle:
                 data = handle.read(MAX_INPUT_BYTES + 1)
@@ -86,6 +92,20 @@ def read_input(path: Path) -> bytes:
             " split it"
         )
     return data
+
+
+def _read_fifo(path: Path) -> bytes:
+    """A named FIFO read as standard input is, once a writer comes: opening it waits for one,
+    which would hold up every other input, so it is opened without waiting and a writer given
+    :data:`FIFO_WAIT_SECONDS` to start writing."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP)
+        if not poller.poll(FIFO_WAIT_SECONDS * 1000):
+            raise InputError(f"{shown(path)}: a FIFO with no writer after {FIFO_WAIT_SECONDS} s")
+        os.set_blocking(fd, True)
+        return handle.read(MAX_INPUT_BYTES + 1)
 
 
 def shown(path: Path | str) -> str:

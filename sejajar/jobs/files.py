@@ -3,7 +3,9 @@ input, writing a parallel document in every format asked for."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -61,18 +63,53 @@ def is_output_name(name: str) -> bool:
     return name.endswith(OUTPUT_SUFFIXES) or any(mark in name for mark in _OUTPUT_MARKS)
 
 
-def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+def expand_inputs(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     """Files as given; a folder stands for the ``*.txt`` files below it, in sorted order, but
-    for the outputs of sejajar among them (``NAME.align.txt``), which are not articles."""
+    for the outputs of sejajar among them (``NAME.align.txt``), which are not articles. Also
+    one error line for each ``*.txt`` in a folder that is no regular file (a FIFO would block
+    the run on open, a device never end): those are never opened."""
     expanded: list[Path] = []
+    refused: list[str] = []
     for path in paths:
-        if path.is_dir():
-            expanded.extend(
-                sorted(p for p in path.rglob("*.txt") if p.is_file() and not is_output_name(p.name))
-            )
-        else:
+        if not path.is_dir():
             expanded.append(path)
-    return expanded
+            continue
+        for found in sorted(path.rglob("*.txt")):
+            if is_output_name(found.name):
+                continue
+            if found.is_file():
+                expanded.append(found)
+            elif not found.is_dir():
+                refused.append(f"{shown(found)}: {_kind(found)}, not a regular file; skipped")
+    return expanded, refused
+
+
+def _kind(path: Path) -> str:
+    """What a file that is not a regular one is."""
+    mode = path.lstat().st_mode if path.exists() or path.is_symlink() else 0
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                       (stat.S_ISLNK, "a broken link")):  # fmt: skip
+        if test(mode):
+            return name
+    return "not readable"
+
+
+# The most bytes a file name may have (NAME_MAX on Linux and macOS).
+NAME_BYTES = 255
+
+
+def check_names(sources: Sequence[Path], out_dir: Path, formats: Sequence[str]) -> None:
+    """Refuse, before any work, an input whose output name the file system would refuse (too
+    long): found after the translation, it cost the run and left the other outputs behind."""
+    for source in sources:
+        for path in output_paths(source, out_dir, formats):
+            size = len(os.fsencode(path.name))
+            if size > NAME_BYTES:
+                raise JobError(
+                    f"{shown(source)}: the output name {shown(path.name)} is {size} bytes, over "
+                    f"the {NAME_BYTES} a file name may have; rename the input"
+                )
 
 
 def _entry(path: Path) -> Path:
@@ -94,6 +131,20 @@ def check_not_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
             raise JobError(
                 f"{output} would overwrite the input {replaced}; choose another {{out}} folder"
             )
+
+
+def cache_clash(
+    cache: Path, sources: Sequence[Path], out_dir: Path, formats: Sequence[str]
+) -> str | None:
+    """Why ``cache`` cannot be this run's cache file (it is one of its inputs or outputs,
+    which SQLite would write into), or None."""
+    entry = _entry(cache)
+    for source in sources:
+        if entry in (_entry(source), Path(os.path.realpath(source))):
+            return f"{{cache}} {cache} is an input of this run; give another path"
+        if entry in {_entry(p) for p in output_paths(source, out_dir, formats)}:
+            return f"{{cache}} {cache} is an output of this run; give another path"
+    return None
 
 
 def output_name(source: Path) -> str:
@@ -124,6 +175,7 @@ def check_outputs(
     ``skip_existing`` an input whose outputs all exist is left out (resuming a run); one with
     only some of them (a run killed between two writes) is done again. Temporary files a killed
     run left beside the outputs are removed."""
+    check_names(sources, out_dir, formats)
     owners: dict[Path, Path] = {}
     for source in sources:
         for path in output_paths(source, out_dir, formats):
@@ -157,8 +209,16 @@ def write_outputs(
     renderers = [file.load() for file in PAGE.files(formats)]
     paths = output_paths(source, out_dir, formats)
     rendered = [(path, render(doc)) for path, render in zip(paths, renderers, strict=True)]
-    for path, text in rendered:
-        write_atomic(path, text)
+    written: list[Path] = []
+    try:
+        for path, text in rendered:
+            write_atomic(path, text)
+            written.append(path)
+    except BaseException:
+        for path in written:  # all of a document's outputs or none
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
     return tuple(path for path, _ in rendered)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -149,13 +150,33 @@ def read_shard(shard: Shard, columns: Columns) -> list[CorpusDocument]:
         doc_id = f"{shard.name}:{index}" if doc_id is None else str(doc_id)
         text = row.get(columns.text)
         target = row.get(columns.target) if columns.target else None
-        if not isinstance(text, str) or not text.strip():
+        broken = _surrogate(columns.id, doc_id, columns.text, text, columns.target, target)
+        if broken:  # the document fails alone, its id written as it can be
+            escaped = doc_id.encode("utf-8", "backslashreplace").decode("utf-8")
+            documents.append(CorpusDocument(escaped, None, error=broken))
+        elif not isinstance(text, str) or not text.strip():
             documents.append(CorpusDocument(doc_id, None, error=f"no text in {columns.text!r}"))
         else:
             documents.append(
                 CorpusDocument(doc_id, text, target if isinstance(target, str) else None)
             )
     return documents
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate(*fields: object) -> str | None:
+    """Why a document cannot be written (a field holds half a surrogate pair, which JSON can
+    escape but no UTF-8 file hold), or None; ``fields`` are (name, value) in turn."""
+    for name, value in zip(fields[::2], fields[1::2], strict=True):
+        found = _SURROGATE.search(value) if isinstance(value, str) else None
+        if found:
+            return (
+                f"{name} holds a lone surrogate (U+{ord(found.group()):04X}) at character "
+                f"{found.start() + 1}: not Unicode"
+            )
+    return None
 
 
 def _article(path: Path) -> CorpusDocument:

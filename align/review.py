@@ -18,7 +18,7 @@ TSV_HEADER = "# sejajar review"
 _DIGEST = re.compile("[0-9a-f]{64}")
 # Tabs and line ends are whitespace, folded into one space on output; every other control
 # character (and a lone surrogate) has no place in a pair and would make the TSV binary.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class ReviewError(Exception):
@@ -38,13 +38,18 @@ class Decision:
 
 def parse_review(text: str, jsonl: bool) -> list[Decision]:
     """Read a review exported by the page. Every field is checked, and every line must come
-    from the same page: one document digest and signature, each pair id once and in range."""
+    from the same page: one document digest and signature, each pair id once and in range; a
+    TSV review holds as many pairs as its header announces, and ends with a line end."""
     reader = _JsonReview() if jsonl else _TsvReview()
     decisions = []
-    for number, line in enumerate(text.split("\n"), 1):
+    lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        line = line.removesuffix("\r")  # a CRLF line end (an editor's); any other CR is refused
         if not line.strip():
             continue
         try:
+            if number == len(lines) and not jsonl:
+                raise ValueError("the last line has no line end: the file is cut short")
             decision = reader.read(line, number)
         except RecursionError:
             raise ReviewError(f"line {number}: nested too deeply to be a review line") from None
@@ -56,6 +61,10 @@ def parse_review(text: str, jsonl: bool) -> list[Decision]:
         raise ReviewError(
             "not a review exported by a sejajar page (no document digest): export it again"
         )
+    try:
+        reader.finish()
+    except ValueError as exc:
+        raise ReviewError(f"line {len(lines)}: {exc}") from exc
     return decisions
 
 
@@ -113,6 +122,22 @@ class _Identity:
     def __init__(self) -> None:
         self.first: tuple[str, str] | None = None
         self.first_line = 0
+        self.ids: dict[int, int] = {}
+        self.links: int | None = None
+
+    def finish(self) -> None:
+        """Checks of the file as a whole, once every line is read."""
+
+    def check_id(self, pair: int, links: int, number: int) -> None:
+        if self.links is None:
+            self.links = links
+        elif links != self.links:
+            raise ValueError(f"links is {links}, the first line says {self.links}")
+        if pair >= links:
+            raise ValueError(f"id {pair} is out of range: the page has {links} links")
+        if pair in self.ids:
+            raise ValueError(f"id {pair} is on line {self.ids[pair]} too")
+        self.ids[pair] = number
 
     @property
     def identified(self) -> bool:
@@ -134,11 +159,6 @@ class _Identity:
 class _JsonReview(_Identity):
     """One object per line, as the page's JSONL export writes it."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: dict[int, int] = {}
-        self.links: int | None = None
-
     def read(self, line: str, number: int) -> Decision:
         record = json.loads(line, object_pairs_hook=_unique_fields, parse_constant=_no_constant)
         if not isinstance(record, dict):
@@ -157,45 +177,78 @@ class _JsonReview(_Identity):
         self.check(
             _digest(checked_text(record, "document")), checked_text(record, "signature"), number
         )
-        self._check_id(_integer(record, "id"), _integer(record, "links"), number)
+        self.check_id(_integer(record, "id"), _integer(record, "links"), number)
         return Decision(decision, source, target, edited, record["signature"], record["document"])
-
-    def _check_id(self, pair: int, links: int, number: int) -> None:
-        if self.links is None:
-            self.links = links
-        elif links != self.links:
-            raise ValueError(f"links is {links}, the first line says {self.links}")
-        if pair >= links:
-            raise ValueError(f"id {pair} is out of range: the page has {links} links")
-        if pair in self.ids:
-            raise ValueError(f"id {pair} is on line {self.ids[pair]} too")
-        self.ids[pair] = number
 
 
 class _TsvReview(_Identity):
-    """The header line, then ``decision<TAB>source<TAB>target`` per pair."""
+    """The header line (``# sejajar review``, document digest, signature, the page's links and
+    the number of pairs that follow), then ``decision<TAB>source<TAB>target<TAB>id<TAB>page``
+    per pair, ``page`` the digest's first 12 digits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs = 0  # announced by the header
+        self.seen = 0
 
     def read(self, line: str, number: int) -> Decision | None:
         cells = line.split("\t")
         if self.first is None:
-            if cells[0] != TSV_HEADER or len(cells) != 3:
-                raise ValueError(
-                    f"expected the header {TSV_HEADER!r}, document and signature: "
-                    "export the review again from the page"
-                )
-            record = {"document": cells[1], "signature": cells[2]}
-            self.check(
-                _digest(checked_text(record, "document")), checked_text(record, "signature"), number
-            )
+            self._header(cells, number)
             return None
-        if len(cells) != 3:
-            raise ValueError(f"expected decision, source and target, found {len(cells)} columns")
-        record = dict(zip(("decision", "source", "target"), cells, strict=True))
+        if len(cells) != 5:
+            raise ValueError(
+                f"expected decision, source, target, id and page, found {len(cells)} columns"
+            )
+        self.seen += 1
+        if self.seen > self.pairs:
+            raise ValueError(f"the header announces {self.pairs} pairs, the file holds more")
+        record = dict(zip(("decision", "source", "target", "id", "page"), cells, strict=True))
         decision = _decision(checked_text(record, "decision"))
         source, target = checked_text(record, "source"), checked_text(record, "target")
         _pair_text(decision, source, target)
-        assert self.first is not None
+        assert self.first is not None and self.links is not None
+        page = checked_text(record, "page")
+        if page != self.first[0][:12]:
+            raise ValueError(
+                f"page {page} is not the header's {self.first[0][:12]}: a line of another page"
+            )
+        self.check_id(_integer(_whole(record, "id"), "id"), self.links, number)
         return Decision(decision, source, target, False, self.first[1], self.first[0])
+
+    def _header(self, cells: list[str], number: int) -> None:
+        if cells[0] == TSV_HEADER and len(cells) == 3:
+            raise ValueError(
+                "a TSV review without pair ids (exported by an older page): export JSONL from "
+                "the page, or make the page again with this sejajar"
+            )
+        if cells[0] != TSV_HEADER or len(cells) != 5:
+            raise ValueError(
+                f"expected the header {TSV_HEADER!r}, document, signature, links and pairs: "
+                "export the review again from the page"
+            )
+        record = dict(zip(("document", "signature", "links", "pairs"), cells[1:], strict=True))
+        self.check(
+            _digest(checked_text(record, "document")), checked_text(record, "signature"), number
+        )
+        self.links = _integer(_whole(record, "links"), "links")
+        self.pairs = _integer(_whole(record, "pairs"), "pairs")
+
+    def finish(self) -> None:
+        if self.seen < self.pairs:
+            raise ValueError(
+                f"the header announces {self.pairs} pairs, the file holds {self.seen}: "
+                "it is cut short"
+            )
+
+
+_WHOLE = re.compile("[0-9]{1,18}")
+
+
+def _whole(record: dict[str, Any], field: str) -> dict[str, Any]:
+    """``record`` with the TSV cell ``field`` read as a whole number where it is one."""
+    value = record[field]
+    return {**record, field: int(value) if _WHOLE.fullmatch(value) else value}
 
 
 def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -76,7 +76,8 @@ def test_accepted_pairs_only_with_edits(tmp_path: Path) -> None:
 def test_tsv_review(tmp_path: Path) -> None:
     review = tmp_path / "b.review.tsv"
     review.write_text(
-        f"# sejajar review\t{DOCUMENT}\tsejajar:0.1.0\naccepted\tSatu.\tOne.\nrejected\tDua.\tTwo.\n"
+        f"# sejajar review\t{DOCUMENT}\tsejajar:0.1.0\t2\t2\n"
+        f"accepted\tSatu.\tOne.\t0\t{DOCUMENT[:12]}\nrejected\tDua.\tTwo.\t1\t{DOCUMENT[:12]}\n"
     )
     code, _, _ = run(str(review), "--out", str(tmp_path), "--format", "tsv")
     assert code == 0 and (tmp_path / "b.accepted.tsv").read_text() == "Satu.\tOne.\n"
@@ -85,8 +86,9 @@ def test_tsv_review(tmp_path: Path) -> None:
 
 def test_errors(tmp_path: Path) -> None:
     bad = tmp_path / "c.review.tsv"
-    header = f"# sejajar review\t{DOCUMENT}\tsig\n"
-    bad.write_text(header + "accepted\tSatu.\tOne.\nmaybe\tDua.\tTwo.\n")
+    header = f"# sejajar review\t{DOCUMENT}\tsig\t2\t2\n"
+    page = DOCUMENT[:12]
+    bad.write_text(header + f"accepted\tSatu.\tOne.\t0\t{page}\nmaybe\tDua.\tTwo.\t1\t{page}\n")
     assert run(str(bad), "--out", str(tmp_path)) == (
         1,
         "",
@@ -94,7 +96,7 @@ def test_errors(tmp_path: Path) -> None:
     )
     bad.write_text(header + "accepted\tSatu.\n")
     assert run(str(bad), "--out", str(tmp_path))[2] == (
-        f"Error: {bad}: line 2: expected decision, source and target, found 2 columns\n"
+        f"Error: {bad}: line 2: expected decision, source, target, id and page, found 2 columns\n"
     )
     broken = tmp_path / "d.review.jsonl"
     broken.write_text('{"decision": "accepted"}\n')

@@ -98,15 +98,45 @@ def test_jsonl_reviews_are_checked(text: str, message: str) -> None:
     assert str(error.value).startswith(message)
 
 
-HEADER = f"# sejajar review\t{DOC}\tsejajar:0.1.0\n"
+def _tsv(pairs: int, *lines: str, links: int = 5) -> str:
+    """A TSV review: the header announcing ``pairs`` lines, then ``lines``."""
+    return f"# sejajar review\t{DOC}\tsejajar:0.1.0\t{links}\t{pairs}\n" + "".join(
+        line + "\n" for line in lines
+    )
+
+
+def _pair(number: int, decision: str = "accepted", page: str = DOC) -> str:
+    return f"{decision}\tKalimat {number}.\tSentence {number}.\t{number}\t{page[:12]}"
+
+
+HEADER = f"# sejajar review\t{DOC}\tsejajar:0.1.0\t5\t1\n"
 TSV_CASES: list[tuple[str, str, str]] = [
     ("no-header", "accepted\tSatu.\tOne.\n", "line 1: expected the header '# sejajar review'"),
-    ("bad-digest", "# sejajar review\tx\tsig\n", "line 1: document must be a sejajar page's"),
-    ("control", HEADER + "accepted\tSa\x07tu.\tOne.\n",
+    ("bad-digest", "# sejajar review\tx\tsig\t5\t1\n",
+     "line 1: document must be a sejajar page's"),
+    ("older-page", f"# sejajar review\t{DOC}\tsig\naccepted\tSatu.\tOne.\n",
+     "line 1: a TSV review without pair ids (exported by an older page): export JSONL"),
+    ("control", HEADER + "accepted\tSa\x07tu.\tOne.\t0\tabababababab\n",
      "line 2: source holds the control character U+0007"),
     ("columns", HEADER + "accepted\tSatu.\n",
-     "line 2: expected decision, source and target, found 2 columns"),
-    ("empty-source", HEADER + "accepted\t\tOne.\n", "line 2: source is empty in an accepted pair"),
+     "line 2: expected decision, source, target, id and page, found 2 columns"),
+    ("empty-source", HEADER + "accepted\t\tOne.\t0\tabababababab\n",
+     "line 2: source is empty in an accepted pair"),
+    # Issue 25, items 8-11: what the TSV checks used to let through.
+    ("truncated-lines", _tsv(3, _pair(0), _pair(1)),
+     "line 4: the header announces 3 pairs, the file holds 2: it is cut short"),
+    ("truncated-mid-line", _tsv(2, _pair(0), _pair(1))[:-5],
+     "line 3: the last line has no line end: the file is cut short"),
+    ("duplicated", _tsv(3, _pair(0), _pair(1), _pair(1)), "line 4: id 1 is on line 3 too"),
+    ("another-page", _tsv(2, _pair(0), _pair(1, page=OTHER)),
+     "line 3: page cdcdcdcdcdcd is not the header's abababababab: a line of another page"),
+    ("out-of-range", _tsv(1, _pair(5)), "line 2: id 5 is out of range: the page has 5 links"),
+    ("id-text", _tsv(1, "accepted\tA.\tB.\tx\tabababababab"),
+     "line 2: id must be a whole number >= 0, not \"x\""),
+    ("too-many", _tsv(1, _pair(0), _pair(1)),
+     "line 3: the header announces 1 pairs, the file holds more"),
+    ("raw-cr", _tsv(1, _pair(0).replace("Kalimat", "Kali\rmat")),
+     "line 2: source holds the control character U+000D"),
 ]  # fmt: skip
 
 
@@ -133,11 +163,29 @@ def test_a_valid_review_reads() -> None:
         ("accepted", True, DOC),
         ("pending", False, DOC),
     ]
-    tsv = parse_review(HEADER + "accepted\tSatu.\tOne.\npending\tDua.\t\n", jsonl=False)
+    text = _tsv(2, _pair(0), f"pending\tDua.\t\t3\t{DOC[:12]}").replace("\n", "\r\n")
+    tsv = parse_review(text, jsonl=False)
     assert [(d.decision, d.signature, d.document) for d in tsv] == [
         ("accepted", "sejajar:0.1.0", DOC),
         ("pending", "sejajar:0.1.0", DOC),
     ]
+
+
+def test_the_file_is_checked_as_written(tmp_path: Path) -> None:
+    """A raw control character, CR or NUL in a review file used to become a space (and a CR
+    a line end) before the checks saw it; an empty review was "no text to translate"."""
+    review = tmp_path / "a.review.tsv"
+    for raw, code in (("\x0c", "000C"), ("\r", "000D"), ("\x85", "0085")):
+        review.write_text(_tsv(1, _pair(0).replace("Kalimat", f"Kali{raw}mat")), "utf-8")
+        result = CliRunner().invoke(app, ["apply-review", str(review), "--out", str(tmp_path)])
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr == (
+            f"Error: {review}: line 2: source holds the control character U+{code}\n"
+        )
+    review.write_text("")
+    result = CliRunner().invoke(app, ["apply-review", str(review), "--out", str(tmp_path)])
+    assert result.stderr == f"Error: {review}: empty file, no decisions to apply\n"
+    assert list(tmp_path.iterdir()) == [review]
 
 
 def test_the_command_prints_one_line_and_writes_nothing(tmp_path: Path) -> None:

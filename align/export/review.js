@@ -250,11 +250,17 @@
     download(data.name + ".review.jsonl", lines.join(""), "application/x-ndjson");
   }
 
-  // The first line names the page (document digest and signature), for apply-review to check.
+  // The first line names the page (document digest, signature, its links) and how many pairs
+  // follow; each pair carries its id and the digest's first 12 digits: apply-review checks
+  // that the file is whole, each pair there once, every line of this page.
   function exportTsv() {
-    const header = ["# sejajar review", data.document, data.signature].join("\t") + "\n";
-    const lines = exported().map(
-      (r) => [r.decision, clean(r.source), clean(r.target)].join("\t") + "\n",
+    const pairs = exported();
+    const page = data.document.slice(0, 12);
+    const header =
+      ["# sejajar review", data.document, data.signature, data.links, pairs.length].join("\t") +
+      "\n";
+    const lines = pairs.map(
+      (r) => [r.decision, clean(r.source), clean(r.target), r.id, page].join("\t") + "\n",
     );
     download(data.name + ".review.tsv", header + lines.join(""), "text/tab-separated-values");
   }

@@ -46,14 +46,7 @@ def read_article(path: Path) -> str:
     """Read ``path`` as an article: decoded, line ends and spaces normalised, HTML reduced to
     its text; :data:`STDIN` reads standard input. Raises :class:`InputError` for anything that
     is not usable text."""
-    if path != STDIN:
-        if not path.exists():
-            raise InputError(f"{shown(path)}: no such file")
-        if not _utf8(path.name):
-            # The name becomes the document's name, written into every output as UTF-8.
-            raise InputError(f"{shown(path)}: the file name is not UTF-8; rename it")
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory")
+    _check_path(path)
     try:
         text = article_text(decode(read_input(path), path))
     except HTMLError as exc:
@@ -61,6 +54,29 @@ def read_article(path: Path) -> str:
     if not text.strip():
         raise InputError(f"{shown(path)}: empty file, no text to translate")
     return text
+
+
+def read_text(path: Path, nothing: str) -> str:
+    """The decoded text of ``path`` exactly as written (a file sejajar exported, checked line
+    by line: no character replaced, no line end added); an empty file is refused, saying
+    ``nothing`` ("no decisions to apply")."""
+    _check_path(path)
+    text = decode(read_input(path), path)
+    if not text.strip():
+        raise InputError(f"{shown(path)}: empty file, {nothing}")
+    return text
+
+
+def _check_path(path: Path) -> None:
+    if path == STDIN:
+        return
+    if not path.exists():
+        raise InputError(f"{shown(path)}: no such file")
+    if not _utf8(path.name):
+        # The name becomes the document's name, written into every output as UTF-8.
+        raise InputError(f"{shown(path)}: the file name is not UTF-8; rename it")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory")
 
 
 def article_text(text: str) -> str:

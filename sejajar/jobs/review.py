@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sejajar.align.review import Decision, ReviewError, parse_review, review_name
-from sejajar.core.files import InputError, read_article, remove_stale_temporaries, write_atomic
+from sejajar.core.files import InputError, read_text, remove_stale_temporaries, write_atomic
 from sejajar.jobs.files import check_new, check_not_inputs
 from sejajar.jobs.formats import REVIEW
 
@@ -55,7 +55,8 @@ def apply_review(
     check_new(paths.values(), force)
     remove_stale_temporaries(paths.values())
     try:
-        decisions = parse_review(read_article(review), jsonl=review.suffix == ".jsonl")
+        text = read_text(review, "no decisions to apply")
+        decisions = parse_review(text, jsonl=review.suffix == ".jsonl")
     except ReviewError as exc:
         raise InputError(f"{review}: {exc}") from exc
     return write_accepted(decisions, paths)

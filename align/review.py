@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from sejajar.align.export.tmx import render_tmx_pairs
 from sejajar.align.export.tsv import clean_cell
+from sejajar.core.errors import json_problem
 
 DECISIONS = ("accepted", "rejected", "pending")
 # The first line of a TSV review: "# sejajar review<TAB>DOCUMENT<TAB>SIGNATURE".
@@ -54,7 +55,7 @@ def parse_review(text: str, jsonl: bool) -> list[Decision]:
         except RecursionError:
             raise ReviewError(f"line {number}: nested too deeply to be a review line") from None
         except ValueError as exc:
-            raise ReviewError(f"line {number}: {exc}") from exc
+            raise ReviewError(f"line {number}: {json_problem(exc)}") from exc
         if decision is not None:
             decisions.append(decision)
     if not reader.identified:

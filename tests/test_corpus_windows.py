@@ -108,3 +108,16 @@ def test_a_lone_surrogate_fails_its_document_alone(
     assert table[1]["error"] == "text holds a lone surrogate (U+D800) at character 7: not Unicode"
     assert table[2]["error"] == "id holds a lone surrogate (U+DC80) at character 2: not Unicode"
     assert table[3]["error"] == "target holds a lone surrogate (U+DFFF) at character 5: not Unicode"
+
+
+def test_a_bad_json_line_of_a_shard_is_named_by_its_own_number(tmp_path: Path) -> None:
+    from sejajar.core.files import InputError
+    from sejajar.jobs.shards import Columns, Shard, read_shard
+
+    data = tmp_path / "s.jsonl"
+    data.write_text('{"id": "a", "text": "Satu."}\n{"id": "b", oops}\n')
+    with pytest.raises(InputError) as error:
+        read_shard(Shard("s", data), Columns())
+    assert str(error.value) == (
+        f"{data}: line 2: column 13: Expecting property name enclosed in double quotes"
+    )

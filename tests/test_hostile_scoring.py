@@ -65,9 +65,16 @@ def test_empty_reference_and_output(tmp_path: Path, systems: int) -> None:
         ('{"doc_id": null, "line_numbers": [1]}', "doc_id must be a string, not null"),
         ('[{"doc_id": "a"}]', "expected an object, found list"),
         ("[" * 100_000, "not a document record"),
+        # Issue 25: item 22, 15, 20.
+        ('{"doc_id": "a", "line_numbers": []}', "document a has no line numbers (line_numbers "
+         "is empty)"),
+        ('{"doc_id": "a\\ud800", "line_numbers": [1]}', "doc_id holds a lone surrogate U+D800"),
+        ('{"doc_id": "a", oops}', "not a document record (column 17: Expecting property name "
+         "enclosed in double quotes)"),
     ],
-    ids=["digits", "string-item", "bool", "float", "null-id", "list", "deep"],
-)
+    ids=["digits", "string-item", "bool", "float", "null-id", "list", "deep", "empty",
+         "surrogate", "json-column"],
+)  # fmt: skip
 def test_bad_document_records(tmp_path: Path, record: str, message: str) -> None:
     ref, a, _ = _files(tmp_path)
     docs = tmp_path / "docs.jsonl"
@@ -75,6 +82,7 @@ def test_bad_document_records(tmp_path: Path, record: str, message: str) -> None
     code, out, err = run("evaluate", "--ref", str(ref), "--hyp", str(a), "--by-doc", str(docs))
     assert (code, out) == (1, "") and err.startswith(f"Error: {docs}: line 2: ")
     assert message in err and len(err.splitlines()) == 1
+    assert "line 1" not in err  # the JSON decoder's own line, always 1 on one JSONL line
 
 
 def test_integer_document_ids_still_read(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ CASES: list[tuple[str, str, str]] = [
      "line 1: source holds a lone surrogate U+D800"),
     ("deep", "[" * 100_000 + "\n", "line 1: nested too deeply to be a review line"),
     ("not-object", _lines("[1, 2]"), "line 1: expected a JSON object, found list"),
-    ("not-json", _lines(_record(0), "{oops"), "line 2: Expecting property name"),
+    ("not-json", _lines(_record(0), "{oops"), "line 2: column 2: Expecting property name"),
     ("nan", _lines('{"score": NaN}'), "line 1: NaN is not a JSON number"),
     ("duplicate-field", _lines('{"target": "a", "target": "b"}'),
      "line 1: field 'target' appears twice"),

@@ -7,11 +7,13 @@ Scores are sacreBLEU's own (default settings, 13a tokenisation), so they match p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sejajar.core.errors import json_problem
 from sejajar.core.files import InputError, decode
 from sejajar.translate.split import split_text
 from sejajar.translate.translator import Progress, Translator
@@ -193,12 +195,17 @@ def read_documents(path: Path, lines: int) -> list[tuple[str, list[int]]]:
         try:
             doc_id, numbers = _document_record(json.loads(raw))
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
-            raise InputError(f"{path}: line {number}: not a document record ({exc})") from exc
-        bad = [n for n in numbers if not 1 <= n <= lines]
-        if bad or not numbers:
+            problem = json_problem(exc)
+            raise InputError(f"{path}: line {number}: not a document record ({problem})") from exc
+        if not numbers:
             raise InputError(
-                f"{path}: line {number}: document {doc_id} names line {bad[0] if bad else 'none'}"
-                f", outside 1..{lines}"
+                f"{path}: line {number}: document {doc_id} has no line numbers "
+                "(line_numbers is empty)"
+            )
+        bad = [n for n in numbers if not 1 <= n <= lines]
+        if bad:
+            raise InputError(
+                f"{path}: line {number}: document {doc_id} names line {bad[0]}, outside 1..{lines}"
             )
         documents.append((doc_id, [n - 1 for n in numbers]))
     return documents
@@ -212,6 +219,9 @@ def _document_record(record: object) -> tuple[str, list[int]]:
     doc_id, numbers = record["doc_id"], record["line_numbers"]
     if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
         raise TypeError(f"doc_id must be a string, not {json.dumps(doc_id)[:40]}")
+    lone = re.search("[\ud800-\udfff]", doc_id) if isinstance(doc_id, str) else None
+    if lone:  # JSON may escape half a surrogate pair; no output can hold it
+        raise ValueError(f"doc_id holds a lone surrogate U+{ord(lone.group()):04X}")
     if not isinstance(numbers, list) or not all(
         isinstance(n, int) and not isinstance(n, bool) for n in numbers
     ):

@@ -4,6 +4,7 @@ behind it. The library names them as its parameters; a front end may name them i
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -67,3 +68,11 @@ class SejajarError(Exception):
 
     def naming(self, name: Callable[[str], str]) -> str:
         return name_parameters(self.template, name)
+
+
+def json_problem(exc: BaseException) -> str:
+    """What is wrong with one line of JSON Lines: a decoding error's column and reason (its own
+    "line 1", which on one line of a file is always 1, left out), or the exception's text."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"column {exc.colno}: {exc.msg}"
+    return str(exc)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
+from sejajar.core.errors import json_problem
 from sejajar.core.files import InputError, atomic_file, read_article, write_atomic
 from sejajar.jobs.counts import RunCounts
 
@@ -205,7 +206,10 @@ def _rows(path: Path, columns: Columns) -> list[dict[str, Any]]:
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise InputError(f"{path}: line {number}: {json_problem(exc)}") from exc
                 if not isinstance(record, dict):
                     raise InputError(f"{path}: line {number}: not a JSON object")
                 rows.append({c: record.get(c) for c in wanted})

@@ -96,7 +96,7 @@ def segments(texts: Path) -> list[str]:
     from sejajar.jobs.files import expand_inputs, load_document
 
     out = []
-    for path in expand_inputs([texts]):
+    for path in expand_inputs([texts])[0]:
         doc = load_document(path)
         out += [doc.segments[i].text for i in to_translate(doc, False)]
     return out

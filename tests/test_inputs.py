@@ -47,7 +47,23 @@ READABLE = [
         b"<body><nav>Menu</nav><p>Harga naik 5 persen.</p><p>Presiden tiba &amp; disambut.</p></body></html>",
         "Berita\nHarga naik 5 persen.\nPresiden tiba & disambut.",
     ),
-]
+    # Issue 25, item 12: pages saved by browsers start in many ways.
+    *[
+        (f"saved page: {start[:20]!r}", start + b"<p>Harga naik.</p><div>Presiden tiba.</div>",
+         "Harga naik.\nPresiden tiba.")
+        for start in (
+            b"<!-- saved from url=(0040)https://www.kontan.co.id/news/berita -->\n<html>",
+            b'<?xml version="1.0" encoding="utf-8"?>\n<html>',
+            b'<meta charset="utf-8">',
+            b"\n\n  <!-- a comment -->  <!-- another -->\n<head></head><body>",
+            b"<P>",
+            b"<article>",
+        )
+    ],
+    # Item 13: a UTF-32 BOM starts with the UTF-16 one.
+    ("utf-32-le BOM", codecs.BOM_UTF32_LE + ARTICLE.encode("utf-32-le"), ARTICLE),
+    ("utf-32-be BOM", codecs.BOM_UTF32_BE + ARTICLE.encode("utf-32-be"), ARTICLE),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("case", "data", "text"), READABLE, ids=[c[0] for c in READABLE])
@@ -72,7 +88,37 @@ REFUSED = [
         b"<html><body><script>x()</script></body></html>",
         "{p}: empty file, no text to translate",
     ),
-]
+    # Item 12: a text that only mentions a tag stays text.
+    # Item 14: UTF-16 without a byte-order mark.
+    ("utf-16-le no BOM", ARTICLE.encode("utf-16-le"),
+     "{p}: looks like UTF-16 without a byte-order mark; convert it to UTF-8"),
+    ("utf-16-be no BOM", ARTICLE.encode("utf-16-be"),
+     "{p}: looks like UTF-16 without a byte-order mark; convert it to UTF-8"),
+]  # fmt: skip
+
+
+def test_text_about_tags_stays_text(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Tag <p> membuka paragraf.\n<b>naik</b> kata dia.\n<pre is not a tag\n")
+    assert (
+        read_article(path)
+        == "Tag <p> membuka paragraf.\n<b>naik</b> kata dia.\n<pre is not a tag\n"
+    )
+
+
+def test_a_symlink_loop_is_named_as_one(tmp_path: Path) -> None:
+    """Item 21: a link loop used to say "no such file"."""
+    loop = tmp_path / "a.txt"
+    loop.symlink_to(tmp_path / "b.txt")
+    (tmp_path / "b.txt").symlink_to(loop)
+    with pytest.raises(InputError) as info:
+        read_article(loop)
+    assert str(info.value) == f"{loop}: a loop of symbolic links; point it at a file"
+    dangling = tmp_path / "c.txt"
+    dangling.symlink_to(tmp_path / "gone.txt")
+    with pytest.raises(InputError) as info:
+        read_article(dangling)
+    assert str(info.value) == f"{dangling}: a link to {tmp_path / 'gone.txt'}, which does not exist"
 
 
 @pytest.mark.parametrize(("case", "data", "message"), REFUSED, ids=[c[0] for c in REFUSED])

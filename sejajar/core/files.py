@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
 import re
 import select
@@ -39,7 +40,14 @@ STALE_SECONDS = 600
 STDIN = Path("-")
 # How long a named FIFO's writer may take to start writing before the FIFO is refused.
 FIFO_WAIT_SECONDS: float = 10
-_HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+# A web page, sniffed as browsers do: past white space, comments (``<!-- saved from url=``) and
+# an XML declaration, one of these tags opens the text. Looked for in the first characters only.
+_HTML_START = re.compile(
+    r"(?:\s|<!--.*?-->|<\?xml[^>]*>)*"
+    r"<(?:!doctype\s+html|html|head|meta|body|p|div|article)[\s/>]",
+    re.IGNORECASE | re.DOTALL,
+)
+_SNIFF_CHARS = 4096
 
 
 def read_article(path: Path) -> str:
@@ -71,6 +79,16 @@ def _check_path(path: Path) -> None:
     if path == STDIN:
         return
     if not path.exists():
+        if path.is_symlink():
+            try:
+                os.stat(path)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise InputError(
+                        f"{shown(path)}: a loop of symbolic links; point it at a file"
+                    ) from exc
+            target = path.parent / os.readlink(path)
+            raise InputError(f"{shown(path)}: a link to {shown(target)}, which does not exist")
         raise InputError(f"{shown(path)}: no such file")
     if not _utf8(path.name):
         # The name becomes the document's name, written into every output as UTF-8.
@@ -83,7 +101,7 @@ def article_text(text: str) -> str:
     """Decoded text as an article: line ends and spaces normalised, a web page reduced to its
     text (raises :class:`HTMLError` for a page that cannot be read)."""
     text = normalise(text)
-    if _HTML_START.match(text):
+    if _HTML_START.match(text[:_SNIFF_CHARS]):
         text = normalise(html_to_text(text))
     return text
 
@@ -142,7 +160,7 @@ def _utf8(text: str) -> bool:
 
 def decode(data: bytes, path: Path) -> str:
     """UTF-8 (a BOM is dropped) or BOM-marked UTF-16; anything else is refused, saying where."""
-    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
                 return data[len(bom) :].decode(codec)
@@ -151,6 +169,10 @@ def decode(data: bytes, path: Path) -> str:
                     f"{shown(path)}: invalid {codec.upper()} at byte {exc.start}"
                 ) from exc
     data = data.removeprefix(codecs.BOM_UTF8)
+    if _utf16_without_bom(data[:8192]):
+        raise InputError(
+            f"{shown(path)}: looks like UTF-16 without a byte-order mark; convert it to UTF-8"
+        )
     if b"\x00" in data[:8192]:
         raise InputError(f"{shown(path)}: binary data (NUL bytes), not a text file")
     try:
@@ -162,6 +184,25 @@ def decode(data: bytes, path: Path) -> str:
             f"{shown(path)}: invalid UTF-8 at line {line}, column {column}"
             f" (byte 0x{data[exc.start]:02x}); save it as UTF-8"
         ) from exc
+
+
+# UTF-32's marks first: UTF-32-LE's starts with UTF-16-LE's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Whether ``head`` reads as UTF-16 text with no mark: NUL bytes in (nearly) every other
+    place, at the even places or at the odd ones, and never on the other side."""
+    even, odd = head[0::2], head[1::2]
+    if len(head) < 4:
+        return False
+    zeros = (even.count(0), odd.count(0))
+    return min(zeros) == 0 and max(zeros) >= 0.5 * len(odd)
 
 
 def read_lines(path: Path) -> list[str]:

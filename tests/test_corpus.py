@@ -24,6 +24,7 @@ from sejajar.jobs.pairs import CorpusOptions
 from sejajar.jobs.shards import Columns, find_shards
 from sejajar.translate.engines import ModelSettings
 from tests.helpers import KONTAN, LIPUTAN, ROOT, paused_env, run, wait_for_pause
+from tests.rayclusters import two_nodes
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -202,17 +203,7 @@ def test_two_node_cluster(
 ) -> None:
     """Two Ray nodes of one CPU each, on this machine: actors run on both, and every document
     arrives exactly once."""
-    if ray.is_initialized():
-        ray.shutdown()
-    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    from ray.cluster_utils import Cluster as RayCluster
-
-    cluster = RayCluster(
-        initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
-    )
-    try:
-        cluster.add_node(num_cpus=1)
-        cluster.wait_for_nodes()
+    with two_nodes(monkeypatch) as cluster:
         crawl = _crawl(tmp_path / "crawl", shards=6)
         out = tmp_path / "out"
         summary = run_corpus(
@@ -225,10 +216,6 @@ def test_two_node_cluster(
         expected_nodes = (
             {n["NodeID"] for n in ray.nodes() if n["Alive"]} if ray.is_initialized() else None
         )
-    finally:
-        if ray.is_initialized():
-            ray.shutdown()
-        cluster.shutdown()
     assert (summary.done_shards, summary.documents) == (6, 12)
     assert len(nodes) == 2, f"actors ran on {nodes}"
     assert expected_nodes is None or nodes <= expected_nodes

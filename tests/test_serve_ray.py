@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.helpers import LIPUTAN
+from tests.rayclusters import two_nodes
 from tests.servers import Server, serving
 from tests.test_serve import ONE, SENTENCES
 
@@ -38,23 +39,8 @@ def env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Two Ray nodes of one CPU each on loopback; the address of the head."""
-    if ray.is_initialized():
-        ray.shutdown()
-    # Keeps the nodes on 127.0.0.1 (Ray would use the host's address); the servers inherit it.
-    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    from ray.cluster_utils import Cluster
-
-    started = Cluster(
-        initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
-    )
-    try:
-        started.add_node(num_cpus=1)
-        started.wait_for_nodes()
+    with two_nodes(monkeypatch) as started:
         yield started.address
-    finally:
-        if ray.is_initialized():
-            ray.shutdown()
-        started.shutdown()
 
 
 def _ray_server(model: Path, address: str, keys: Path, env: dict[str, str]) -> Server:

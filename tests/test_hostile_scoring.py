@@ -161,3 +161,21 @@ def test_a_bead_written_twice_in_the_gold_file_counts_once(tmp_path: Path) -> No
     code, out, err = run("score-align", str(twice), str(predicted), "--json")
     assert code == 0 and err.count("Warning: ") == 2 and "line 3: target segment 1" in err
     assert json.loads(out) == json.loads(run("score-align", str(once), str(predicted), "--json")[1])
+
+
+def test_empty_beads_and_target_files_say_empty(tmp_path: Path) -> None:
+    """Issue 25, item 16: an empty bead or English file said "no text to translate"."""
+    empty, gold = tmp_path / "empty.beads", tmp_path / "gold.beads"
+    empty.write_text("")
+    gold.write_text("[0]:[0]\n")
+    for args in ((empty, gold), (gold, empty)):
+        code, out, err = run("score-align", *map(str, args))
+        assert (code, out, err) == (1, "", f"Error: {empty}: empty file, no beads\n")
+    article, english = tmp_path / "a.txt", tmp_path / "a.en"
+    article.write_text("Harga naik.\n")
+    english.write_text("\n \n")
+    code, out, err = run(
+        "align", str(article), str(english), "--no-bridge", "--out", str(tmp_path / "o")
+    )
+    assert (code, out) == (1, "")
+    assert err == f"Error: {english}: empty file, no English text to align with\n"

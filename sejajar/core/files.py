@@ -50,17 +50,17 @@ _HTML_START = re.compile(
 _SNIFF_CHARS = 4096
 
 
-def read_article(path: Path) -> str:
+def read_article(path: Path, nothing: str = "no text to translate") -> str:
     """Read ``path`` as an article: decoded, line ends and spaces normalised, HTML reduced to
     its text; :data:`STDIN` reads standard input. Raises :class:`InputError` for anything that
-    is not usable text."""
+    is not usable text (an empty file saying ``nothing``)."""
     _check_path(path)
     try:
         text = article_text(decode(read_input(path), path))
     except HTMLError as exc:
         raise InputError(f"{shown(path)}: {exc}") from exc
     if not text.strip():
-        raise InputError(f"{shown(path)}: empty file, no text to translate")
+        raise InputError(f"{shown(path)}: empty file, {nothing}")
     return text
 
 

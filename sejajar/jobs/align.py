@@ -37,7 +37,9 @@ def align_file(
     inputs = [target, *([bridge] if isinstance(bridge, Path) else [])]
     check_outputs([source], out_dir, formats, force, resumable=False, inputs=inputs)
     src = load_document(source, presplit=presplit)
-    tgt = load_document(target, EN_RULES, presplit=presplit)
+    tgt = load_document(
+        target, EN_RULES, presplit=presplit, nothing="no English text to align with"
+    )
     splitter = (
         splitter_id(presplit=True)
         if presplit

@@ -193,10 +193,12 @@ def check_outputs(
     return list(sources)
 
 
-def load_document(source: Path, rules: Rules = ID_RULES, presplit: bool = False) -> Document:
-    """Read and split one input (raises :class:`InputError`); ``presplit`` takes each line as
-    one segment."""
-    text = read_article(source)
+def load_document(
+    source: Path, rules: Rules = ID_RULES, presplit: bool = False, nothing: str = ""
+) -> Document:
+    """Read and split one input (raises :class:`InputError`, an empty one's saying ``nothing``
+    when given); ``presplit`` takes each line as one segment."""
+    text = read_article(source, nothing) if nothing else read_article(source)
     if presplit:
         return presplit_document(output_name(source), text)
     return split_document(output_name(source), text, rules)
@@ -236,7 +238,7 @@ def read_gold_file(path: Path) -> tuple[list[BeadPair], list[str]]:
     line): scored as Vecalign's scorer does, bead by bead; a malformed line is an
     :class:`InputError`."""
     try:
-        beads, overlaps = read_beads(read_article(path))
+        beads, overlaps = read_beads(read_article(path, "no beads"))
     except ValueError as exc:
         raise InputError(f"{shown(path)}: {exc}") from exc
     return beads, [f"{shown(path)}: {overlap}" for overlap in overlaps]

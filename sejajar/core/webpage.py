@@ -44,7 +44,7 @@ def html_to_text(markup: str) -> str:
     root = etree.fromstring(markup.encode("utf-8"), parser)
     fatal = [e for e in parser.error_log if e.level_name == "FATAL"]
     if fatal:
-        raise HTMLError(f"HTML page cannot be read: {fatal[0].message.strip()}")
+        raise HTMLError(f"HTML page cannot be read: {_reason(fatal[0].message)}")
     if root is None:
         return ""
     soft = {"form"} | _unclosed(markup)
@@ -78,6 +78,21 @@ def html_to_text(markup: str) -> str:
                 parts.append(element.tail.replace("\n", " "))
     lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+# libxml2's deepest nesting with ``huge_tree``, and its hint to C programmers about the option.
+_DEPTH = re.compile(r"Excessive depth in document: (\d+)")
+_HINT = re.compile(r"[,;]?\s*use XML_PARSE_HUGE option", re.IGNORECASE)
+
+
+def _reason(message: str) -> str:
+    """libxml2's fatal error as the user can act on it: no advice meant for its C interface."""
+    depth = _DEPTH.search(message)
+    if depth:
+        return (
+            f"its elements nest deeper than {depth.group(1)} levels; save the page's text instead"
+        )
+    return _HINT.sub("", message).strip()
 
 
 def _unclosed(markup: str) -> set[str]:

@@ -116,3 +116,24 @@ def test_option_errors(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.Mon
         TranslatorError, match=r"needs the ctranslate2 package: pip install 'sejajar\[ct2\]'"
     ):
         load_ct2(ModelSettings(model=str(tiny_model)))
+
+
+def test_a_config_that_does_not_match_its_weights_says_how(tiny_model: Path, tmp_path: Path) -> None:
+    """Issue 25, item 19: transformers' own words were "look at the above report", which it
+    logs where the user does not see it."""
+    import json
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    config = json.loads((folder / "config.json").read_text())
+    width = config["d_model"]
+    config["d_model"] = width * 2
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(TranslatorError) as error:
+        load_marian(one_process(folder))
+    assert str(error.value) == (
+        f"cannot load the model in {folder}: config.json says d_model {width * 2} but the weights "
+        f"are {width} wide (model.shared.weight); config.json and the weights are of different "
+        "models"
+    )

@@ -69,6 +69,8 @@ def quiet_transformers() -> None:
 
 def unavailable_message(name: str, folder: Path | None, exc: Exception) -> str:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if folder is not None and "ignore_mismatched_sizes" in detail:
+        detail = _mismatch(folder)  # transformers' report went to a log the user never sees
     if folder is not None:
         return f"cannot load the model in {folder}: {detail}"
     why = (
@@ -80,6 +82,30 @@ def unavailable_message(name: str, folder: Path | None, exc: Exception) -> str:
         f"model {name} is unavailable: {why}. Run once with network access to download it, "
         f"or pass {{model}} DIR (a folder with config.json, the weights and the tokenizer files)"
     )
+
+
+def _mismatch(folder: Path) -> str:
+    """Why a model folder's weights do not fit its config.json, in one line: the width the
+    config names against the embedding's in the weights, where they differ."""
+    import json
+
+    unlike = "config.json and the weights are of different models"
+    try:
+        from safetensors import safe_open
+
+        width = json.loads((folder / "config.json").read_text("utf-8")).get("d_model")
+        with safe_open(str(folder / "model.safetensors"), "pt") as weights:
+            for key in weights.keys():  # noqa: SIM118 (a safetensors file, not a dict)
+                if key.endswith("shared.weight"):
+                    found = weights.get_slice(key).get_shape()[-1]
+                    if found != width:
+                        return (
+                            f"config.json says d_model {width} but the weights are {found} "
+                            f"wide ({key}); {unlike}"
+                        )
+    except Exception:  # no safetensors file, an unreadable config: the general words
+        pass
+    return f"the weights' sizes do not match config.json (layers, widths or vocabulary); {unlike}"
 
 
 def hub_local_only(name: str) -> bool:

@@ -118,7 +118,9 @@ def test_option_errors(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.Mon
         load_ct2(ModelSettings(model=str(tiny_model)))
 
 
-def test_a_config_that_does_not_match_its_weights_says_how(tiny_model: Path, tmp_path: Path) -> None:
+def test_a_config_that_does_not_match_its_weights_says_how(
+    tiny_model: Path, tmp_path: Path
+) -> None:
     """Issue 25, item 19: transformers' own words were "look at the above report", which it
     logs where the user does not see it."""
     import json

@@ -26,7 +26,7 @@ from sejajar.serve.settings import RaySettings, ServeSettings
 from sejajar.translate.engines import ModelSettings
 
 if TYPE_CHECKING:
-    from sejajar.serve.keys import Keys
+    from sejajar.serve.rayreplica import ReplicaSetup
 
 
 @app.command()
@@ -66,7 +66,9 @@ def serve(
     if cluster.ray is not None:
         if database.db is not None:
             fail("--db does not go with --ray: serve the team review on one machine", 2)
-        _serve_on_ray(settings, cache, options, keys, cluster)
+        from sejajar.serve.rayreplica import ReplicaSetup
+
+        _serve_on_ray(ReplicaSetup(settings, cache, options, keys), cluster)
         return
     host = options.host
     review = open_database(database) if database.db is not None else None
@@ -116,22 +118,18 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _serve_on_ray(
-    settings: ModelSettings,
-    cache: Path | bool,
-    options: ServeSettings,
-    keys: Keys,
-    cluster: RaySettings,
-) -> None:
+def _serve_on_ray(setup: ReplicaSetup, cluster: RaySettings) -> None:
     """The service on Ray Serve until SIGINT or SIGTERM (then its replicas drain) or until
     the app is shut down from elsewhere (``serve shutdown``)."""
     import time
 
     from sejajar.serve.rayserve import RayService
 
+    options = setup.options
     if options.port == 0:  # Ray Serve's proxy takes a number: a free one, found here
         with _listen(options.host, 0) as free:
             options = replace(options, port=free.getsockname()[1])
+            setup = replace(setup, options=options)
     else:  # a port in use is said at once, not after the replicas have loaded
         _listen(options.host, options.port).close()
     stopped: list[int] = []
@@ -139,12 +137,12 @@ def _serve_on_ray(
     def on_signal(signum: int, frame: object) -> None:
         stopped.append(signum)
 
-    with reported(), RayService(settings, cache, options, keys, cluster) as service:
+    with reported(), RayService(setup, cluster) as service:
         for sig in (signal.SIGINT, signal.SIGTERM):  # after ray.init, which sets its own
             signal.signal(sig, on_signal)
         typer.echo(f"Ray Serve: {service.replicas()} replicas of {cluster.replica_cpus:g} CPU "
                    "each", err=True)  # fmt: skip
-        typer.echo(f"Serving {settings.model} on {service.url}", err=True)
+        typer.echo(f"Serving {setup.settings.model} on {service.url}", err=True)
         while not stopped and service.running():
             time.sleep(0.5)
         typer.echo("Stopping: the replicas finish their requests", err=True)

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,19 +99,23 @@ def running_replicas() -> int:
     return int(app.deployments[REPLICA].replica_states.get(ReplicaState.RUNNING, 0))
 
 
+@dataclass(frozen=True)
+class ReplicaSetup:
+    """What every replica is built from: the model's settings, the cache, the service's
+    settings and the callers' keys."""
+
+    settings: ModelSettings
+    cache: Path | bool
+    options: ServeSettings
+    keys: Keys
+
+
 class Replica:
     """One replica: the model with the CPUs Ray gave it as threads (a lane of one thread per
     CPU, see :func:`thread_lanes`; no worker processes), and the one-machine app in front of
     it (built by Ray Serve after the constructor)."""
 
-    def __init__(
-        self,
-        settings: ModelSettings,
-        cache: Path | bool,
-        options: ServeSettings,
-        keys: Keys,
-        ledger: Any,
-    ) -> None:
+    def __init__(self, setup: ReplicaSetup, ledger: Any) -> None:
         import ray
 
         from sejajar.jobs.cluster import die_with_parent
@@ -120,8 +124,9 @@ class Replica:
         log_to_stderr()  # the request lines, in the replica's log on its node
         assigned = ray.get_runtime_context().get_assigned_resources()  # type: ignore[no-untyped-call]
         threads = max(1, int(assigned.get("CPU", 1) or 1))
-        session = TranslatorSession(replace(settings, threads=threads, workers=1), cache)
-        self.service = Service(session, options, threads=threads)
+        model = replace(setup.settings, threads=threads, workers=1)
+        session = TranslatorSession(model, setup.cache)
+        self.service = Service(session, setup.options, threads=threads)
         try:
             self.service.load()
             for line in [*session.info, *session.notices]:
@@ -129,7 +134,7 @@ class Replica:
         except SejajarError as exc:
             self.service.close()
             raise RuntimeError(f"<sejajar-error>{exc}</sejajar-error>") from None
-        self.keys = keys
+        self.keys = setup.keys
         self.ledger = ledger
         self.name = import_serve().get_replica_context().replica_id.unique_id
         self.node = str(ray.get_runtime_context().get_node_id())

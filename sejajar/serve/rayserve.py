@@ -28,10 +28,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
-from sejajar.serve.keys import Keys
 from sejajar.serve.rayreplica import (
     APP,
     LEDGER,
@@ -39,11 +37,11 @@ from sejajar.serve.rayreplica import (
     REPLICA_ERROR,
     Ledger,
     Replica,
+    ReplicaSetup,
     import_serve,
     running_replicas,
 )
-from sejajar.serve.settings import RaySettings, ServeError, ServeSettings
-from sejajar.translate.engines import ModelSettings
+from sejajar.serve.settings import RaySettings, ServeError
 
 
 class RayService:
@@ -51,16 +49,8 @@ class RayService:
     starts Ray Serve's proxy on ``host:port`` when this command starts Serve, deploys, and at
     the end deletes the app (its replicas drain first) and stops what it started."""
 
-    def __init__(
-        self,
-        settings: ModelSettings,
-        cache: Path | bool,
-        options: ServeSettings,
-        keys: Keys,
-        cluster: RaySettings,
-    ) -> None:
-        self.settings, self.cache, self.options = settings, cache, options
-        self.keys, self.cluster = keys, cluster
+    def __init__(self, setup: ReplicaSetup, cluster: RaySettings) -> None:
+        self.setup, self.options, self.cluster = setup, setup.options, cluster
         self.started_ray = self.started_serve = False
         self.url = ""
 
@@ -123,8 +113,7 @@ class RayService:
             max_constructor_retry_count=2,
             **self.cluster.scaling(),
         )
-        app = ingress.bind(self.settings, self.cache, self.options, self.keys,
-                           ledger.bind(self.options.chars_per_minute))  # fmt: skip
+        app = ingress.bind(self.setup, ledger.bind(self.options.chars_per_minute))
         try:
             serve.run(app, name=APP, route_prefix="/", blocking=False)
         except RuntimeError as exc:

@@ -201,6 +201,7 @@ def _cli(tiny_model: Path, folder: Path, out: Path) -> list[str]:
 def test_workers_killed_in_a_loop_never_hang_the_run(tiny_model: Path, tmp_path: Path) -> None:
     """Twenty kills (SIGKILL and SIGTERM, the replacement forks too, at any moment) over a
     multi-file run: the run ends, every input has its right outputs or one error line."""
+    signal.alarm(480)  # two runs of the model: more than the fixture's limit on a busy machine
     folder, clean, out = tmp_path / "in", tmp_path / "clean", tmp_path / "out"
     _articles(folder, 16)
     done = subprocess.run(_cli(tiny_model, folder, clean), capture_output=True, timeout=600)

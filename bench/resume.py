@@ -30,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="interrupt and resume a folder run")
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--stop-after", type=int, default=300, help="outputs before Ctrl-C")
+    parser.add_argument("--work", type=Path, default=None, help="folder for model and runs")
     options(parser, smoke={"articles": 12, "stop_after": 3})
     args = parser.parse_args()
     with recorded("resume", args):
@@ -37,7 +38,8 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    work = Path(tempfile.mkdtemp(prefix="sejajar-resume-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="sejajar-resume-"))
+    work.mkdir(parents=True, exist_ok=True)
     model = build_tiny_model(work / "model")
     folder, out, cache = work / "in", work / "out", work / "cache.sqlite"
     folder.mkdir()

@@ -31,6 +31,10 @@ SMOKES = [
 ]
 
 
+# The benches that keep a work folder (model, inputs, outputs) get one in the test's tmp_path.
+WORK = {"memory", "resume"}
+
+
 def _bench(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     # The tests' environment (a private cache, calibration off) goes to the bench.
     return subprocess.run(
@@ -40,10 +44,10 @@ def _bench(name: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("name", "row", "shared"), SMOKES, ids=[s[0] for s in SMOKES])
-def test_each_bench_runs_at_smoke_size(name: str, row: str, shared: bool) -> None:
+def test_each_bench_runs_at_smoke_size(name: str, row: str, shared: bool, tmp_path: Path) -> None:
     if shared:
         require_shared("../shared/data/tico19", SHARED_DATA / "tico19")
-    done = _bench(name)
+    done = _bench(name, *(["--work", str(tmp_path / "work")] if name in WORK else []))
     assert done.returncode == 0, done.stderr[-3000:]
     assert row in done.stdout, done.stdout
     assert "Traceback" not in done.stderr

@@ -47,7 +47,9 @@ ONE = ("--batch-size", "1")
 
 @pytest.fixture(scope="module")
 def server(tiny_model: Path, env: dict[str, str]) -> Iterator[Server]:
-    with serving(tiny_model, "--no-cache", *ONE, env=env) as running:
+    # A deadline past the tests' own timeouts: on a loaded machine the long requests that
+    # hold every lane (below) may take more than the default 60 s, and must still answer 200.
+    with serving(tiny_model, "--no-cache", *ONE, "--deadline", "600", env=env) as running:
         yield running
 
 

@@ -24,7 +24,7 @@ _JS = (_HERE / "review.js").read_text("utf-8")
 # Added only to pages with moved links, so other pages stay byte-identical.
 _MOVED_CSS = (_HERE / "moved.css").read_text("utf-8")
 _MOVED_JS = (_HERE / "moved.js").read_text("utf-8")
-_KEYS = (
+KEYS = (
     "<kbd>j</kbd>/<kbd>k</kbd> next/previous pair · <kbd>n</kbd>/<kbd>N</kbd> next/previous "
     "flagged · <kbd>a</kbd> accept · <kbd>r</kbd> reject · <kbd>e</kbd> edit "
     "(<kbd>Enter</kbd> saves, <kbd>Esc</kbd> cancels) · <kbd>u</kbd> undo · "
@@ -113,7 +113,7 @@ def render_html(doc: ParallelDocument) -> str:
         f'<span id="counter" aria-live="polite">0 / {pairs} reviewed</span> '
         '<button type="button" id="export-tsv">Export TSV</button> '
         '<button type="button" id="export-jsonl">Export JSONL</button>'
-        f'<p class="keys">{_KEYS}</p></div>\n'
+        f'<p class="keys">{KEYS}</p></div>\n'
         "</header>\n"
         f'<table id="pairs" data-storage-key="{storage_key(digest)}">\n'
         '<thead><tr><th class="n">#</th><th lang="id">Indonesian</th>'

@@ -19,7 +19,7 @@ from sejajar.review import decisions, documents, imports
 from sejajar.review.accounts import Caller
 from sejajar.review.database import Database
 from sejajar.review.settings import ReviewError
-from sejajar.serve import review_auth
+from sejajar.serve import review_auth, review_page
 from sejajar.serve.checks import ApiError, error, note
 from sejajar.serve.review_auth import database, signed_in, writing
 
@@ -112,6 +112,7 @@ def add_review(app: FastAPI, db: Database) -> list[APIRouter]:
     app.state.sign_in_limit = review_auth.SignInLimit()
     app.include_router(review_auth.router)
     app.include_router(router)
+    app.include_router(review_page.router)
 
     @app.exception_handler(ReviewError)
     async def review_error(request: Request, exc: ReviewError) -> JSONResponse:
@@ -128,4 +129,4 @@ def add_review(app: FastAPI, db: Database) -> list[APIRouter]:
         note(request, failure=str(exc)[:200])
         return error(503, "Review database unavailable")
 
-    return [review_auth.router, router]
+    return [review_auth.router, router, review_page.router]

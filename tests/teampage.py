@@ -61,9 +61,15 @@ def waiting(driver: Any) -> int:
     return int(driver.find_element("id", "sync").get_attribute("data-waiting") or 0)
 
 
-def all_saved(driver: Any, seconds: float = 30) -> None:
-    wait_for(lambda: driver.find_element("id", "sync").get_attribute("data-waiting") == "0",
-             "the outbox to empty", seconds)  # fmt: skip
+def all_saved(driver: Any, seconds: float = 60) -> None:
+    try:
+        wait_for(lambda: driver.find_element("id", "sync").get_attribute("data-waiting") == "0",
+                 "the outbox to empty", seconds)  # fmt: skip
+    except AssertionError:
+        sync = driver.find_element("id", "sync")
+        outbox = driver.execute_script("return JSON.stringify(Object.assign({}, localStorage))")
+        raise AssertionError(f"still waiting: {sync.text!r} {sync.get_attribute('title')!r} "
+                             f"{outbox[:2000]}") from None  # fmt: skip
 
 
 def statuses(driver: Any) -> dict[int, str]:

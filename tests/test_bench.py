@@ -68,3 +68,19 @@ def test_json_holds_the_run_and_the_cpu_kind() -> None:
     finally:
         written.unlink()
     assert str(Path("bench", "results", written.name)) in done.stderr
+
+
+def test_review_bench_loses_and_doubles_nothing_through_a_kill() -> None:
+    """bench.review --smoke: 200 decisions through a kill -9 and restart of the server, on
+    SQLite and PostgreSQL: every acknowledged decision stored, once."""
+    done = _bench("review")
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[2:]}
+    assert set(rows) == {"sqlite", "postgresql"}, done.stdout
+    for kind, row in rows.items():
+        if kind == "postgresql" and row[0] == "unavailable:":
+            if os.environ.get("SEJAJAR_REQUIRE_POSTGRES") == "1":
+                pytest.fail(" ".join(row))
+            continue
+        acknowledged, stored, wrong, duplicates = map(int, row[:4])
+        assert acknowledged == stored == 200 and wrong == duplicates == 0, done.stdout

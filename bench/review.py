@@ -1,0 +1,249 @@
+"""The team review under outages (issue 23): scripted reviewers save decisions through the
+real API of ``sejajar serve --db`` while the server is killed with SIGKILL and restarted, on
+SQLite and on PostgreSQL. Nothing may be lost or stored twice.
+
+Each reviewer is a thread with its own HTTP client, signed in, on a document of its own (made
+here: ``--pairs`` pairs each), saving ``--decisions / --reviewers`` decisions one after the
+other over its pairs, each with a new Idempotency-Key and the version its last answer gave. A
+save with no answer (the server dead, restarting, or the answer lost) is sent again, same key
+and body, until the server answers. Meanwhile the server is killed ``--kills`` times at even
+points of the run and restarted on the same port (the tiny test model, one worker).
+
+Rows, per database: decisions acknowledged (answered 200) and stored (history rows), saves
+whose version on the server differs from the reviewer's count (must be 0), duplicates (saves
+stored beyond those acknowledged, or a resend answered 409: must be 0), the save latency of
+answered requests (p50/p95; target p95 < 50 ms on SQLite on the 2-core machine), and the
+whole run's saves per second (restarts included).
+
+    python -m bench.review                      # 20 reviewers, 10,000 decisions, 5 kills
+    python -m bench.review --smoke              # 4 reviewers, 200 decisions, 1 kill
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.results import options, recorded
+from tests.modelfactory import build_tiny_model
+from tests.servers import Server
+
+PASSWORD = "bench review password"
+
+
+@dataclass
+class Tally:
+    """One reviewer's count: answered saves, their latencies, resends, and the anomalies."""
+
+    acknowledged: int = 0
+    latencies: list[float] = field(default_factory=list)
+    resends: int = 0
+    conflicts: int = 0
+    versions: dict[int, int] = field(default_factory=dict)
+
+
+def _documents(folder: Path, reviewers: int, pairs: int) -> list[Path]:
+    """One JSONL output (and its meta.json) per reviewer, ``pairs`` one-to-one pairs each."""
+    files = []
+    for r in range(reviewers):
+        path = folder / f"doc{r:02d}.jsonl"
+        records = [
+            {"id": i, "source": f"Kalimat {i} dari dokumen {r}.", "target":
+             f"Sentence {i} of document {r}.", "source_ids": [i], "target_ids": [i],
+             "paragraph": i // 5, "kind": "sentence", "score": 0.9, "flags": []}
+            for i in range(pairs)
+        ]  # fmt: skip
+        path.write_text("".join(json.dumps(x) + "\n" for x in records), "utf-8")
+        meta = {"name": path.stem, "signature": "bench", "links": pairs}
+        (folder / f"doc{r:02d}.meta.json").write_text(json.dumps(meta), "utf-8")
+        files.append(path)
+    return files
+
+
+def seed(url: str, folder: Path, reviewers: int, pairs: int) -> dict[str, int]:
+    """Users r00.. and their documents; user name -> document id."""
+    from sejajar.review import accounts, documents
+    from sejajar.review.database import Database, init_database
+
+    init_database(url)
+    db = Database(url)
+    try:
+        names = [f"r{r:02d}" for r in range(reviewers)]
+        for name in names:
+            accounts.add_user(db, name, "reviewer", PASSWORD)
+        for name, path in zip(names, _documents(folder, reviewers, pairs), strict=True):
+            documents.import_files(db, [path], "bench", assign=name)
+        found = {d["name"]: d["id"] for d in documents.list_documents(db, _admin())}
+    finally:
+        db.close()
+    return {name: found[f"doc{r:02d}"] for r, name in enumerate(names)}
+
+
+def _admin() -> Any:
+    from sejajar.review.accounts import Caller
+
+    return Caller(id=0, name="bench", role="admin", csrf="", session_id=0)
+
+
+def reviewer(url: str, name: str, document: int, pairs: int, count: int, tally: Tally) -> None:
+    """Sign in, then ``count`` saves over the pairs, each resent until answered."""
+    with httpx.Client(base_url=url, timeout=10) as client:
+        csrf = _call(client, tally, "POST", "/v1/session",
+                     json={"username": name, "password": PASSWORD}).json()["csrf"]  # fmt: skip
+        for n in range(count):
+            pair = n % pairs
+            version = tally.versions.get(pair, 0)
+            body = {"decision": ("accepted", "rejected")[n // pairs % 2], "version": version}
+            headers = {"X-CSRF-Token": csrf, "Idempotency-Key": str(uuid.uuid4())}
+            path = f"/v1/review/documents/{document}/pairs/{pair}"
+            answer = _call(client, tally, "PUT", path, json=body, headers=headers)
+            if answer.status_code == 200:
+                tally.acknowledged += 1
+                tally.versions[pair] = answer.json()["version"]
+            elif answer.status_code == 409:
+                tally.conflicts += 1
+                tally.versions[pair] = answer.json()["current"]["version"]
+            else:
+                raise RuntimeError(f"{name}: {answer.status_code} {answer.text[:200]}")
+
+
+def _call(client: httpx.Client, tally: Tally, method: str, path: str, **kw: Any) -> Any:
+    """The request, sent again (the same) until the server answers other than 5xx."""
+    for attempt in range(10_000):
+        started = time.perf_counter()
+        try:
+            answer = client.request(method, path, **kw)
+        except httpx.HTTPError:
+            answer = None
+        if answer is not None and answer.status_code < 500:
+            if attempt == 0 and method == "PUT":
+                tally.latencies.append(time.perf_counter() - started)
+            return answer
+        tally.resends += 1
+        time.sleep(0.05)
+    raise RuntimeError(f"{path}: no answer")
+
+
+def stored(url: str) -> tuple[int, dict[tuple[str, int], int]]:
+    """History rows, and each (user, pair)'s version on the server."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT count(*) FROM history")).scalar_one()
+            versions = connection.execute(
+                text("SELECT u.name, p.position, p.version FROM pairs p "
+                     "JOIN documents d ON d.id = p.document_id "
+                     "JOIN users u ON u.id = d.assigned_id")
+            ).all()  # fmt: skip
+    finally:
+        engine.dispose()
+    return int(rows), {(name, position): version for name, position, version in versions}
+
+
+def run_on(url: str, args: argparse.Namespace, model: Path, folder: Path) -> str:
+    ids = seed(url, folder, args.reviewers, args.pairs)
+    port = _free_port()
+    launch = ["--model", str(model), "--workers", "1", "--db", url, "--port", str(port)]
+    server = Server(launch)
+    tallies = {name: Tally() for name in ids}
+    each = args.decisions // args.reviewers
+    threads = [
+        threading.Thread(target=reviewer, args=(server.url, n, d, args.pairs, each, tallies[n]))
+        for n, d in ids.items()
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    total = each * len(ids)
+    for kill in range(1, args.kills + 1):  # at even points of the run
+        point = total * kill / (args.kills + 1)
+        while sum(t.acknowledged for t in tallies.values()) < point:
+            if not any(thread.is_alive() for thread in threads):
+                raise RuntimeError("the reviewers ended early (see above)")
+            time.sleep(0.01)
+        server.stop(signal.SIGKILL)
+        server = Server(launch)
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    server.stop()
+    rows, versions = stored(url)
+    acknowledged = sum(t.acknowledged for t in tallies.values())
+    conflicts = sum(t.conflicts for t in tallies.values())
+    wrong = sum(
+        1 for name, t in tallies.items() for pair, v in t.versions.items()
+        if versions[(name, pair)] != v
+    )  # fmt: skip
+    latencies = sorted(x for t in tallies.values() for x in t.latencies)
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000
+    duplicates = max(0, rows - acknowledged) + conflicts
+    return (
+        f"{acknowledged:12d} {rows:8d} {wrong:13d} {duplicates:10d} "
+        f"{sum(t.resends for t in tallies.values()):7d} {p50:7.1f} {p95:7.1f} "
+        f"{total / seconds:8.0f}"
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="team review saves through kill -9 restarts")
+    parser.add_argument("--reviewers", type=int, default=20)
+    parser.add_argument("--decisions", type=int, default=10_000)
+    parser.add_argument("--pairs", type=int, default=100, help="pairs per reviewer's document")
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    options(parser, smoke={"reviewers": 4, "decisions": 200, "pairs": 20, "kills": 1})
+    args = parser.parse_args()
+    with recorded("review", args):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    work = Path(tempfile.mkdtemp(prefix="sejajar-bench-review-"))
+    model = build_tiny_model(work / "model")
+    print(f"{args.reviewers} reviewers, {args.decisions} decisions, {args.kills} kill -9 restarts")
+    print("database    acknowledged   stored  wrong version duplicates resends "
+          "p50 ms  p95 ms  saves/s")  # fmt: skip
+    for kind in args.databases.split(","):
+        folder = work / kind
+        folder.mkdir()
+        if kind == "sqlite":
+            url = "sqlite:///" + str(folder / "review.sqlite3")
+            print(f"{kind:11s} {run_on(url, args, model, folder)}")
+            continue
+        from tests.databases import postgres_server
+
+        try:
+            with postgres_server() as server:
+                row = run_on(server.new_database(), args, model, folder)
+        except BaseException as exc:  # tests.databases skips (a pytest outcome) without it
+            if type(exc).__name__ != "Skipped":
+                raise
+            row = f"unavailable: {exc}"
+        print(f"{kind:11s} {row}")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ for the outbox to empty, read what the database holds, and a server restarted on
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import time
 from collections.abc import Callable
@@ -126,11 +127,24 @@ def free_port() -> int:
         return port
 
 
-def serve_on(model: Path, seeded: Seeded, port: int) -> Server:
-    """``sejajar serve --db`` on a given port (the last --port wins), so a page open on it
-    finds the server again after a restart."""
-    return Server(["--model", str(model), "--workers", "1", "--db", seeded.url,
-                   "--port", str(port)])  # fmt: skip
+class Restartable:
+    """``sejajar serve --db`` on a port of its own, started again on that port after a stop
+    or a kill (the last --port wins), so a page open on it finds the server again."""
+
+    def __init__(self, model: Path, seeded: Seeded) -> None:
+        self.args = ["--model", str(model), "--workers", "1", "--db", seeded.url,
+                     "--port", str(free_port())]  # fmt: skip
+        self.server = Server(self.args)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        self.server.stop(sig)
+
+    def start(self) -> None:
+        self.server = Server(self.args)
 
 
 def hostile_document(outputs: Path, folder: Path, payloads: list[str]) -> Path:

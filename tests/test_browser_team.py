@@ -19,14 +19,13 @@ from tests.helpers import run
 from tests.reviewing import PASSWORD, Seeded
 from tests.servers import Server
 from tests.teampage import (
+    Restartable,
     all_saved,
     decide,
-    free_port,
     hostile_document,
     ids,
     open_document,
     saves,
-    serve_on,
     sign_in,
     statuses,
     stored,
@@ -110,61 +109,61 @@ def test_a_conflicting_save_is_shown_with_who_made_it_and_applied_only_on_reques
     assert not second_browser.find_elements("css selector", ".conflict-note")
 
 
-def test_decisions_persist_across_reload_and_restart(
-    seeded_review: Seeded, tiny_model: Path, browser: Any
-) -> None:
-    ayu, port = seeded_review.documents["ayu"], free_port()
-    server = serve_on(tiny_model, seeded_review, port)
+@pytest.fixture
+def restartable(seeded_review: Seeded, tiny_model: Path) -> Iterator[Restartable]:
+    server = Restartable(tiny_model, seeded_review)
     try:
-        sign_in(browser, server.url, "ayu")
-        open_document(browser, server.url, ayu)
-        decide(browser, "jajjr")
-        all_saved(browser)
-        before = statuses(browser)
-        browser.refresh()
-        wait_for(lambda: statuses(browser) == before, "the decisions after a reload")
-        server.stop()
-        server = serve_on(tiny_model, seeded_review, port)
-        open_document(browser, server.url, ayu)  # the same cookie, a new server process
-        assert statuses(browser) == before
-        assert waiting(browser) == 0
+        yield server
     finally:
         server.stop()
+
+
+def test_decisions_persist_across_reload_and_restart(
+    seeded_review: Seeded, restartable: Restartable, browser: Any
+) -> None:
+    ayu = seeded_review.documents["ayu"]
+    sign_in(browser, restartable.url, "ayu")
+    open_document(browser, restartable.url, ayu)
+    decide(browser, "jajjr")
+    all_saved(browser)
+    before = statuses(browser)
+    browser.refresh()
+    wait_for(lambda: statuses(browser) == before, "the decisions after a reload")
+    restartable.stop()
+    restartable.start()
+    open_document(browser, restartable.url, ayu)  # the same cookie, a new server process
+    assert statuses(browser) == before
+    assert waiting(browser) == 0
 
 
 def test_a_server_killed_mid_review_loses_and_doubles_nothing(
-    seeded_review: Seeded, tiny_model: Path, browser: Any
+    seeded_review: Seeded, restartable: Restartable, browser: Any
 ) -> None:
-    ayu, port = seeded_review.documents["ayu"], free_port()
-    server = serve_on(tiny_model, seeded_review, port)
-    try:
-        sign_in(browser, server.url, "ayu")
-        open_document(browser, server.url, ayu)
-        pairs = ids(browser)
-        decide(browser, "jaja")
-        all_saved(browser)
-        acknowledged = stored(seeded_review.url, ayu)
-        decide(browser, "jrja")  # some in flight as the server dies
-        server.stop(signal.SIGKILL)
-        decide(browser, "jrjajr")  # the server down: these wait in the outbox
-        wait_for(lambda: waiting(browser) > 0, "the outbox to hold the waiting decisions")
-        assert "waiting" in browser.find_element("id", "sync").text
-        browser.refresh()  # the page is gone (the server is down): its outbox stays
-        server = serve_on(tiny_model, seeded_review, port)
-        open_document(browser, server.url, ayu)
-        all_saved(browser)
-        held = stored(seeded_review.url, ayu)
-        for pair, (_, version, _) in acknowledged.items():
-            assert held[pair][1] >= version, "an acknowledged decision was lost"
-        expected = {pairs[0]: "accepted", pairs[1]: "accepted", pairs[2]: "rejected",
-                    pairs[3]: "accepted", pairs[4]: "rejected", pairs[5]: "accepted",
-                    pairs[6]: "rejected"}  # fmt: skip
-        assert {p: held[p][0] for p in expected} == expected
-        assert statuses(browser) == {p: expected.get(p, "") for p in pairs}
-        assert saves(seeded_review.url, ayu) == 7  # each decision stored once
-        assert {held[p][1] for p in expected} == {1}
-    finally:
-        server.stop()
+    ayu, url = seeded_review.documents["ayu"], seeded_review.url
+    sign_in(browser, restartable.url, "ayu")
+    open_document(browser, restartable.url, ayu)
+    pairs = ids(browser)
+    decide(browser, "jaja")
+    all_saved(browser)
+    acknowledged = stored(url, ayu)
+    decide(browser, "jrja")  # some in flight as the server dies
+    restartable.stop(signal.SIGKILL)
+    decide(browser, "jrjajr")  # the server down: these wait in the outbox
+    wait_for(lambda: waiting(browser) > 0, "the outbox to hold the waiting decisions")
+    assert "waiting" in browser.find_element("id", "sync").text
+    browser.refresh()  # the page is gone (the server is down): its outbox stays
+    restartable.start()
+    open_document(browser, restartable.url, ayu)
+    all_saved(browser)
+    held = stored(url, ayu)
+    for pair, (_, version, _) in acknowledged.items():
+        assert held[pair][1] >= version, "an acknowledged decision was lost"
+    decided = ["accepted", "accepted", "rejected", "accepted", "rejected", "accepted", "rejected"]
+    expected = dict(zip(pairs, decided, strict=False))
+    assert {p: held[p][0] for p in expected} == expected
+    assert statuses(browser) == {p: expected.get(p, "") for p in pairs}
+    assert saves(url, ayu) == 7  # each decision stored once
+    assert {held[p][1] for p in expected} == {1}
 
 
 PAYLOADS = ['<img src=x onerror="alert(1)">', "</script><script>alert(2)</script>",

@@ -16,7 +16,7 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  // session: {user, csrf}; hooks: onAck(entry, version), onConflict(entry, current, later),
+  // session: {user, csrf}; hooks: onConflict(entry, current, latest),
   // onDropped(entry, message), onSignedOut(), onStatus(waiting, state).
   function outbox(session, hooks) {
     const storageKey = "sejajar-team:outbox:" + session.user;
@@ -122,20 +122,18 @@
         return false;
       }
       if (answer.status === 200) {
-        const body = await json(answer);
         remove([entry.key]);
         failures = 0;
-        hooks.onAck(entry, body.version);
         return true;
       }
       if (answer.status === 409) {
         const body = await json(answer);
         // Later saves of the pair were made on top of this one: they would conflict too.
-        const later = entries().filter(
+        const ofPair = entries().filter(
           (e) => e.document === entry.document && e.pair === entry.pair,
         );
-        remove(later.map((e) => e.key));
-        hooks.onConflict(entry, body.current, later[later.length - 1]);
+        remove(ofPair.map((e) => e.key));
+        hooks.onConflict(entry, body.current, ofPair[ofPair.length - 1]);
         return true;
       }
       if (answer.status === 401) {

@@ -81,12 +81,17 @@
     };
   }
 
+  // A conflict on a document not open here: said, as the page of that document would.
+  function elsewhere(element) {
+    return (entry, current) =>
+      dropped(element)(entry, "saved meanwhile by " + current.by + "; yours was not saved");
+  }
+
   async function listDocuments(session) {
     $("documents").hidden = false;
     const sync = $("documents-sync");
     const box = window.sejajarOutbox(session, {
-      onAck: () => {},
-      onConflict: () => {},
+      onConflict: elsewhere(sync),
       onDropped: dropped(sync),
       onSignedOut: () => location.reload(),
       onStatus: (waiting, state) => showStatus(sync, waiting, state),
@@ -210,9 +215,8 @@
     }
     let set = null;
     const box = window.sejajarOutbox(session, {
-      onAck: () => {},
       onConflict: (entry, current, latest) => {
-        if (entry.document !== doc.id) return;
+        if (entry.document !== doc.id) return elsewhere($("sync"))(entry, current);
         next.set(entry.pair, current.version);
         set(entry.pair, fromApi(current.decision, current.target));
         conflict(entry.pair, current, latest.body);

@@ -22,7 +22,7 @@ whole run's saves per second (restarts included).
 from __future__ import annotations
 
 import argparse
-import json
+import shutil
 import signal
 import statistics
 import tempfile
@@ -53,47 +53,38 @@ class Tally:
     versions: dict[int, int] = field(default_factory=dict)
 
 
-def _documents(folder: Path, reviewers: int, pairs: int) -> list[Path]:
-    """One JSONL output (and its meta.json) per reviewer, ``pairs`` one-to-one pairs each."""
-    files = []
-    for r in range(reviewers):
-        path = folder / f"doc{r:02d}.jsonl"
-        records = [
-            {"id": i, "source": f"Kalimat {i} dari dokumen {r}.", "target":
-             f"Sentence {i} of document {r}.", "source_ids": [i], "target_ids": [i],
-             "paragraph": i // 5, "kind": "sentence", "score": 0.9, "flags": []}
-            for i in range(pairs)
-        ]  # fmt: skip
-        path.write_text("".join(json.dumps(x) + "\n" for x in records), "utf-8")
-        meta = {"name": path.stem, "signature": "bench", "links": pairs}
-        (folder / f"doc{r:02d}.meta.json").write_text(json.dumps(meta), "utf-8")
-        files.append(path)
-    return files
+def _document(r: int, pairs: int) -> Any:
+    """Reviewer ``r``'s document: ``pairs`` one-to-one pairs, as sejajar's JSONL has them."""
+    from sejajar.review.imports import Incoming, check_meta, check_record
+
+    records = [
+        check_record({"id": i, "source": f"Kalimat {i} dari dokumen {r}.",
+                      "target": f"Sentence {i} of document {r}.", "source_ids": [i],
+                      "target_ids": [i], "paragraph": i // 5, "kind": "sentence", "score": 0.9,
+                      "flags": []})
+        for i in range(pairs)
+    ]  # fmt: skip
+    meta = check_meta({"name": f"doc{r:02d}", "signature": "bench", "links": pairs})
+    return Incoming(f"doc{r:02d}", meta, records)
 
 
-def seed(url: str, folder: Path, reviewers: int, pairs: int) -> dict[str, int]:
-    """Users r00.. and their documents; user name -> document id."""
-    from sejajar.review import accounts, documents
+def seed(url: str, reviewers: int, pairs: int) -> dict[str, int]:
+    """Users r00.. and a document each; user name -> document id."""
+    from sejajar.review import accounts, imports
     from sejajar.review.database import Database, init_database
 
     init_database(url)
     db = Database(url)
+    ids = {}
     try:
-        names = [f"r{r:02d}" for r in range(reviewers)]
-        for name in names:
+        for r in range(reviewers):
+            name = f"r{r:02d}"
             accounts.add_user(db, name, "reviewer", PASSWORD)
-        for name, path in zip(names, _documents(folder, reviewers, pairs), strict=True):
-            documents.import_files(db, [path], "bench", assign=name)
-        found = {d["name"]: d["id"] for d in documents.list_documents(db, _admin())}
+            (done,) = imports.import_documents(db, [_document(r, pairs)], "bench", assign=name)
+            ids[name] = done.id
     finally:
         db.close()
-    return {name: found[f"doc{r:02d}"] for r, name in enumerate(names)}
-
-
-def _admin() -> Any:
-    from sejajar.review.accounts import Caller
-
-    return Caller(id=0, name="bench", role="admin", csrf="", session_id=0)
+    return ids
 
 
 def reviewer(url: str, name: str, document: int, pairs: int, count: int, tally: Tally) -> None:
@@ -153,8 +144,8 @@ def stored(url: str) -> tuple[int, dict[tuple[str, int], int]]:
     return int(rows), {(name, position): version for name, position, version in versions}
 
 
-def run_on(url: str, args: argparse.Namespace, model: Path, folder: Path) -> str:
-    ids = seed(url, folder, args.reviewers, args.pairs)
+def run_on(url: str, args: argparse.Namespace, model: Path) -> str:
+    ids = seed(url, args.reviewers, args.pairs)
     port = _free_port()
     launch = ["--model", str(model), "--workers", "1", "--db", url, "--port", str(port)]
     server = Server(launch)
@@ -222,6 +213,13 @@ def main() -> None:
 
 def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="sejajar-bench-review-"))
+    try:
+        runs(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def runs(args: argparse.Namespace, work: Path) -> None:
     model = build_tiny_model(work / "model")
     print(f"{args.reviewers} reviewers, {args.decisions} decisions, {args.kills} kill -9 restarts")
     print("database    acknowledged   stored  wrong version duplicates resends "
@@ -231,13 +229,13 @@ def run(args: argparse.Namespace) -> None:
         folder.mkdir()
         if kind == "sqlite":
             url = "sqlite:///" + str(folder / "review.sqlite3")
-            print(f"{kind:11s} {run_on(url, args, model, folder)}")
+            print(f"{kind:11s} {run_on(url, args, model)}")
             continue
         from tests.databases import postgres_server
 
         try:
             with postgres_server() as server:
-                row = run_on(server.new_database(), args, model, folder)
+                row = run_on(server.new_database(), args, model)
         except BaseException as exc:  # tests.databases skips (a pytest outcome) without it
             if type(exc).__name__ != "Skipped":
                 raise

@@ -91,7 +91,8 @@ def test_no_cache_writes_no_cache(tiny_model: Path, tmp_path: Path, private_cach
 
 def test_corrupt_cache_is_set_aside(tiny_model: Path, tmp_path: Path) -> None:
     cache = tmp_path / "c.sqlite"
-    cache.write_bytes(b"this is not a database" * 100)
+    damaged = b"SQLite format 3\x00" + b"this is not a database" * 100  # a damaged SQLite file
+    cache.write_bytes(damaged)
     code, _, err = run(
         "translate",
         str(KONTAN),
@@ -109,7 +110,7 @@ def test_corrupt_cache_is_set_aside(tiny_model: Path, tmp_path: Path) -> None:
         f"Warning: cache {cache} was unreadable (file is not a database); moved it to {cache}.corrupt-"
     )
     (aside,) = tmp_path.glob("c.sqlite.corrupt-*")
-    assert aside.read_bytes() == b"this is not a database" * 100
+    assert aside.read_bytes() == damaged
     assert sqlite3.connect(cache).execute("SELECT count(*) FROM translations").fetchone() == (12,)
 
 

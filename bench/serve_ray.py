@@ -10,6 +10,7 @@ import argparse
 import os
 
 from bench.child import run_child
+from bench.cpu_share import cpu_times, spent
 from bench.serve_load import calls, child_env, load, percentile, with_server
 from tests.servers import Server
 
@@ -27,14 +28,17 @@ def ray_rows(args: argparse.Namespace, texts: list[str]) -> None:
     print(f"\n64 clients, 1 sentence each, {len(texts)} requests; replicas share {cores} cores")
     print(f"{'server':<30} {'seconds':>8} {'sent/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'per call':>8}")  # fmt: skip
-    rates = {}
+    rates: dict[str, float] = {}
+    shares: dict[str, dict[str, float]] = {}
     for name, extra in rows:
 
-        def body(s: Server) -> tuple[float, list[float], float]:
+        def body(s: Server, name: str = name) -> tuple[float, list[float], float]:
             # Warm: a round of the same shape first (a replica is not calibrated at load, as
             # its threads are Ray's, so its first batches of each size pay for kernel setup).
             load(s.url, [f"{t[:-1]} (warm)." for t in texts], 64)
+            before = cpu_times()
             seconds, lat = load(s.url, list(texts), 64)
+            shares[name] = spent(before)
             after = calls(s)
             return seconds, lat, after[0] / max(1, after[1])
 
@@ -51,6 +55,9 @@ def ray_rows(args: argparse.Namespace, texts: list[str]) -> None:
         p50, p95 = 1000 * found["p50"], 1000 * found["p95"]
         print(f"{name:<30} {found['seconds']:>8.1f} {rates[name]:>7.1f} {p50:>8.1f} "
               f"{p95:>8.1f}", flush=True)  # fmt: skip
+    print("\nCPU seconds during each measured round, by process:")
+    for name, share in shares.items():
+        print(f"  {name}: " + ", ".join(f"{group} {secs:g}" for group, secs in share.items()))
     overhead = rates["one machine (sejajar serve)"] / rates["Ray Serve, 1 replica"] - 1
     print("\ntargets:")
     print(f"  Ray Serve at one replica within 15% of the one-machine server: {overhead:+.1%} "

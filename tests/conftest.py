@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import FakeTranslator, require_shared
 from tests.modelfactory import ROOT, SHARED_TOKENIZER, build_full_model, build_tiny_model
+from tests.servers import Server, private_env, tiny_serving
 
 # The team review's fixtures (databases, seeded data, a served review, signed-in clients).
 pytest_plugins = ("tests.reviewing",)
@@ -92,3 +93,16 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A module's ``sejajar serve`` environment (see ``tests.servers.private_env``)."""
+    return private_env(tmp_path_factory.mktemp("xdg"))
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model: Path, env: dict[str, str]) -> Iterator[Server]:
+    """The tiny model served for a module's tests (see ``tests.servers.tiny_serving``)."""
+    with tiny_serving(tiny_model, env) as running:
+        yield running

@@ -3,6 +3,7 @@ server binds it and says which), waited for until ``/health`` answers, stopped b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -99,3 +100,43 @@ def serving(model: Path, *args: str, env: dict[str, str] | None = None) -> Itera
         if server.process.returncode is not None and server.process.returncode < 0:
             with suppress(ProcessLookupError):
                 os.killpg(server.process.pid, signal.SIGKILL)
+
+
+SENTENCES = [
+    "Presiden tiba di Jakarta pada Rabu (26/4/2023).",
+    "Harga naik 3,5 persen di Washington D.C pada pukul 14.30 WIB.",
+    "Amerika Serikat dan Korea Selatan sepakat memperkuat kerja sama.",
+    "Korea Utara tidak menanggapi permintaan komentar.",
+]
+
+# A sentence's translation depends on the batch it is in: padding changes the shapes of the
+# matrix products, so their sums round differently, and a random model's near-ties flip (the
+# CLI too gives another text for a sentence when the file around it changes). So the server
+# and the CLI run batches of one here, where both must give exactly the same text; the queue
+# still gathers many requests' sentences into each call to the model.
+ONE = ("--batch-size", "1")
+
+
+def metric(server: Server, name: str) -> float:
+    text = httpx.get(server.url + "/metrics").text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def translate_body(**fields: object) -> dict[str, object]:
+    return {"q": "Presiden tiba.", "source": "id", "target": "en", **fields}
+
+
+def private_env(folder: Path) -> dict[str, str]:
+    """A module's server's environment: its own cache folder (the per-test one is not set yet
+    in module fixtures), no calibration."""
+    return {"XDG_CACHE_HOME": str(folder), "SEJAJAR_CALIBRATE": "0"}
+
+
+def tiny_serving(model: Path, env: dict[str, str]) -> contextlib.AbstractContextManager[Server]:
+    """The tests' shared server: batches of one (see ``ONE``), no cache, and a deadline past
+    the tests' own timeouts (on a loaded machine, requests that hold every lane may take more
+    than the default 60 s and must still answer 200)."""
+    return serving(model, "--no-cache", *ONE, "--deadline", "600", env=env)

@@ -1,6 +1,6 @@
 """``sejajar serve`` as a real process on a free port, with real clients: LibreTranslate's
-own Python client, httpx for the native API, 32 concurrent clients, hostile requests, keys,
-kill -9 and SIGTERM."""
+own Python client, httpx for the native API, 32 concurrent clients, a client that leaves,
+kill -9 and SIGTERM (hostile requests and keys: test_serve_requests.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import os
 import signal
 import sqlite3
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,38 +18,16 @@ import pytest
 
 from tests.helpers import KONTAN, LIPUTAN, run
 from tests.modelfactory import ROOT
-from tests.servers import Server, serving
+from tests.servers import (
+    ONE,
+    SENTENCES,
+    Server,
+    metric,
+    serving,
+    translate_body,
+)
 
 pytestmark = pytest.mark.slow
-
-SENTENCES = [
-    "Presiden tiba di Jakarta pada Rabu (26/4/2023).",
-    "Harga naik 3,5 persen di Washington D.C pada pukul 14.30 WIB.",
-    "Amerika Serikat dan Korea Selatan sepakat memperkuat kerja sama.",
-    "Korea Utara tidak menanggapi permintaan komentar.",
-]
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The server's own cache folder (the per-test one is not set yet in module fixtures)."""
-    return {"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("xdg")), "SEJAJAR_CALIBRATE": "0"}
-
-
-# A sentence's translation depends on the batch it is in: padding changes the shapes of the
-# matrix products, so their sums round differently, and a random model's near-ties flip (the
-# CLI too gives another text for a sentence when the file around it changes). So the server
-# and the CLI run batches of one here, where both must give exactly the same text; the queue
-# still gathers many requests' sentences into each call to the model.
-ONE = ("--batch-size", "1")
-
-
-@pytest.fixture(scope="module")
-def server(tiny_model: Path, env: dict[str, str]) -> Iterator[Server]:
-    # A deadline past the tests' own timeouts: on a loaded machine the long requests that
-    # hold every lane (below) may take more than the default 60 s, and must still answer 200.
-    with serving(tiny_model, "--no-cache", *ONE, "--deadline", "600", env=env) as running:
-        yield running
 
 
 def cli_targets(model: Path, texts: list[str], folder: Path) -> list[str]:
@@ -88,7 +65,7 @@ def test_32_concurrent_clients_get_the_cli_outputs(
 ) -> None:
     texts = [f"{s[:-1]} nomor {n}." for n in range(8) for s in SENTENCES]  # 32 distinct
     expected = cli_targets(tiny_model, texts, tmp_path)
-    before = _metric(server, "sejajar_batch_sentences_count")
+    before = metric(server, "sejajar_batch_sentences_count")
 
     def one(text: str) -> str:
         reply = httpx.post(server.url + "/translate", timeout=120,
@@ -100,7 +77,7 @@ def test_32_concurrent_clients_get_the_cli_outputs(
         got = list(pool.map(one, texts))
     assert got == expected
     # They shared the model's calls: fewer calls than requests.
-    assert _metric(server, "sejajar_batch_sentences_count") - before < len(texts)
+    assert metric(server, "sejajar_batch_sentences_count") - before < len(texts)
 
 
 def test_list_q_html_and_alternatives(server: Server, tiny_model: Path, tmp_path: Path) -> None:
@@ -166,189 +143,24 @@ def test_a_client_that_leaves_is_dropped_from_the_queue(server: Server) -> None:
     lanes = min(len(os.sched_getaffinity(0)), 8)
     bigs = [" ".join(f"Presiden tiba di Jakarta nomor {n} {lane}." for n in range(200))
             for lane in range(lanes)]  # fmt: skip
-    dropped = _metric(server, "sejajar_requests_dropped_total")
-    sentences = _metric(server, "sejajar_sentences_total")
+    dropped = metric(server, "sejajar_requests_dropped_total")
+    sentences = metric(server, "sejajar_sentences_total")
     with ThreadPoolExecutor(lanes) as pool:
-        holding = [pool.submit(httpx.post, server.url + "/translate", json=_translate(q=big),
+        holding = [pool.submit(httpx.post, server.url + "/translate", json=translate_body(q=big),
                                timeout=600) for big in bigs]  # fmt: skip
         end = time.monotonic() + 60
         while not httpx.get(server.url + "/health").json()["busy"]:
             assert time.monotonic() < end
         with pytest.raises(httpx.ReadTimeout):  # the client gives up and closes its connection
-            httpx.post(server.url + "/translate", json=_translate(q="Harga naik."), timeout=0.5)
+            httpx.post(server.url + "/translate", json=translate_body(q="Harga naik."), timeout=0.5)
         assert all(h.result().status_code == 200 for h in holding)
     end = time.monotonic() + 10
-    while _metric(server, "sejajar_requests_dropped_total") == dropped:
+    while metric(server, "sejajar_requests_dropped_total") == dropped:
         assert time.monotonic() < end
         time.sleep(0.05)
-    assert _metric(server, "sejajar_requests_dropped_total") == dropped + 1
-    assert _metric(server, "sejajar_sentences_total") == sentences + 200 * lanes  # not it
+    assert metric(server, "sejajar_requests_dropped_total") == dropped + 1
+    assert metric(server, "sejajar_sentences_total") == sentences + 200 * lanes  # not it
     assert any('"status": 499' in line for line in server.lines)
-
-
-def _translate(**fields: object) -> dict[str, object]:
-    return {"q": "Presiden tiba.", "source": "id", "target": "en", **fields}
-
-
-JSON = {"Content-Type": "application/json"}
-# (what is sent, the status, a piece of the message)
-# fmt: off
-BAD = [
-    ({"json": _translate(source="fr")}, 400, "fr is not supported"),
-    ({"json": _translate(target="de")}, 400, "id (or auto) to en"),
-    ({"json": _translate(q="")}, 400, "missing q"),
-    ({"json": _translate(q=[])}, 400, "missing q"),
-    ({"json": _translate(q=["a"] * 10_000)}, 400, "exceeds text limit"),
-    ({"json": _translate(q="a" * 10_000_000)}, 413, "too large"),
-    (
-        {"content": b'{"q": "a", "source": ', "headers": JSON},
-        400,
-        "Invalid JSON",
-    ),
-    (
-        {"content": b"[" * 200_000, "headers": JSON},
-        400,
-        "Invalid JSON",
-    ),
-    (
-        {"content": b'["q"]', "headers": JSON},
-        400,
-        "expected an object",
-    ),
-    (
-        {
-            "content": b'{"q": "a\\u0000b", "source": "id", "target": "en"}',
-            "headers": JSON,
-        },
-        400,
-        "NUL",
-    ),
-    (
-        {
-            "content": b'{"q": "a\\ud800b", "source": "id", "target": "en"}',
-            "headers": JSON,
-        },
-        400,
-        "lone surrogate",
-    ),
-    (
-        {
-            "content": b'{"q": "a", "source": "id", "target": "en"}\xff',
-            "headers": JSON,
-        },
-        400,
-        "Invalid JSON",
-    ),
-    ({"json": _translate(alternatives=1000)}, 400, "alternatives must be"),
-    ({"json": _translate(alternatives="x")}, 400, "alternatives must be"),
-    ({"json": _translate(extra=1)}, 400, "unknown parameter 'extra'"),
-    ({"json": _translate(q=5)}, 400, "string or a list"),
-    ({"json": _translate(q=["a", {"b": 1}])}, 400, "string or a list"),
-    ({"json": _translate(format="pdf")}, 400, "pdf format"),
-    ({"json": _translate(source=["id"])}, 400, "language code"),
-    ({"files": {"q": ("a.txt", b"x")}, "data": {"source": "id", "target": "en"}}, 400, "files"),
-]
-# fmt: on
-
-
-def test_bad_requests_get_one_clear_error_each(server: Server) -> None:
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        for request, status, piece in BAD:
-            reply = client.post("/translate", **request)  # type: ignore[arg-type]
-            assert reply.status_code == status, (request.get("json"), reply.text[:200])
-            assert piece in reply.json()["error"], reply.text
-        checks = [
-            (
-                client.post("/v1/translate", json={"text": "Presiden tiba.", "extra": 1}),
-                400,
-                "unknown",
-            ),
-            (client.post("/v1/translate", json={"text": 5}), 400, "text"),
-            (
-                client.post(
-                    "/v1/translate", content=b"{", headers={"Content-Type": "application/json"}
-                ),
-                400,
-                "JSON",
-            ),
-            (client.post("/v1/translate", json={"text": "  "}), 400, "no sentence"),
-            (
-                client.post("/v1/translate", json={"text": "Presiden tiba.", "name": "../x"}),
-                400,
-                "name",
-            ),
-            (client.post("/v1/align", json={"source": "a"}), 400, "target"),
-            (client.post("/detect", json={}), 400, "missing q"),
-            (client.get("/nowhere"), 404, "Not Found"),
-            (client.get("/translate"), 405, "Method Not Allowed"),
-            (
-                client.post("/translate", json=_translate(), headers={"Host": "evil.example"}),
-                400,
-                "host",
-            ),
-        ]
-        for reply, status, piece in checks:
-            assert reply.status_code == status, reply.text[:200]
-            assert piece in reply.json()["error"], reply.text
-        assert client.get("/health").json()["status"] == "ok"
-        assert client.post("/translate", json=_translate()).status_code == 200
-    assert "Traceback" not in server.log
-    logged = [json.loads(line) for line in server.lines if line.startswith("{")]
-    assert {line["status"] for line in logged} >= {200, 400, 404, 405, 413}
-    assert not any("Presiden" in line for line in server.lines)  # no text without --log-text
-
-
-def test_keys_are_required_and_checked(
-    tiny_model: Path, env: dict[str, str], tmp_path: Path
-) -> None:
-    import hashlib
-
-    from libretranslatepy import LibreTranslateAPI
-
-    key, hashed = "a-newsroom-key-0001", "another-key-held-hashed"
-    keys = tmp_path / "keys.txt"
-    keys.write_text(f"# desk\n{key}\nsha256:{hashlib.sha256(hashed.encode()).hexdigest()}\n")
-    with serving(tiny_model, "--no-cache", "--api-keys", str(keys), env=env) as server:
-        assert LibreTranslateAPI(server.url + "/", key).translate("Presiden tiba.", "id", "en")
-        assert LibreTranslateAPI(server.url + "/", hashed).translate("Presiden tiba.", "id", "en")
-        for given in (None, "wrong-key-wrong-key", key[:-1]):
-            fields = _translate(**({"api_key": given} if given else {}))
-            reply = httpx.post(server.url + "/translate", json=fields)
-            assert reply.status_code == 403 and "API key" in reply.json()["error"]
-        bearer = {"Authorization": f"Bearer {key}"}
-        reply = httpx.post(
-            server.url + "/v1/translate", json={"text": "Presiden tiba."}, headers=bearer
-        )
-        assert reply.status_code == 200
-        assert (
-            httpx.post(server.url + "/v1/translate", json={"text": "Presiden tiba."}).status_code
-            == 403
-        )
-        settings = httpx.get(server.url + "/frontend/settings").json()
-        assert settings["keyRequired"] is True
-    assert key not in server.log
-
-
-def test_public_host_needs_keys_and_bad_key_files_are_one_line(tmp_path: Path) -> None:
-    code, _, err = run("serve", "--host", "0.0.0.0", "--model", str(tmp_path))
-    assert code == 2 and "no --api-keys" in err and "--insecure" in err
-    short = tmp_path / "keys.txt"
-    short.write_text("abc\n")
-    code, _, err = run("serve", "--api-keys", str(short), "--model", str(tmp_path))
-    assert code == 1 and "line 1" in err and len(err.strip().splitlines()) == 1
-
-
-def test_port_in_use_and_missing_model_are_one_line(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        code, _, err = run("serve", "--port", str(port), "--model", str(tmp_path / "none"))
-    assert code == 1 and f"cannot listen on 127.0.0.1:{port}" in err
-    code, _, err = run("serve", "--port", "0", "--model", str(tmp_path / "none"))
-    assert code == 1 and err.strip() == f"Error: model folder {tmp_path / 'none'} does not exist"
 
 
 def test_kill_9_under_load_then_restart_keeps_the_cache(
@@ -357,7 +169,7 @@ def test_kill_9_under_load_then_restart_keeps_the_cache(
     cache = tmp_path / "cache.sqlite"
     args = ("--cache", str(cache))
     with serving(tiny_model, *args, env=env) as server:
-        first = httpx.post(server.url + "/translate", json=_translate(q=SENTENCES), timeout=60)
+        first = httpx.post(server.url + "/translate", json=translate_body(q=SENTENCES), timeout=60)
         assert first.status_code == 200
         stop = threading.Event()
 
@@ -367,7 +179,7 @@ def test_kill_9_under_load_then_restart_keeps_the_cache(
                 n += 1
                 with contextlib.suppress(httpx.HTTPError):  # the server dies under it
                     httpx.post(server.url + "/translate", timeout=10,
-                               json=_translate(q=[f"{s} {n}" for s in SENTENCES]))  # fmt: skip
+                               json=translate_body(q=[f"{s} {n}" for s in SENTENCES]))  # fmt: skip
 
         loaders = [threading.Thread(target=load) for _ in range(4)]
         for thread in loaders:
@@ -384,9 +196,9 @@ def test_kill_9_under_load_then_restart_keeps_the_cache(
     with sqlite3.connect(cache) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with serving(tiny_model, *args, env=env) as again:
-        reply = httpx.post(again.url + "/translate", json=_translate(q=SENTENCES), timeout=60)
+        reply = httpx.post(again.url + "/translate", json=translate_body(q=SENTENCES), timeout=60)
         assert reply.json() == first.json()
-        assert _metric(again, 'sejajar_sentences_served_total{source="cache"}') == len(SENTENCES)
+        assert metric(again, 'sejajar_sentences_served_total{source="cache"}') == len(SENTENCES)
     assert "Warning" not in again.log  # the cache opened as it was
 
 
@@ -407,11 +219,3 @@ def test_sigterm_lets_queued_work_finish(tiny_model: Path, env: dict[str, str]) 
             assert server.stop(signal.SIGTERM) == 0
             assert pending.result().status_code == 200
     assert server.lines[-1] == "Stopped"
-
-
-def _metric(server: Server, name: str) -> float:
-    text = httpx.get(server.url + "/metrics").text
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    return 0.0

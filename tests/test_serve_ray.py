@@ -20,8 +20,7 @@ import pytest
 
 from tests.helpers import LIPUTAN
 from tests.rayclusters import two_nodes
-from tests.servers import Server, serving
-from tests.test_serve import ONE, SENTENCES
+from tests.servers import ONE, SENTENCES, Server, serving
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 pytest.importorskip("ray.serve", reason="the ray extra is not installed")

@@ -151,3 +151,32 @@ def test_full_storage_shows_a_lasting_warning_and_offers_export(
     browser.refresh()
     open_page(browser, page)
     assert page_state(browser)["counter"] == f"3 / {len(state['ids'])} reviewed"
+
+
+def test_the_same_page_in_two_tabs_keeps_both_tabs_decisions(browser: Any, tmp_path: Path) -> None:
+    """Issue 25, item 3: each tab saving its whole map overwrote the other's decisions."""
+    page = write_page(tmp_path, KONTAN.read_text("utf-8"), _table(), "kontan")
+    open_page(browser, page)
+    first = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    open_page(browser, page)
+    second = browser.current_window_handle
+    browser.switch_to.window(first)
+    press(browser, "ja")  # the first pair accepted in the first tab
+    browser.switch_to.window(second)
+    press(browser, "jjr")  # the second pair rejected in the second tab, which saw the first
+    state = page_state(browser)
+    assert state["counter"].startswith("2 / ")
+    accepted, rejected = state["ids"][0], state["ids"][1]
+    shown = state["status"]
+    assert shown[accepted] and shown[rejected] and shown[accepted] != shown[rejected]
+    assert browser.execute_script("return !document.getElementById('tabs-notice').hidden")
+    browser.switch_to.window(first)  # the first tab shows the second's decision as it is made
+    assert page_state(browser)["status"] == shown
+    open_page(browser, page)  # and after a reload, both are there
+    state = page_state(browser)
+    assert state["counter"].startswith("2 / ")
+    assert state["status"][accepted] != state["status"][rejected] != ""
+    browser.switch_to.window(second)
+    browser.close()
+    browser.switch_to.window(first)

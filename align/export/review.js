@@ -277,8 +277,18 @@
       return !!e && (e.name === "QuotaExceededError" || e.name === "NS_ERROR_DOM_QUOTA_REACHED");
     }
 
-    function save() {
-      const value = JSON.stringify(decisions);
+    // One decision saved onto what is stored now, not this tab's whole map: the same page open
+    // in another tab keeps its decisions (the storage event below shows them here too).
+    // Decisions of this tab not yet stored (a full storage refused them): sent with the next.
+    const unsaved = new Set();
+    function save(id) {
+      unsaved.add(String(id));
+      const latest = load();
+      for (const each of unsaved) {
+        if (decisions[each]) latest[each] = decisions[each];
+        else delete latest[each];
+      }
+      const value = JSON.stringify(latest);
       const evicted = [];
       let stale = null;
       for (;;) {
@@ -296,6 +306,7 @@
           evicted.push(key);
         }
       }
+      unsaved.clear();
       warning.hidden = true;
       touch(evicted);
     }
@@ -336,13 +347,38 @@
     } catch (e) {
       // No storage at all: the first decision shows the warning.
     }
-    return { decisions: decisions, saved: save };
+    // Another tab of this page saved: its decisions are shown here, and said so once.
+    function follow(set) {
+      window.addEventListener("storage", (event) => {
+        if (event.key !== storageKey || event.storageArea !== localStorage) return;
+        let theirs = {};
+        try {
+          theirs = JSON.parse(event.newValue || "{}") || {};
+        } catch (e) {
+          return;
+        }
+        const ids = new Set([...Object.keys(theirs), ...Object.keys(decisions)]);
+        for (const id of ids) {
+          if (JSON.stringify(theirs[id]) !== JSON.stringify(decisions[id])) set(id, theirs[id]);
+        }
+        tabsNotice.hidden = false;
+      });
+    }
+    const tabsNotice = document.createElement("div");
+    tabsNotice.id = "tabs-notice";
+    tabsNotice.setAttribute("role", "status");
+    tabsNotice.hidden = true;
+    tabsNotice.textContent =
+      "This page is open in another tab too: the decisions made there are shown here as well.";
+    document.querySelector("header").append(tabsNotice);
+    return { decisions: decisions, saved: save, follow: follow };
   }
 
   const block = document.getElementById("sejajar-data");
   if (block) {
     const key = document.getElementById("pairs").dataset.storageKey;
-    workbench(JSON.parse(block.textContent), localStore(key));
+    const store = localStore(key);
+    store.follow(workbench(JSON.parse(block.textContent), store));
     document.documentElement.classList.add("ready");
   } else {
     window.sejajarWorkbench = workbench;

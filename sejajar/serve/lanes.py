@@ -48,7 +48,7 @@ def thread_lanes(session: TranslatorSession, count: int) -> list[TranslatorSessi
     loaded = session.loaded
     if count < 2 or loaded is None or not hasattr(loaded, "prepare"):
         return [session]
-    if getattr(loaded, "pool", "none") is not None:  # no pool attribute, or a pool
+    if getattr(loaded, "pool", None) is not None:  # it forks workers of its own
         return [session]
     loaded.prepare()  # the search set up once, before the lanes share it
     copies = [copy.copy(loaded) for _ in range(count - 1)]

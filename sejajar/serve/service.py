@@ -65,8 +65,9 @@ class Service:
             self.lanes = self.batcher.call(lanes, self.session)
         if len(self.lanes) > 1:  # a lane per worker: a full batch starts a lane's call
             self.batcher.set_lanes([partial(self._work, lane) for lane in self.lanes])
-            for lane in range(len(self.lanes) if self.threads > 1 else 0):
-                self.batcher.call(one_thread, lane=lane)
+            if self.threads > 1:  # lanes in this process: one torch thread each
+                for lane in range(len(self.lanes)):
+                    self.batcher.call(one_thread, lane=lane)
             self.batcher.fill, self.batcher.most = translator.batch_size, 2 * translator.batch_size
         else:  # one call for every worker: enough for each to have a batch
             pool = getattr(self.session.loaded, "pool", None)

@@ -244,22 +244,22 @@
     const PAGE_KEY = /^sejajar:[0-9a-f]{24,64}$/;
     const warning = storageWarning();
 
-    function load() {
+    // The object stored under ``key``; {} when there is none or it is not one.
+    function readObject(key) {
       try {
-        const stored = JSON.parse(localStorage.getItem(storageKey) || "{}");
+        const stored = JSON.parse(localStorage.getItem(key) || "{}");
         return stored && typeof stored === "object" && !Array.isArray(stored) ? stored : {};
       } catch (e) {
         return {};
       }
     }
 
+    function load() {
+      return readObject(storageKey);
+    }
+
     function readIndex() {
-      try {
-        const index = JSON.parse(localStorage.getItem(INDEX) || "{}");
-        return index && typeof index === "object" && !Array.isArray(index) ? index : {};
-      } catch (e) {
-        return {};
-      }
+      return readObject(INDEX);
     }
 
     // Other sejajar pages' keys, least recently used first (keys the index lacks first of all).

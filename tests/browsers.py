@@ -118,7 +118,14 @@ def download(driver: Any, button: str, name: str) -> Path:
     driver.find_element("id", button).click()
     target = driver.downloads / name
     deadline = time.monotonic() + 10
-    while not target.exists():
+    # Chromium reserves the final name with an empty file while it writes NAME.crdownload, then
+    # renames that over it: done when no partial file is left and the name holds something (no
+    # export of a page is empty: each has at least one line).
+    while (
+        not target.exists()
+        or any(driver.downloads.glob("*.crdownload"))
+        or target.stat().st_size == 0
+    ):
         assert time.monotonic() < deadline, f"{name} was not downloaded"
         time.sleep(0.05)
     return target

@@ -308,12 +308,14 @@ def test_explicit_layouts_and_the_switch_skip_calibration(
 
 @pytest.mark.slow  # starts worker processes
 def test_cli_tells_of_a_calibration_once(tiny_model: Path, tmp_path: Path) -> None:
+    # An article is too short to repay a calibration (test_plans.py): sejajar calibrate
+    # calibrates, and says so once; translate then reads the plan without a word.
     args = ["translate", str(KONTAN), "--model", str(tiny_model), "--beams", "1", "--no-cache"]
     note = "Calibrated this CPU"
-    code, _out, err = run(*args, "--out", str(tmp_path / "first"))
+    code, _out, err = run("calibrate", "--model", str(tiny_model), "--beams", "1")
     assert code == 0 and err.count(note) == 1, err
     code, _out, err = run(*args, "--out", str(tmp_path / "second"))
-    assert code == 0 and note not in err, err
+    assert code == 0 and note not in err and "too short" not in err, err
 
 
 def test_cli_no_calibrate_says_nothing_and_keeps_nothing(

@@ -41,9 +41,9 @@ def _options(command: str) -> dict[str, typer.core.TyperOption]:
 def test_the_user_settings_are_every_field_but_the_sessions_own() -> None:
     assert list(user_settings()) == [
         "model", "beams", "batch_size", "device", "engine", "quantize", "threads", "workers",
-        "calibrate",
+        "calibrate", "plan",
     ]  # fmt: skip
-    assert set(DEFAULTS) - set(user_settings()) == {"conversions"}
+    assert set(DEFAULTS) - set(user_settings()) == {"conversions", "workload"}
     # Every setting can be named in a message, as the command line names it.
     assert set(user_settings()) <= set(PARAMETERS)
 
@@ -65,10 +65,12 @@ def test_every_setting_is_an_option_with_its_default_help_and_rule(command: str)
             assert [c.value for c in type(option.default)] == list(about.choices)
     assert options["calibrate"].secondary_opts == ["--no-calibrate"]
     assert "{" not in options["calibrate"].help  # "(not with --workers or --threads)"
-    assert (options["model"].envvar, options["calibrate"].envvar) == (
+    assert (options["model"].envvar, options["calibrate"].envvar, options["plan"].envvar) == (
         "SEJAJAR_MODEL",
         "SEJAJAR_CALIBRATE",
+        "SEJAJAR_PLAN",
     )
+    assert all(options[name].envvar == about.envvar for name, about in user_settings().items())
 
 
 def test_the_engine_choices_are_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,7 +107,8 @@ def test_the_loaders_take_the_settings_and_restate_no_default() -> None:
     """One default per setting: the loaders and engines have none of their own to disagree
     with ModelSettings' (load_marian's workers and calibrate once did)."""
     for loader in (load_marian, load_ct2):
-        assert list(inspect.signature(loader).parameters) == ["settings"]
+        # load_marian's ``bake`` is sejajar calibrate's request, no setting.
+        assert list(inspect.signature(loader).parameters) in (["settings"], ["settings", "bake"])
     for engine in (MarianTranslator, CT2Translator):
         parameters = inspect.signature(engine.__init__).parameters.values()
         assert not [p.name for p in parameters if p.default is not inspect.Parameter.empty]

@@ -34,7 +34,9 @@ class ModelSettings:
     declared once. The front ends build their options from these (see :func:`user_settings`);
     an invalid value is refused here, with a :class:`TranslatorError` naming the setting."""
 
-    model: str = setting(DEFAULT_MODEL, About("Hugging Face hub id or local model folder."))
+    model: str = setting(
+        DEFAULT_MODEL, About("Hugging Face hub id or local model folder.", envvar="SEJAJAR_MODEL")
+    )
     beams: int = setting(4, About("Beam size (1 = greedy).", least=1))
     batch_size: int = setting(16, About("Sentences per batch.", least=1))
     device: str = setting("auto", About("Where the model runs.", choices=("auto", "cpu", "cuda")))
@@ -59,9 +61,25 @@ class ModelSettings:
         True,
         About(
             "Time this CPU's layouts and kernels once per model and keep the fastest "
-            "(not with {workers} or {threads})."
+            "(not with {workers} or {threads}).",
+            envvar="SEJAJAR_CALIBRATE",
         ),
     )
+    # A plan baked ahead (``sejajar calibrate --plan FILE``, see ``plans``): its plan for this
+    # CPU and settings instead of a calibration; read wherever calibration would run.
+    plan: Path | None = setting(  # noqa: RUF009 (a field with its About, as the others)
+        None,
+        About(
+            "Plan file written by sejajar calibrate, used instead of calibrating (a plan for "
+            "another CPU, model or setting is ignored, with a warning).",
+            unset="none",
+            envvar="SEJAJAR_PLAN",
+        ),
+    )
+    # Characters of source text the job will translate, when known (the front end's estimate,
+    # not the user's to give): a job too short to repay a calibration runs with the default
+    # plan (see ``plans``). None: unknown or open-ended (a service), which calibrates.
+    workload: int | None = None
 
     def __post_init__(self) -> None:
         check_all(self, TranslatorError)
@@ -138,6 +156,9 @@ class TranslatorSession:
             note = getattr(loaded, "calibration_note", None)
             if note:
                 self.info.append(note)
+            ignored = getattr(loaded, "plan_warning", None)
+            if ignored:  # a plan file with no plan for this load
+                self.notices.append(ignored)
             pool = getattr(loaded, "pool", None)
             if pool is not None and pool.note:  # fewer workers than asked for
                 self.notices.append(pool.note)

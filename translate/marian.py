@@ -26,6 +26,7 @@ from sejajar.translate.translator import Translation, Translator, TranslatorErro
 if TYPE_CHECKING:
     from sejajar.translate.decode import MarianSearch
     from sejajar.translate.engines import ModelSettings
+    from sejajar.translate.plans import Bake
     from sejajar.translate.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -118,8 +119,11 @@ class MarianTranslator(MarianTranslatorBase):
         # projection, torch's own products for the rest), or the int8 engine the model was
         # quantised with ("fbgemm" or "onednn"); see :mod:`calibrate`.
         self.kernels = kernels
-        # What a calibration at load chose, to tell the user once; None when none ran.
+        # The plan line, to tell the user once: what a calibration at load chose, a plan file's
+        # plan, or the default plan of a short job; None for this machine's cached plan.
         self.calibration_note: str | None = None
+        # A plan file that had no plan for this load, ignored (see :mod:`plans`).
+        self.plan_warning: str | None = None
 
     def prepare(self) -> None:
         """Set up the search (weights reordered for the fast path) before any worker forks.
@@ -198,7 +202,7 @@ class MarianTranslator(MarianTranslatorBase):
         return [row[1:] for row in out.tolist()]  # after the decoder start token
 
 
-def load_marian(settings: ModelSettings) -> MarianTranslator:
+def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTranslator:
     """Load the MarianMT model of ``settings`` from a local folder or a hub id (cached,
     ``HF_HUB_OFFLINE`` and ``HF_HOME`` respected). Raises :class:`TranslatorError` with a fix
     when it cannot.
@@ -207,8 +211,11 @@ def load_marian(settings: ModelSettings) -> MarianTranslator:
     :meth:`MarianTranslator.close` to end them); ``workers=None`` picks the layout, one
     single-threaded worker per core on a CPU (see :func:`workers.layout`). With ``calibrate``
     and the layout left open on a CPU, the layout and matrix kernels are those a short
-    calibration found fastest on this machine (see :mod:`calibrate`)."""
+    calibration found fastest on this machine, or those of a plan file, or the default plan for
+    a job too short to repay a calibration (see :mod:`plans`); ``bake``: calibrate whatever is
+    kept, and keep the plan where it says (``sejajar calibrate``)."""
     from sejajar.translate import calibrate as calibration
+    from sejajar.translate import plans
     from sejajar.translate.workers import layout, usable_cores
 
     name, quantize, batch_size = settings.model, settings.quantize, settings.batch_size
@@ -219,7 +226,9 @@ def load_marian(settings: ModelSettings) -> MarianTranslator:
         raise TranslatorError("{quantize} int8 runs on the CPU only; use {device} cpu")
     if resolved_device != "cpu" and workers not in (None, 1):
         raise TranslatorError("{workers} runs on the CPU only; use {device} cpu")
-    calibrating = (
+    if bake is not None and (resolved_device != "cpu" or workers or threads):
+        raise TranslatorError("sejajar calibrate times the CPU's layouts: no {workers}, {threads}")
+    calibrating = bake is not None or (
         settings.calibrate and calibration.enabled() and resolved_device == "cpu"
         and workers is None and threads is None
     )  # fmt: skip
@@ -255,23 +264,22 @@ def load_marian(settings: ModelSettings) -> MarianTranslator:
             kernels=kernels,
         )
 
-    if not calibrating:
-        translator = build(calibration.KERNELS[quantize][0])
-        if workers > 1:
-            translator.start_workers(workers, threads)
-        return translator
     key = calibration.plan_key(name, revision, settings.beams, quantize, batch_size)
-    plan = calibration.stored_plan(key)
-    if plan is not None and plan.kernels in calibration.kernels(quantize):
-        translator = build(plan.kernels)
-    else:
-        plan, seconds, translator = calibration.calibrated(
-            build, usable_cores(), quantize, batch_size
-        )
-        calibration.store_plan(key, plan, seconds)
-    torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
-    if plan.workers > 1:
-        translator.start_workers(plan.workers, plan.threads)
+    if calibrating:
+        plan, translator = plans.planned(build, settings, key, usable_cores(), bake)
+        workers, threads = plan.workers, plan.threads
+    else:  # no timing; a plan file still gives its plan, or with the layout given its kernels
+        baked = plans.baked(settings, key) if resolved_device == "cpu" else plans.Choice(None)
+        translator = build(baked.plan.kernels if baked.plan else calibration.KERNELS[quantize][0])
+        if baked.plan and settings.workers is None and settings.threads is None:
+            workers, threads = baked.plan.workers, baked.plan.threads
+            translator.calibration_note = baked.note
+        elif baked.plan:
+            translator.calibration_note = f"kernels from {settings.plan}: {baked.plan.kernels}"
+        translator.plan_warning = baked.warning
+    torch.set_num_threads(1 if workers > 1 else threads)
+    if workers > 1:
+        translator.start_workers(workers, threads)
     return translator
 
 

@@ -12,10 +12,20 @@ import sys
 
 import typer
 
-from sejajar.cli import align, corpus, evaluate, review, serve, translate
+from sejajar.cli import align, calibrate, corpus, evaluate, review, serve, translate
 from sejajar.cli.common import app
 
-__all__ = ["align", "app", "corpus", "evaluate", "main", "review", "serve", "translate"]
+__all__ = [
+    "align",
+    "app",
+    "calibrate",
+    "corpus",
+    "evaluate",
+    "main",
+    "review",
+    "serve",
+    "translate",
+]
 
 
 class Interrupted(BaseException):

@@ -17,6 +17,7 @@ from sejajar.cli.common import (
     output_formats,
     progress_bar,
     reported,
+    sized,
     warn,
 )
 from sejajar.jobs.formats import PAGE
@@ -58,7 +59,7 @@ def align(
     with reported():
         formats = output_formats(format, PAGE.names)
     with (
-        open_translator(settings, cache) as session,
+        open_translator(sized(settings, source), cache) as session,
         progress_bar(source.name) as progress,
         reported(),
     ):

@@ -3,6 +3,7 @@ that pick and run the model (declared once, added to a command by :func:`model_o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -22,6 +23,7 @@ from sejajar.core.settings import About, declared
 from sejajar.review.settings import DatabaseSettings
 from sejajar.translate.cache import refuse_unusable
 from sejajar.translate.engines import ModelSettings, TranslatorSession
+from sejajar.translate.plans import read_plans
 from sejajar.translate.translator import Progress
 
 if TYPE_CHECKING:
@@ -169,8 +171,6 @@ OutOption = Annotated[Path, typer.Option("--out", help="Output folder.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
 
 
-# The model options' environment variables (the rest of each option is its setting's).
-_ENVVARS = {"model": "SEJAJAR_MODEL", "calibrate": "SEJAJAR_CALIBRATE", "db": "SEJAJAR_DB"}
 # (name, type, default, typer option) of one command-line option.
 Option = tuple[str, Any, Any, Any]
 
@@ -185,7 +185,7 @@ def _option(name: str, kind: Any, default: Any, about: About) -> Option:
         default = kind(default)
     # A setting unset by default says what that means (typer shows no default for None).
     shown: Any = about.unset if about.unset is not None else True
-    option = typer.Option(declared, envvar=_ENVVARS.get(name), min=about.least, max=about.most,
+    option = typer.Option(declared, envvar=about.envvar, min=about.least, max=about.most,
                           help=text, show_default=shown)  # fmt: skip
     return name, kind, default, option
 
@@ -256,7 +256,26 @@ def _model_settings(values: dict[str, Any]) -> dict[str, Any]:
     cache = False if no_cache else (cache or True)
     if isinstance(cache, Path):
         refuse_unusable(cache)
+    if values["plan"] is not None:  # absolute: Ray's actors and replicas read it too
+        values["plan"] = values["plan"].absolute()
+        read_plans(values["plan"])  # a bad plan file fails before any work
     return {"cache": cache, "settings": ModelSettings(**values)}
+
+
+def sized(settings: ModelSettings, *inputs: Path | None) -> ModelSettings:
+    """``settings`` with the job's size: the bytes of its input files (about their characters),
+    which a job too short to repay a calibration needs (see :mod:`sejajar.translate.plans`);
+    unknown (as for a service) when one is standard input."""
+    from sejajar.core.files import STDIN
+
+    total = 0
+    for path in inputs:
+        if path == STDIN:
+            return settings
+        if path is not None:
+            with contextlib.suppress(OSError):  # the job reports it
+                total += path.stat().st_size
+    return dataclasses.replace(settings, workload=total)
 
 
 def model_options(command: F) -> F:

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from sejajar.cli.common import app, fail, model_options, one_stdin, progress_bar, reported, warn
+from sejajar.cli.common import (
+    app,
+    fail,
+    model_options,
+    one_stdin,
+    progress_bar,
+    reported,
+    sized,
+    warn,
+)
 from sejajar.translate.engines import ModelSettings
 
 
@@ -54,7 +63,7 @@ def evaluate(
     one_stdin(ref, *(hyp or []), src)
     label = src.name if src else ref.name
     with (
-        open_translator(settings, cache) as session,
+        open_translator(sized(settings, src), cache) as session,
         progress_bar(label) as progress,
         reported(),
     ):

@@ -31,6 +31,7 @@ ORDER = (
     "apply-review",
     "corpus",
     "export",
+    "calibrate",
     "serve",
     "review",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from sejajar.cli.common import (
     output_formats,
     progress_bar,
     reported,
+    sized,
     warn,
 )
 from sejajar.core.errors import SejajarError
@@ -81,6 +83,7 @@ def translate(
         clash = cache_clash(cache, sources, out, formats) if isinstance(cache, Path) else None
         if clash:
             fail(message(SejajarError(clash)), 2)
+    settings = sized(settings, *todo)
     summary = Summary(inputs=len(sources) + len(refused), skipped_inputs=len(sources) - len(todo))
     for line in refused:  # never opened: a FIFO would block the run, a device never end
         summary.documents += 1
@@ -129,6 +132,8 @@ def _translate_stdin(
     render = PAGE.files(formats)[0].load()  # JSONL's first file: the pairs (not the meta)
     with reported():
         doc = load_document(STDIN)
+    total = sum(len(doc.segments[i].text) for i in to_translate(doc, keep_boilerplate))
+    settings = replace(settings, workload=total)
     with (
         open_translator(settings, cache) as session,
         progress_bar("stdin") as progress,

@@ -19,6 +19,7 @@ PARAMETERS = (
     "threads",
     "workers",
     "calibrate",
+    "plan",
     "cache",
     "no_cache",
     "format",

@@ -21,6 +21,7 @@ class About:
     most: float | None = None  # the largest value allowed
     choices: Collection[str] = ()  # the values allowed, when they are named
     unset: str | None = None  # what None means, for a setting that may be left unset
+    envvar: str | None = None  # the environment variable a front end reads it from, if any
 
     def check(self, name: str, value: Any, error: type[SejajarError] = SejajarError) -> None:
         """Raise ``error``, naming the setting, unless ``value`` keeps the rule."""

@@ -30,6 +30,7 @@ class DatabaseSettings:
             "Review database URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/NAME "
             "(sejajar serve serves the review API only with one).",
             unset="a SQLite file in the user data folder",
+            envvar="SEJAJAR_DB",
         ),
     )
 

@@ -21,6 +21,9 @@ layout is the user's and the kernels the defaults (oneDNN for fp32, fbgemm for i
 ``SEJAJAR_CALIBRATE=0`` (or ``--no-calibrate``), which turns it off: one single-threaded worker
 per core. Every kernel gives the same translations up to float rounding: fp32 stays equal to
 ``generate()`` and int8 within its tolerance, whatever the plan.
+
+Not every load calibrates: a plan baked ahead (``sejajar calibrate --plan``) or a job too short
+to repay a calibration skips it; :mod:`plans` decides.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from sejajar.cli import app
 from sejajar.translate import calibrate, plans
 from sejajar.translate.calibrate import Plan
 from tests.calibrating import TEXTS, forced, load
@@ -56,6 +58,15 @@ def test_calibrate_bakes_a_plan_that_translate_then_uses_without_calibrating(
     monkeypatch.setenv("SEJAJAR_PLAN", str(plan))
     code, _out, err = translate(tiny_model, tmp_path / "b", "--no-calibrate")
     assert code == 0 and f"Plan from {plan}: 1 worker(s)" in err, err
+    # A relative path is made absolute (Ray's actors and replicas read it too); standard
+    # input's job is short too.
+    monkeypatch.delenv("SEJAJAR_PLAN")
+    monkeypatch.chdir(plan.parent)
+    args = ["translate", "-", "--model", str(tiny_model), "--beams", "1", "--no-cache"]
+    done = CliRunner().invoke(app, [*args, "--plan", plan.name], input=KONTAN.read_text())
+    assert done.exit_code == 0 and f"Plan from {plan}: 1 worker(s)" in done.stderr
+    done = CliRunner().invoke(app, args, input=KONTAN.read_text())
+    assert done.exit_code == 0 and "too short to repay a calibration" in done.stderr
     # A given layout keeps the plan's kernels only.
     translator = load(tiny_model, plan=plan, workers=1)
     assert translator.kernels == "plain" and translator.pool is None
@@ -81,6 +92,8 @@ def test_calibrate_without_a_plan_file_calibrates_this_machine_once(
     assert translator.kernels == "plain" and translator.calibration_note is None
     # What leaves nothing to time is no option of the command.
     assert bake(tiny_model, "--workers", "2")[0] == 2
+    code, _out, err = bake(tiny_model, "--device", "cuda", "--force")
+    assert code == 1 and err.count("\n") == 1 and err.startswith("Error: "), err
     code, _out, err = bake(tiny_model, "--engine", "ctranslate2")
     assert code == 2 and err.count("\n") == 1 and "only the default engine" in err
 

@@ -227,7 +227,9 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
     if resolved_device != "cpu" and workers not in (None, 1):
         raise TranslatorError("{workers} runs on the CPU only; use {device} cpu")
     if bake is not None and (resolved_device != "cpu" or workers or threads):
-        raise TranslatorError("sejajar calibrate times the CPU's layouts: no {workers}, {threads}")
+        raise TranslatorError(
+            "sejajar calibrate times CPU layouts: {device} cpu, without {workers} or {threads}"
+        )
     calibrating = bake is not None or (
         settings.calibrate and calibration.enabled() and resolved_device == "cpu"
         and workers is None and threads is None

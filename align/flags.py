@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from difflib import SequenceMatcher
 
+from sejajar.core.language import reads_as_indonesian
 from sejajar.core.lexicon import INDONESIAN_MONTHS, NAME_FORMS
 from sejajar.core.numbers import Number, read_numbers
 from sejajar.core.records import Flag
@@ -77,21 +78,14 @@ def number_mismatch(source: str, target: str) -> Flag | None:
 
 # --- untranslated ---------------------------------------------------------------------------
 
-_ID_WORDS = frozenset(
-    """yang dan di ke dari untuk dengan ini itu tidak akan pada dalam adalah juga oleh karena
-    atau sudah bisa mereka kami kita saya tersebut telah sebagai bahwa para secara masih lebih
-    agar namun tetapi serta hingga kepada terhadap setelah sejak belum harus dapat ada""".split()
-)
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 
 def untranslated(source: str, target: str) -> Flag | None:
     if fold(source).lower() == fold(target).lower() and _TOKEN.search(source):
         return Flag("untranslated", "target is a copy of the source")
-    words = [w.lower() for w in _TOKEN.findall(target)]
-    hits = [w for w in words if w in _ID_WORDS]
-    if len(hits) >= 2 and len(hits) >= 0.15 * len(words):
-        return Flag("untranslated", f"target still reads as Indonesian ({', '.join(hits[:4])})")
+    if reads_as_indonesian(target):  # the identifier of foreign passages, the other way
+        return Flag("untranslated", "target still reads as Indonesian")
     return None
 
 

@@ -4,12 +4,15 @@ from an alignment (two documents and a bridge): links carry flags for reviewers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sejajar.align.aligner import ALIGNER_VERSION, Bead, align
 from sejajar.align.flags import quality_flags
+from sejajar.core.language import IDENTIFIER, identify, is_foreign
 from sejajar.core.records import (
     Document,
     Flag,
+    Kind,
     Link,
     ParallelDocument,
     Segment,
@@ -22,11 +25,19 @@ from sejajar.translate.translator import Progress, Translation, Translator
 LOW_CONFIDENCE = 0.5
 
 
-def to_translate(doc: Document, keep_boilerplate: bool) -> list[int]:
-    """Indices of the segments that get translated."""
+def to_translate(doc: Document, keep_boilerplate: bool, foreign: str = "keep") -> list[int]:
+    """Indices of the segments that get translated: not boilerplate or bylines (unless
+    ``keep_boilerplate``), not foreign sentences (unless ``foreign`` is ``translate``)."""
     return [
-        i for i, s in enumerate(doc.segments) if keep_boilerplate or s.kind.translated_by_default
+        i
+        for i, s in enumerate(doc.segments)
+        if (keep_boilerplate or s.kind.translated_by_default)
+        and (foreign == "translate" or not _foreign(s))
     ]
+
+
+def _foreign(segment: Segment) -> bool:
+    return segment.kind.translated_by_default and is_foreign(segment.text)
 
 
 def translate_document(
@@ -34,34 +45,60 @@ def translate_document(
     translator: Translator,
     *,
     keep_boilerplate: bool = False,
+    foreign: str = "keep",
     progress: Progress | None = None,
 ) -> ParallelDocument:
     """Translate each segment of ``doc`` on its own and pair it with its translation.
 
     Boilerplate and bylines are not translated unless ``keep_boilerplate``; they stay in the
-    result as 1-0 links so nothing of the article vanishes.
+    result as 1-0 links so nothing of the article vanishes. Foreign sentences: see
+    :func:`pair_translations`.
     """
-    chosen = to_translate(doc, keep_boilerplate)
+    chosen = to_translate(doc, keep_boilerplate, foreign)
     results = translator.translate([doc.segments[i].text for i in chosen], progress)
     signature = run_signature(splitter_id(), *translator.signature)
-    return pair_translations(doc, dict(zip(chosen, results, strict=True)), signature)
+    return pair_translations(doc, dict(zip(chosen, results, strict=True)), signature, foreign)
 
 
 def pair_translations(
-    doc: Document, results: dict[int, Translation], signature: Signature
+    doc: Document, results: dict[int, Translation], signature: Signature, foreign: str = "keep"
 ) -> ParallelDocument:
-    """Build the 1-1 (translated) and 1-0 (set aside) links of a translated document."""
+    """Build the 1-1 (translated) and 1-0 (set aside) links of a translated document.
+
+    A sentence that is not Indonesian (:mod:`sejajar.core.language`) gets the kind
+    ``foreign`` and a ``foreign`` flag; ``foreign`` says what became of it: ``keep``, copied
+    as it is to the English side; ``drop``, a 1-0 link; ``translate``, translated. A document
+    with such sentences records the mode in its signature."""
+    source: list[Segment] = []
     target: list[Segment] = []
     links: list[Link] = []
     for i, segment in enumerate(doc.segments):
         result = results.get(i)
+        marks: tuple[Flag, ...] = ()
+        if _foreign(segment):
+            segment = replace(segment, kind=Kind.FOREIGN)
+            marks = (Flag("foreign", f"{_named(segment.text)}: {_DONE[foreign]}"),)
+            if foreign == "keep":
+                result = Translation(segment.text)
+        source.append(segment)
         if result is None:
-            links.append(Link(source=(i,), target=()))
+            links.append(Link(source=(i,), target=(), flags=marks))
             continue
-        flags = _flags(result) + quality_flags(segment.text, result.text)
-        links.append(Link(source=(i,), target=(len(target),), flags=flags))
+        copied = bool(marks) and foreign == "keep"  # a copy on purpose: nothing to check
+        checked = () if copied else _flags(result) + quality_flags(segment.text, result.text)
+        links.append(Link(source=(i,), target=(len(target),), flags=marks + checked))
         target.append(Segment(result.text, segment.kind, segment.paragraph))
-    return ParallelDocument(doc.name, doc.segments, tuple(target), tuple(links), signature)
+    if any(s.kind is Kind.FOREIGN for s in source):
+        signature = (*signature, ("foreign", foreign), ("langid", IDENTIFIER))
+    return ParallelDocument(doc.name, tuple(source), tuple(target), tuple(links), signature)
+
+
+_DONE = {"keep": "copied as it is", "drop": "left out", "translate": "translated all the same"}
+
+
+def _named(text: str) -> str:
+    language = identify(text).language
+    return f"not Indonesian ({language})"
 
 
 def _flags(result: Translation) -> tuple[Flag, ...]:

@@ -28,6 +28,7 @@ SMOKES = [
     ("align", r"cost on one long document", True),
     ("memory", r"input MB  articles  sentences  seconds  peak MB", False),
     ("resume", r"outputs: 12 TSV files for 12 articles", False),
+    ("langid", r"sejajar (py3langid, rule)", True),
 ]
 
 

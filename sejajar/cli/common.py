@@ -19,7 +19,7 @@ import typer
 
 from sejajar import __version__
 from sejajar.core.errors import SejajarError, name_parameters
-from sejajar.core.settings import About, declared
+from sejajar.core.settings import FOREIGN, About, declared
 from sejajar.review.settings import DatabaseSettings
 from sejajar.translate.cache import refuse_unusable
 from sejajar.translate.engines import ModelSettings, TranslatorSession
@@ -169,6 +169,20 @@ def progress_bar(label: str) -> Iterator[Callable[[int], Progress]]:
 
 OutOption = Annotated[Path, typer.Option("--out", help="Output folder.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
+
+
+def _foreign_mode(value: str) -> str:
+    try:
+        FOREIGN.check("foreign", value)
+    except SejajarError as exc:
+        raise typer.BadParameter(message(exc).removeprefix("--foreign ")) from None
+    return value
+
+
+ForeignOption = Annotated[
+    str,
+    typer.Option("--foreign", help=FOREIGN.help, callback=_foreign_mode, metavar="MODE"),
+]
 
 
 # (name, type, default, typer option) of one command-line option.

@@ -10,6 +10,7 @@ import typer
 
 from sejajar.cli.common import (
     ForceOption,
+    ForeignOption,
     app,
     fail,
     message,
@@ -39,6 +40,7 @@ def translate(
     keep_boilerplate: Annotated[
         bool, typer.Option("--keep-boilerplate", help="Translate boilerplate and bylines too.")
     ] = False,
+    foreign: ForeignOption = "keep",
     format: Annotated[
         str | None,
         typer.Option("--format", help=PAGE.help("by default tsv,html; from -: tsv, or jsonl")),
@@ -67,7 +69,7 @@ def translate(
             fail(
                 "from -, the output goes to standard output: no --out, --force, --skip-existing", 2
             )
-        _translate_stdin(settings, cache, keep_boilerplate, format or "tsv")
+        _translate_stdin(settings, cache, keep_boilerplate, foreign, format or "tsv")
         return
     out = out or Path(".")
     if force and skip_existing:
@@ -91,7 +93,8 @@ def translate(
         typer.echo(f"Error: {line}", err=True)
     with open_translator(settings, cache) as session, reported():
         # A window of small articles is translated in one call, so they share batches.
-        for window in windows(load_inputs(todo, keep_boilerplate=keep_boilerplate)):
+        loaded = load_inputs(todo, keep_boilerplate=keep_boilerplate, foreign=foreign)
+        for window in windows(loaded):
             label = window[0].source.name + (f" (+{len(window) - 1})" if len(window) > 1 else "")
             with progress_bar(label) as progress:
                 outcomes = translate_window(window, out, session, formats=formats,
@@ -117,7 +120,7 @@ STREAMED = ("tsv", "jsonl")
 
 
 def _translate_stdin(
-    settings: ModelSettings, cache: Path | bool, keep_boilerplate: bool, format: str
+    settings: ModelSettings, cache: Path | bool, keep_boilerplate: bool, foreign: str, format: str
 ) -> None:
     """``translate -``: the article on standard input, its pairs in one format (TSV or JSONL)
     on standard output."""
@@ -139,9 +142,13 @@ def _translate_stdin(
         progress_bar("stdin") as progress,
         reported(),
     ):
-        total = len(to_translate(doc, keep_boilerplate))
+        total = len(to_translate(doc, keep_boilerplate, foreign))
         parallel = translate_document(
-            doc, session(), keep_boilerplate=keep_boilerplate, progress=progress(total)
+            doc,
+            session(),
+            keep_boilerplate=keep_boilerplate,
+            foreign=foreign,
+            progress=progress(total),
         )
         warn(session)
     typer.echo(render(parallel), nl=False)

@@ -28,6 +28,8 @@ PARAMETERS = (
     "bridge",
     "no_bridge",
     "presplit",
+    "foreign",
+    "languages",
     "out",
     # sejajar serve's
     "host",

@@ -15,6 +15,7 @@ class Kind(str, Enum):
     HEADING = "heading"
     BOILERPLATE = "boilerplate"
     BYLINE = "byline"
+    FOREIGN = "foreign"  # a sentence not in Indonesian (see sejajar.core.language)
 
     @property
     def translated_by_default(self) -> bool:
@@ -62,6 +63,7 @@ FLAG_NAMES = (
     "non-1-1",
     "low-confidence",
     "moved",
+    "foreign",
 )
 
 

@@ -51,3 +51,12 @@ def check_all(settings: Any, error: type[SejajarError]) -> None:
     """Check every declared setting of ``settings`` (a dataclass instance)."""
     for name, about in declared(type(settings)).items():
         about.check(name, getattr(settings, name), error)
+
+
+# What becomes of a sentence that is not Indonesian (declared once for every front end).
+FOREIGN_MODES = ("keep", "translate", "drop")
+FOREIGN = About(
+    "Sentences not in Indonesian: keep (copied as they are to the English side), "
+    "translate (sent to the model all the same) or drop (left out of the English side).",
+    choices=FOREIGN_MODES,
+)

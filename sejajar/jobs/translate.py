@@ -54,6 +54,7 @@ class Loaded:
     doc: Document | None = None
     chosen: tuple[int, ...] = ()
     error: str | None = None
+    foreign: str = "keep"  # what becomes of sentences not in Indonesian (--foreign)
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -61,7 +62,9 @@ class Loaded:
         return tuple(doc.segments[i].text for i in self.chosen) if doc is not None else ()
 
 
-def load_inputs(sources: Iterable[Path], *, keep_boilerplate: bool = False) -> Iterator[Loaded]:
+def load_inputs(
+    sources: Iterable[Path], *, keep_boilerplate: bool = False, foreign: str = "keep"
+) -> Iterator[Loaded]:
     """Each input read and split, in order; one that cannot be read as its error. Lazy."""
     for source in sources:
         try:
@@ -69,7 +72,8 @@ def load_inputs(sources: Iterable[Path], *, keep_boilerplate: bool = False) -> I
         except InputError as exc:
             yield Loaded(source, error=str(exc))
         else:
-            yield Loaded(source, doc, tuple(to_translate(doc, keep_boilerplate)))
+            chosen = tuple(to_translate(doc, keep_boilerplate, foreign))
+            yield Loaded(source, doc, chosen, foreign=foreign)
 
 
 def translate_window(
@@ -127,5 +131,5 @@ def _translate(
             results.append(f"{item.source}: cannot translate: {result}")
         else:
             chosen = dict(zip(item.chosen, result, strict=True))
-            results.append(pair_translations(item.doc, chosen, signature))
+            results.append(pair_translations(item.doc, chosen, signature, item.foreign))
     return results

@@ -13,9 +13,11 @@ Rows, per database: decisions acknowledged (answered 200) and stored (history ro
 whose version on the server differs from the reviewer's count (must be 0), duplicates (saves
 stored beyond those acknowledged, or a resend answered 409: must be 0), the save latency of
 answered requests (p50/p95; target p95 < 50 ms on SQLite on the 2-core machine), and the
-whole run's saves per second (restarts included).
+whole run's saves per second (restarts included). Back to back (the default) measures what the
+server can take; ``--pause`` gives each reviewer a think time, as people have.
 
     python -m bench.review                      # 20 reviewers, 10,000 decisions, 5 kills
+    python -m bench.review --pause 0.25         # the same, each reviewer pausing 0.25 s
     python -m bench.review --smoke              # 4 reviewers, 200 decisions, 1 kill
 """
 
@@ -87,8 +89,11 @@ def seed(url: str, reviewers: int, pairs: int) -> dict[str, int]:
     return ids
 
 
-def reviewer(url: str, name: str, document: int, pairs: int, count: int, tally: Tally) -> None:
-    """Sign in, then ``count`` saves over the pairs, each resent until answered."""
+def reviewer(
+    url: str, name: str, document: int, pairs: int, count: int, tally: Tally, pause: float = 0.0
+) -> None:
+    """Sign in, then ``count`` saves over the pairs, each resent until answered, ``pause``
+    seconds between an answer and the next decision."""
     with httpx.Client(base_url=url, timeout=10) as client:
         csrf = _call(client, tally, "POST", "/v1/session",
                      json={"username": name, "password": PASSWORD}).json()["csrf"]  # fmt: skip
@@ -107,6 +112,8 @@ def reviewer(url: str, name: str, document: int, pairs: int, count: int, tally: 
                 tally.versions[pair] = answer.json()["current"]["version"]
             else:
                 raise RuntimeError(f"{name}: {answer.status_code} {answer.text[:200]}")
+            if pause:
+                time.sleep(pause)
 
 
 def _call(client: httpx.Client, tally: Tally, method: str, path: str, **kw: Any) -> Any:
@@ -152,7 +159,9 @@ def run_on(url: str, args: argparse.Namespace, model: Path) -> str:
     tallies = {name: Tally() for name in ids}
     each = args.decisions // args.reviewers
     threads = [
-        threading.Thread(target=reviewer, args=(server.url, n, d, args.pairs, each, tallies[n]))
+        threading.Thread(
+            target=reviewer, args=(server.url, n, d, args.pairs, each, tallies[n], args.pause)
+        )
         for n, d in ids.items()
     ]
     started = time.perf_counter()
@@ -205,6 +214,11 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=100, help="pairs per reviewer's document")
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--pause", type=float, default=0.0,
+        help="seconds each reviewer waits between an answer and its next decision (0: back to "
+        "back, the most the server can take; a person needs seconds)",
+    )  # fmt: skip
     options(parser, smoke={"reviewers": 4, "decisions": 200, "pairs": 20, "kills": 1})
     args = parser.parse_args()
     with recorded("review", args):
@@ -221,7 +235,10 @@ def run(args: argparse.Namespace) -> None:
 
 def runs(args: argparse.Namespace, work: Path) -> None:
     model = build_tiny_model(work / "model")
-    print(f"{args.reviewers} reviewers, {args.decisions} decisions, {args.kills} kill -9 restarts")
+    print(
+        f"{args.reviewers} reviewers, {args.decisions} decisions, {args.kills} kill -9 restarts, "
+        + (f"{args.pause} s between a reviewer's decisions" if args.pause else "back to back")
+    )
     print("database    acknowledged   stored  wrong version duplicates resends "
           "p50 ms  p95 ms  saves/s")  # fmt: skip
     for kind in args.databases.split(","):

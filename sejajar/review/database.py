@@ -4,12 +4,13 @@ migrations, and a check that a database opened for work is at the schema this se
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,6 +51,9 @@ def _engine(url: URL, foreign_keys: bool = True) -> Engine:
 
     @event.listens_for(engine, "connect")
     def setup(connection: Any, record: Any) -> None:
+        # sejajar begins transactions itself (below), so that a write can take SQLite's
+        # writer lock at its start (BEGIN IMMEDIATE) rather than at its first write.
+        connection.isolation_level = None
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -57,6 +61,11 @@ def _engine(url: URL, foreign_keys: bool = True) -> Engine:
         # Off while migrating: SQLite alters a table by copying it, which they would refuse.
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -143,6 +152,11 @@ class Database:
                 f"{head_revision()}: run sejajar review init --db URL"
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. This process's writers queue here, in turn, rather
+        # than in SQLite's busy handler (which polls with sleeps of up to 100 ms: the tail of
+        # the save latency); another process's writer still waits the busy timeout.
+        sqlite = self.url.get_backend_name() == "sqlite"
+        self._writer: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -152,11 +166,20 @@ class Database:
             yield session
 
     @contextmanager
-    def own_transaction(self) -> Iterator[Session]:
-        """A session whose transaction the caller commits or rolls back (a save that may
-        race another); a database error becomes a :class:`ReviewError`."""
-        with _reported(self.url), self.sessions() as session:
-            yield session
+    def reading(self) -> Iterator[Connection]:
+        """A connection in a transaction (Core, no ORM: the per-request lookups)."""
+        with _reported(self.url), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection in a transaction that holds the right to write from its start (on
+        SQLite this process's writer turn and the database's writer lock; PostgreSQL locks
+        rows as they are written); it commits when the block ends, rolls back on error."""
+        with _reported(self.url), self._writer, self.engine.connect() as connection:
+            connection.execution_options(immediate=True)
+            with connection.begin():
+                yield connection
 
     def close(self) -> None:
         self.engine.dispose()

@@ -9,17 +9,26 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from sejajar.align.review import checked_text
 from sejajar.review.accounts import Caller, utc
 from sejajar.review.database import Database
-from sejajar.review.documents import NotFound, visible
-from sejajar.review.schema import DECISIONS, History, IdempotencyKey, Pair, Project, User, now
+from sejajar.review.documents import NotFound, may_see, visible
+from sejajar.review.schema import (
+    DECISIONS,
+    Document,
+    History,
+    IdempotencyKey,
+    Pair,
+    Project,
+    User,
+    now,
+)
 from sejajar.review.settings import ReviewError
 
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
@@ -107,88 +116,112 @@ def read_document(db: Database, who: Caller, document: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def current(db: Database, who: Caller, document: int, position: int) -> dict[str, Any]:
-    """The pair's decision, target, version, and who saved it last and when."""
-    with db.session() as session:
-        pair = _find(session, who, document, position)
-        by = session.get(User, pair.updated_by_id) if pair.updated_by_id else None
-        return {**_state(pair), "by": by.name if by else None,
-                "at": utc(pair.updated_at) if pair.updated_at else None}  # fmt: skip
+class _KeyTaken(Exception):
+    """The idempotency key was stored meanwhile by the same user's other request."""
 
 
 def save(db: Database, who: Caller, document: int, position: int, change: Change, key: str) -> int:
     """Store ``change`` on the pair; its new version. The same ``key`` sent again by the same
-    user gets the first answer and stores nothing."""
+    user gets the first answer and stores nothing.
+
+    One transaction that holds the right to write from its start (:meth:`Database.writing`;
+    on PostgreSQL the pair's row is locked as it is read): the pair and who may see it, then
+    either the new decision with its history and key rows, or the answer to a save that
+    changes nothing. Core statements: the ORM's bookkeeping was most of a save's time."""
     change.check()
     if not _KEY.fullmatch(key):
         raise Invalid("Idempotency-Key must be 1 to 200 visible ASCII characters")
     asked = json.dumps([document, position, change.decision, change.target, change.version])
     request = hashlib.sha256(asked.encode("utf-8")).hexdigest()
-    with db.session() as session:
-        pair = _find(session, who, document, position)
-        pair_id, original = pair.id, pair.original_target
-    when, version = now(), change.version + 1
-    after = {"decision": change.decision, "target": change.target or original, "version": version}
-    with db.own_transaction() as session:
-        try:
-            if _store(session, who, pair_id, change, after, when):
-                last = session.scalar(
-                    select(History.after)
-                    .where(History.pair_id == pair_id)
-                    .order_by(History.id.desc())
-                    .limit(1)
+    try:
+        with db.writing() as connection:
+            pair = _locked(connection, who, document, position)
+            if pair.version != change.version:
+                return _answered(connection, who, key, request, pair)
+            when, version = now(), change.version + 1
+            before = {"decision": pair.decision, "target": pair.target, "version": pair.version}
+            after = {
+                "decision": change.decision,
+                "target": change.target or pair.original_target,
+                "version": version,
+            }
+            connection.execute(
+                update(Pair)
+                .where(Pair.id == pair.id)
+                .values(
+                    decision=after["decision"], target=after["target"], version=version,
+                    updated_by_id=who.id, updated_at=when,
                 )
-                before = last or {"decision": "pending", "target": original, "version": 0}
-                session.add(
-                    History(pair_id=pair_id, user_id=who.id, at=when, before=before, after=after)
+            )  # fmt: skip
+            connection.execute(
+                insert(History).values(
+                    pair_id=pair.id, user_id=who.id, at=when, before=before, after=after
                 )
-                session.add(
-                    IdempotencyKey(
-                        user_id=who.id, key=key, request=request, response={"version": version}
+            )
+            try:
+                connection.execute(
+                    insert(IdempotencyKey).values(
+                        user_id=who.id, key=key, request=request,
+                        response={"version": version}, created=when,
                     )
-                )
-                session.commit()
-                return version
-            session.rollback()
-        except IntegrityError:  # the key, stored meanwhile by the same user's other request
-            session.rollback()
-    return _answered(db, who, key, request, document, position)
+                )  # fmt: skip
+            except IntegrityError:
+                raise _KeyTaken from None
+            return version
+    except _KeyTaken:  # rolled back: what the key's first request stored is the answer
+        with db.reading() as connection:
+            return _answered(
+                connection, who, key, request, _locked(connection, who, document, position)
+            )
 
 
-def _store(
-    session: DbSession, who: Caller, pair: int, change: Change, after: dict[str, Any], when: Any
-) -> bool:
-    """Whether the pair was at ``change.version`` and now holds ``after``. The write comes
-    first in its transaction: SQLite's writer lock is taken (waiting its busy timeout) before
-    anything is read, and PostgreSQL's row lock orders concurrent saves of one pair."""
-    done = session.execute(
-        update(Pair)
-        .where(Pair.id == pair, Pair.version == change.version)
-        .values(
-            decision=after["decision"], target=after["target"], version=after["version"],
-            updated_by_id=who.id, updated_at=when,
+def _locked(
+    connection: Connection, who: Caller, document: int, position: int
+) -> Row[Unpack[tuple[Any, ...]]]:
+    """The pair, row-locked on PostgreSQL (so read as the save before left it: a joined
+    table's columns would not be, hence who saved it is looked up apart); :class:`NotFound`
+    when the caller may not see the document, or it has no such pair."""
+    found = connection.execute(
+        select(
+            Pair.id, Pair.decision, Pair.target, Pair.original_target, Pair.version,
+            Pair.updated_at, Pair.updated_by_id, Document.assigned_id,
         )
-    )  # fmt: skip
-    return getattr(done, "rowcount", 0) == 1
+        .join(Document, Document.id == Pair.document_id)
+        .where(Pair.document_id == document, Pair.position == position)
+        .with_for_update(of=Pair)
+    ).first()  # fmt: skip
+    if found is None:
+        owner = connection.execute(
+            select(Document.assigned_id).where(Document.id == document)
+        ).first()
+        if owner is None or not may_see(who, owner.assigned_id):
+            raise NotFound("no such document")
+        raise NotFound("no such pair")
+    if not may_see(who, found.assigned_id):
+        raise NotFound("no such document")
+    return found
 
 
 def _answered(
-    db: Database, who: Caller, key: str, request: str, document: int, position: int
+    connection: Connection, who: Caller, key: str, request: str, pair: Row[Unpack[tuple[Any, ...]]]
 ) -> int:
     """The answer to a save that changed nothing: the stored one for a key seen before,
     else a :class:`Conflict` with what the pair is now."""
-    with db.session() as session:
-        stored = session.scalar(
-            select(IdempotencyKey).where(
-                IdempotencyKey.user_id == who.id, IdempotencyKey.key == key
-            )
+    stored = connection.execute(
+        select(IdempotencyKey.request, IdempotencyKey.response).where(
+            IdempotencyKey.user_id == who.id, IdempotencyKey.key == key
         )
-        if stored is not None and stored.request != request:
-            raise KeyReused("Idempotency-Key was used for another request")
-        if stored is not None:
-            version: int = stored.response["version"]
-            return version
-    raise Conflict(current(db, who, document, position))
+    ).first()
+    if stored is not None and stored.request != request:
+        raise KeyReused("Idempotency-Key was used for another request")
+    if stored is not None:
+        version: int = stored.response["version"]
+        return version
+    by = connection.scalar(select(User.name).where(User.id == pair.updated_by_id))
+    raise Conflict(
+        {"decision": pair.decision, "target": pair.target, "version": pair.version,
+         "by": by, "at": utc(pair.updated_at) if pair.updated_at else None}
+    )  # fmt: skip
 
 
 def history(db: Database, who: Caller, document: int, position: int) -> list[dict[str, Any]]:

@@ -19,11 +19,17 @@ class NotFound(ReviewError):
     """No such thing, or not the caller's: the same answer for both."""
 
 
+def may_see(who: Caller, assigned: int | None) -> bool:
+    """Whether the caller may see a document assigned to ``assigned`` (theirs, or any for an
+    admin)."""
+    return who.admin or assigned == who.id
+
+
 def visible(session: DbSession, who: Caller, document: int) -> Document:
-    """The document, if the caller may see it (theirs, or any for an admin); else
-    :class:`NotFound`, as for one that does not exist."""
+    """The document, if the caller :func:`may_see` it; else :class:`NotFound`, as for one
+    that does not exist."""
     found = session.get(Document, document)
-    if found is None or not (who.admin or found.assigned_id == who.id):
+    if found is None or not may_see(who, found.assigned_id):
         raise NotFound("no such document")
     return found
 

@@ -28,18 +28,22 @@ def _group(pid: int, line: str) -> str:
     return next((group for piece, group in GROUPS if piece in line), "other")
 
 
+def process_seconds(pid: int) -> float:
+    """The process's CPU seconds (user + system) so far; OSError when it is gone."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    # After the command's name: state, ppid, ..., utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_times() -> dict[int, tuple[str, float]]:
     """Each process's group and CPU seconds (user + system) so far; empty off Linux."""
-    tick = os.sysconf("SC_CLK_TCK")
     found = {}
     for folder in Path("/proc").glob("[0-9]*"):
         try:
             line = (folder / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            fields = (folder / "stat").read_text().rpartition(")")[2].split()
+            seconds = process_seconds(int(folder.name))
         except OSError:  # gone, or not ours to read
             continue
-        # After the command's name: state, ppid, ..., utime and stime are fields 14 and 15.
-        seconds = (int(fields[11]) + int(fields[12])) / tick
         found[int(folder.name)] = (_group(int(folder.name), line), seconds)
     return found
 

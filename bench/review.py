@@ -13,7 +13,8 @@ Rows, per database: decisions acknowledged (answered 200) and stored (history ro
 whose version on the server differs from the reviewer's count (must be 0), duplicates (saves
 stored beyond those acknowledged, or a resend answered 409: must be 0), the save latency of
 answered requests (p50/p95; target p95 < 50 ms on SQLite on the 2-core machine), and the
-whole run's saves per second (restarts included). Back to back (the default) measures what the
+whole run's saves per second (restarts included), and the server's CPU time per acknowledged
+save (from ready to killed, start-ups left out). Back to back (the default) measures what the
 server can take; ``--pause`` gives each reviewer a think time, as people have.
 
     python -m bench.review                      # 20 reviewers, 10,000 decisions, 5 kills
@@ -37,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from bench.cpu_share import process_seconds
 from bench.results import options, recorded
 from tests.modelfactory import build_tiny_model
 from tests.servers import Server
@@ -156,6 +158,8 @@ def run_on(url: str, args: argparse.Namespace, model: Path) -> str:
     port = _free_port()
     launch = ["--model", str(model), "--workers", "1", "--db", url, "--port", str(port)]
     server = Server(launch)
+    serving = 0.0  # the servers' CPU seconds from ready to killed (start-up left out)
+    ready = process_seconds(server.process.pid)
     tallies = {name: Tally() for name in ids}
     each = args.decisions // args.reviewers
     threads = [
@@ -174,11 +178,14 @@ def run_on(url: str, args: argparse.Namespace, model: Path) -> str:
             if not any(thread.is_alive() for thread in threads):
                 raise RuntimeError("the reviewers ended early (see above)")
             time.sleep(0.01)
+        serving += process_seconds(server.process.pid) - ready
         server.stop(signal.SIGKILL)
         server = Server(launch)
+        ready = process_seconds(server.process.pid)
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
+    serving += process_seconds(server.process.pid) - ready
     server.stop()
     rows, versions = stored(url)
     acknowledged = sum(t.acknowledged for t in tallies.values())
@@ -194,7 +201,7 @@ def run_on(url: str, args: argparse.Namespace, model: Path) -> str:
     return (
         f"{acknowledged:12d} {rows:8d} {wrong:13d} {duplicates:10d} "
         f"{sum(t.resends for t in tallies.values()):7d} {p50:7.1f} {p95:7.1f} "
-        f"{total / seconds:8.0f}"
+        f"{total / seconds:8.0f} {serving / max(acknowledged, 1) * 1000:9.2f}"
     )
 
 
@@ -240,7 +247,7 @@ def runs(args: argparse.Namespace, work: Path) -> None:
         + (f"{args.pause} s between a reviewer's decisions" if args.pause else "back to back")
     )
     print("database    acknowledged   stored  wrong version duplicates resends "
-          "p50 ms  p95 ms  saves/s")  # fmt: skip
+          "p50 ms  p95 ms  saves/s  server CPU ms/save")  # fmt: skip
     for kind in args.databases.split(","):
         folder = work / kind
         folder.mkdir()

@@ -99,8 +99,8 @@ def test_keep_boilerplate_translates_and_exports_it(fake: FakeTranslator) -> Non
 
 def test_html_escapes_hostile_text(translated: ParallelDocument) -> None:
     page = render_html(translated)
-    # Only the page's own two scripts: the data block and the workbench.
-    assert page.count("<script") == 2 and page.count("</script>") == 2
+    # Only the page's own three scripts: the data block, the store and the workbench.
+    assert page.count("<script") == 3 and page.count("</script>") == 3
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # in the table
     assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page  # in the data

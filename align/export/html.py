@@ -20,7 +20,8 @@ from sejajar.core.records import Kind, Link, ParallelDocument, render_signature
 
 _HERE = Path(__file__).parent
 _CSS = (_HERE / "page.css").read_text("utf-8")
-_JS = (_HERE / "review.js").read_text("utf-8")
+# The page's store (local storage), then the workbench that uses it, in this order.
+_JS = tuple((_HERE / name).read_text("utf-8") for name in ("localstore.js", "review.js"))
 # Added only to pages with moved links, so other pages stay byte-identical.
 _MOVED_CSS = (_HERE / "moved.css").read_text("utf-8")
 _MOVED_JS = (_HERE / "moved.js").read_text("utf-8")
@@ -37,9 +38,9 @@ def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-def _csp(css: str, js: str, extra_css: str = "", extra_js: str = "") -> str:
+def _csp(css: str, js: tuple[str, ...], extra_css: str = "", extra_js: str = "") -> str:
     styles = " ".join(_hash(c) for c in (css, extra_css) if c)
-    scripts = " ".join(_hash(j) for j in (js, extra_js) if j)
+    scripts = " ".join(_hash(j) for j in (*js, extra_js) if j)
     return (
         f"default-src 'none'; style-src {styles}; script-src {scripts}; "
         "img-src 'none'; form-action 'none'; base-uri 'none'"
@@ -121,7 +122,7 @@ def render_html(doc: ParallelDocument) -> str:
         + "".join(bodies)
         + "</table>\n"
         f'<script type="application/json" id="sejajar-data">{_json_for_script(data)}</script>\n'
-        f"<script>{_JS}</script>\n"
+        + "".join(f"<script>{js}</script>\n" for js in _JS)
         + (f"<script>{_MOVED_JS}</script>\n" if moved else "")
         + "</body>\n</html>\n"
     )

@@ -12,12 +12,16 @@ import re
 from collections import deque
 from collections.abc import Callable
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from sejajar.core.language import reads_as_indonesian
 from sejajar.core.lexicon import INDONESIAN_MONTHS, NAME_FORMS
 from sejajar.core.numbers import Number, read_numbers
 from sejajar.core.records import Flag
 from sejajar.core.text import fold
+
+if TYPE_CHECKING:
+    from sejajar.translate.glossary import Glossary
 
 # --- length ---------------------------------------------------------------------------------
 
@@ -306,9 +310,25 @@ DETECTORS: tuple[Callable[[str, str], Flag | None], ...] = (
 )
 
 
-def quality_flags(source: str, target: str) -> tuple[Flag, ...]:
-    """Every detector's flag for one pair, in a fixed order; none for a clean pair."""
+# --- terms ----------------------------------------------------------------------------------
+
+
+def term(source: str, target: str, glossary: Glossary) -> Flag | None:
+    """A glossary term of the source whose English the target lacks (the matching rules:
+    :mod:`sejajar.translate.glossary`); the reason names each, ``OJK → Financial Services
+    Authority (OJK)``."""
+    missing = glossary.missing(source, target)
+    if not missing:
+        return None
+    return Flag("term", "; ".join(t.shown() for t in missing))
+
+
+def quality_flags(source: str, target: str, glossary: Glossary | None = None) -> tuple[Flag, ...]:
+    """Every detector's flag for one pair, in a fixed order (the glossary's last, with one);
+    none for a clean pair."""
     if not source.strip() or not target.strip():
         return ()
-    found = (detect(source, target) for detect in DETECTORS)
+    found = [detect(source, target) for detect in DETECTORS]
+    if glossary is not None:
+        found.append(term(source, target, glossary))
     return tuple(flag for flag in found if flag is not None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sejajar.align.aligner import ALIGNER_VERSION, Bead, align
 from sejajar.align.flags import quality_flags
@@ -21,6 +22,9 @@ from sejajar.core.records import (
 )
 from sejajar.translate.split import splitter_id
 from sejajar.translate.translator import Progress, Translation, Translator
+
+if TYPE_CHECKING:
+    from sejajar.translate.glossary import Glossary
 
 LOW_CONFIDENCE = 0.5
 
@@ -57,13 +61,21 @@ def translate_document(
     chosen = to_translate(doc, keep_boilerplate, foreign)
     results = translator.translate([doc.segments[i].text for i in chosen], progress)
     signature = run_signature(splitter_id(), *translator.signature)
-    return pair_translations(doc, dict(zip(chosen, results, strict=True)), signature, foreign)
+    results_by_segment = dict(zip(chosen, results, strict=True))
+    return pair_translations(
+        doc, results_by_segment, signature, foreign, glossary=translator.glossary
+    )
 
 
 def pair_translations(
-    doc: Document, results: dict[int, Translation], signature: Signature, foreign: str = "keep"
+    doc: Document,
+    results: dict[int, Translation],
+    signature: Signature,
+    foreign: str = "keep",
+    glossary: Glossary | None = None,
 ) -> ParallelDocument:
-    """Build the 1-1 (translated) and 1-0 (set aside) links of a translated document.
+    """Build the 1-1 (translated) and 1-0 (set aside) links of a translated document; with a
+    ``glossary``, a translation lacking a term's English is flagged ``term``.
 
     A sentence that is not Indonesian (:mod:`sejajar.core.language`) gets the kind
     ``foreign`` and a ``foreign`` flag; ``foreign`` says what became of it: ``keep``, copied
@@ -85,7 +97,9 @@ def pair_translations(
             links.append(Link(source=(i,), target=(), flags=marks))
             continue
         copied = bool(marks) and foreign == "keep"  # a copy on purpose: nothing to check
-        checked = () if copied else _flags(result) + quality_flags(segment.text, result.text)
+        checked = (
+            () if copied else _flags(result) + quality_flags(segment.text, result.text, glossary)
+        )
         links.append(Link(source=(i,), target=(len(target),), flags=marks + checked))
         target.append(Segment(result.text, segment.kind, segment.paragraph))
     if any(s.kind is Kind.FOREIGN for s in source):
@@ -116,28 +130,30 @@ def align_documents(
     bridge: Sequence[str] | None,
     signature: Signature,
     monotone: bool = False,
+    glossary: Glossary | None = None,
 ) -> ParallelDocument:
     """Align every segment of ``source`` with ``target``; links carry the aligner's confidence
-    and flags for reviewers (``non-1-1``, ``low-confidence``, ``moved``). ``monotone`` keeps
-    the links in order (no moved blocks), as version 1 of the aligner did."""
+    and flags for reviewers (``non-1-1``, ``low-confidence``, ``moved``, with a ``glossary``
+    ``term``). ``monotone`` keeps the links in order (no moved blocks), as version 1 of the
+    aligner did."""
     beads = align(
         [s.text for s in source.segments],
         [t.text for t in target.segments],
         bridge,
         monotone=monotone,
     )
-    links = tuple(_link(bead, source, target) for bead in beads)
+    links = tuple(_link(bead, source, target, glossary) for bead in beads)
     version = "1" if monotone else ALIGNER_VERSION
     full = (*signature, ("aligner", version))
     return ParallelDocument(source.name, source.segments, target.segments, links, full)
 
 
-def _link(bead: Bead, source: Document, target: Document) -> Link:
+def _link(bead: Bead, source: Document, target: Document, glossary: Glossary | None) -> Link:
     flags: list[Flag] = []
     if bead.source and bead.target:
         src = " ".join(source.segments[i].text for i in bead.source)
         tgt = " ".join(target.segments[j].text for j in bead.target)
-        flags.extend(quality_flags(src, tgt))
+        flags.extend(quality_flags(src, tgt, glossary))
         shape = f"{len(bead.source)}-{len(bead.target)}"
         if shape != "1-1":
             flags.append(Flag("non-1-1", f"{shape} link: sentences were split or joined"))

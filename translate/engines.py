@@ -19,6 +19,7 @@ from sejajar.translate.translator import Translator, TranslatorError
 
 if TYPE_CHECKING:
     from sejajar.translate.cache import CachingTranslator, TranslationCache
+    from sejajar.translate.glossary import Glossary
 
 DEFAULT_MODEL = "Helsinki-NLP/opus-mt-id-en"
 
@@ -74,6 +75,14 @@ class ModelSettings:
             "another CPU, model or setting is ignored, with a warning).",
             unset="none",
             envvar="SEJAJAR_PLAN",
+        ),
+    )
+    # House terms every translation must use (see ``glossary``, ``termbase``): the files.
+    glossary: tuple[Path, ...] = setting(
+        (),
+        About(
+            "Glossary file (.tsv, .csv or .tbx) whose terms every output uses; repeatable.",
+            unset="none",
         ),
     )
     # Characters of source text the job will translate, when known (the front end's estimate,
@@ -134,8 +143,12 @@ class TranslatorSession:
             from sejajar.translate.cache import refuse_unusable
 
             refuse_unusable(cache)
+        from sejajar.translate.termbase import load_glossary
+
         self.settings = settings
         self.cache_setting = cache
+        # Read before any model load: a bad glossary file costs nothing.
+        self.glossary: Glossary | None = load_glossary(settings.glossary)
         self.notices: list[str] = []
         self.info: list[str] = []  # what the user is told that is no warning (a calibration)
         self.loaded: Translator | None = None
@@ -162,10 +175,20 @@ class TranslatorSession:
             pool = getattr(loaded, "pool", None)
             if pool is not None and pool.note:  # fewer workers than asked for
                 self.notices.append(pool.note)
-            cached = self._cached(loaded) if self.cache_setting is not False else loaded
+            enforcing = self._enforcing(loaded)
+            cached = self._cached(enforcing) if self.cache_setting is not False else enforcing
             # Outermost: a sentence met earlier in the run never reaches the cache.
             self._translator = self.memo = DedupTranslator(cached, self.memo_capacity)
         return self._translator
+
+    def _enforcing(self, translator: Translator) -> Translator:
+        """``translator`` behind the glossary, when the run has one (innermost: the cache's
+        key then carries the glossary's digest)."""
+        if self.glossary is None:
+            return translator
+        from sejajar.translate.glossary import GlossaryTranslator
+
+        return GlossaryTranslator(translator, self.glossary)
 
     def _with_conversions(self) -> ModelSettings:
         import dataclasses

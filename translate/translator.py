@@ -7,9 +7,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sejajar.core.errors import SejajarError
 from sejajar.translate.chunk import split_to_fit
+
+if TYPE_CHECKING:
+    from sejajar.translate.glossary import Glossary
 
 Progress = Callable[[int], None]
 
@@ -41,6 +45,10 @@ class Translator(ABC):
     # At most this many padded source tokens in one batch, so a batch of long sentences stays
     # within memory however large ``batch_size`` is.
     token_budget: int = 8192
+    # The run's glossary (house terms), when it has one: set by the translator that enforces
+    # it (:class:`~sejajar.translate.glossary.GlossaryTranslator`), passed on by the others in
+    # front of it, so whoever pairs the translations can check the terms.
+    glossary: Glossary | None = None
 
     @property
     @abstractmethod
@@ -141,6 +149,7 @@ class WrappingTranslator(Translator):
         self.inner = inner
         self.max_input_tokens = inner.max_input_tokens
         self.batch_size = inner.batch_size
+        self.glossary = inner.glossary
 
     @property
     def signature(self) -> tuple[tuple[str, str], ...]:

@@ -67,7 +67,7 @@ def align(
             outputs = align_file(
                 source, target, out, None if no_bridge else (bridge or session),
                 formats=formats, force=force, presplit=presplit, monotone=monotone,
-                progress=progress,
+                progress=progress, glossary=session.glossary,
             )  # fmt: skip
         except OSError as exc:
             fail(f"{source}: cannot write to {out}: {exc.strerror or exc}")

@@ -24,6 +24,7 @@ from sejajar.review.settings import DatabaseSettings
 from sejajar.translate.cache import refuse_unusable
 from sejajar.translate.engines import ModelSettings, TranslatorSession
 from sejajar.translate.plans import read_plans
+from sejajar.translate.termbase import load_glossary
 from sejajar.translate.translator import Progress
 
 if TYPE_CHECKING:
@@ -193,6 +194,9 @@ def _option(name: str, kind: Any, default: Any, about: About) -> Option:
     """The option of a declared setting (see :mod:`sejajar.core.settings`)."""
     text = name_parameters(about.help, flag)
     declared = f"{flag(name)}/--no-{flag(name)[2:]}" if kind is bool else flag(name)
+    metavar = None
+    if typing.get_origin(kind) is tuple:  # a repeatable option: typer takes a list
+        kind, default, metavar = list[typing.get_args(kind)[0]], None, "PATH"  # type: ignore[misc]
     if about.choices:  # typer lists an Enum's values as the choices
         make: Any = Enum  # called with names known only here, which mypy cannot check
         kind = make(name.title(), {c: c for c in about.choices}, type=str)
@@ -200,7 +204,7 @@ def _option(name: str, kind: Any, default: Any, about: About) -> Option:
     # A setting unset by default says what that means (typer shows no default for None).
     shown: Any = about.unset if about.unset is not None else True
     option = typer.Option(declared, envvar=about.envvar, min=about.least, max=about.most,
-                          help=text, show_default=shown)  # fmt: skip
+                          help=text, show_default=shown, metavar=metavar)  # fmt: skip
     return name, kind, default, option
 
 
@@ -273,6 +277,9 @@ def _model_settings(values: dict[str, Any]) -> dict[str, Any]:
     if values["plan"] is not None:  # absolute: Ray's actors and replicas read it too
         values["plan"] = values["plan"].absolute()
         read_plans(values["plan"])  # a bad plan file fails before any work
+    # Absolute too; a bad glossary file fails before any work.
+    values["glossary"] = tuple(path.absolute() for path in values["glossary"] or ())
+    load_glossary(values["glossary"])
     return {"cache": cache, "settings": ModelSettings(**values)}
 
 

@@ -20,6 +20,7 @@ PARAMETERS = (
     "workers",
     "calibrate",
     "plan",
+    "glossary",
     "cache",
     "no_cache",
     "format",

@@ -64,6 +64,7 @@ FLAG_NAMES = (
     "low-confidence",
     "moved",
     "foreign",
+    "term",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sejajar.align.pipeline import align_documents
 from sejajar.core.files import InputError, read_lines
@@ -13,6 +14,9 @@ from sejajar.jobs.files import check_outputs, load_document, write_outputs
 from sejajar.translate.rules import EN_RULES, ID_RULES
 from sejajar.translate.split import splitter_id
 from sejajar.translate.translator import Progress, Translator
+
+if TYPE_CHECKING:
+    from sejajar.translate.glossary import Glossary
 
 # Where the bridge comes from: a file of ready translations, a translator (called only when
 # needed), or None for no bridge at all.
@@ -30,10 +34,15 @@ def align_file(
     presplit: bool = False,
     monotone: bool = False,
     progress: Callable[[int], Progress] | None = None,
+    glossary: Glossary | None = None,
 ) -> tuple[Path, ...]:
     """Align ``source`` with ``target`` and write the outputs; returns their paths. Raises
     :class:`InputError` or :class:`JobError`, or :class:`OSError` when writing fails.
-    ``monotone`` keeps links in order (no moved blocks)."""
+    ``monotone`` keeps links in order (no moved blocks); with a ``glossary``, a pair whose
+    English lacks a term's is flagged ``term`` (the English is a person's: nothing enforced
+    the terms)."""
+    from sejajar.translate.glossary import signed
+
     inputs = [target, *([bridge] if isinstance(bridge, Path) else [])]
     check_outputs([source], out_dir, formats, force, resumable=False, inputs=inputs)
     src = load_document(source, presplit=presplit)
@@ -46,7 +55,8 @@ def align_file(
         else f"{splitter_id(ID_RULES)}/{splitter_id(EN_RULES)}"
     )
     lines, settings = _bridge(src, source, bridge, presplit, progress)
-    doc = align_documents(src, tgt, lines, run_signature(splitter, *settings), monotone)
+    signature = run_signature(splitter, *signed(settings, glossary))
+    doc = align_documents(src, tgt, lines, signature, monotone, glossary)
     return write_outputs(doc, source, out_dir, formats)
 
 

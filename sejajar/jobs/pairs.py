@@ -25,6 +25,7 @@ from sejajar.jobs.shards import (
 )
 from sejajar.jobs.windows import translate_each, windows
 from sejajar.translate.engines import TranslatorSession
+from sejajar.translate.glossary import Glossary, signed
 from sejajar.translate.rules import EN_RULES
 from sejajar.translate.split import split_document, splitter_id
 from sejajar.translate.translator import Translation, TranslatorError
@@ -118,7 +119,7 @@ def window_pairs(
         elif isinstance(result, TranslatorError):
             out.append([_failed(item.doc_id, f"cannot translate: {error_line(result)}")])
         else:
-            out.append(_pairs(item, item.source, result, settings))
+            out.append(_pairs(item, item.source, result, settings, translator.glossary))
     return out
 
 
@@ -127,16 +128,19 @@ def _pairs(
     source: Document,
     result: list[Translation],
     settings: tuple[tuple[str, str], ...],
+    glossary: Glossary | None,
 ) -> list[PairRow]:
     try:
         if item.target is None:
             signature = run_signature(splitter_id(), *settings)
             translated = dict(zip(item.chosen, result, strict=True))
-            return _rows(item.doc_id, pair_translations(source, translated, signature))
+            return _rows(item.doc_id, pair_translations(source, translated, signature, glossary))
         bridge = [t.text for t in result] if item.model else None
         splitter = f"{splitter_id()}/{splitter_id(EN_RULES)}"
-        signature = run_signature(splitter, *(settings if item.model else NO_BRIDGE))
-        return _rows(item.doc_id, align_documents(source, item.target, bridge, signature))
+        bridged = settings if item.model else NO_BRIDGE
+        signature = run_signature(splitter, *signed(bridged, glossary))
+        aligned = align_documents(source, item.target, bridge, signature, glossary=glossary)
+        return _rows(item.doc_id, aligned)
     except Exception as exc:  # one bad document must not abort its shard or the dataset
         return [_failed(item.doc_id, error_line(exc))]
 

@@ -131,5 +131,9 @@ def _translate(
             results.append(f"{item.source}: cannot translate: {result}")
         else:
             chosen = dict(zip(item.chosen, result, strict=True))
-            results.append(pair_translations(item.doc, chosen, signature, item.foreign))
+            results.append(
+                pair_translations(
+                    item.doc, chosen, signature, item.foreign, glossary=engine.glossary
+                )
+            )
     return results

@@ -23,6 +23,7 @@ from sejajar.serve.metrics import Metrics
 from sejajar.serve.passages import Markup, passage, rebuild
 from sejajar.serve.settings import ServeSettings
 from sejajar.translate.engines import TranslatorSession
+from sejajar.translate.glossary import signed
 from sejajar.translate.rules import EN_RULES, ID_RULES
 from sejajar.translate.split import split_document, splitter_id
 from sejajar.translate.translator import Translation
@@ -139,9 +140,9 @@ class Service:
         chosen = to_translate(doc, keep_boilerplate)
         done = await self.batcher.translate([doc.segments[i].text for i in chosen])
         signature = run_signature(splitter_id(), *self.signature)
-        return await asyncio.to_thread(
-            pair_translations, doc, dict(zip(chosen, done, strict=True)), signature
-        )
+        results = dict(zip(chosen, done, strict=True))
+        glossary = self.session.glossary
+        return await asyncio.to_thread(pair_translations, doc, results, signature, glossary)
 
     async def align_articles(
         self, source: str, target: str, name: str, bridge: bool = True, monotone: bool = False
@@ -162,8 +163,11 @@ class Service:
         if bridge:
             done = await self.batcher.translate([s.text for s in src.segments])
             lines, settings = [t.text for t in done], self.signature
-        signature = run_signature(splitter, *settings)
-        return await asyncio.to_thread(align_documents, src, tgt, lines, signature, monotone)
+        glossary = self.session.glossary
+        signature = run_signature(splitter, *signed(settings, glossary))
+        return await asyncio.to_thread(
+            align_documents, src, tgt, lines, signature, monotone, glossary
+        )
 
 
 Unit = tuple[Markup | None, list[Document]]

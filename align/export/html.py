@@ -16,7 +16,7 @@ from itertools import groupby
 from pathlib import Path
 
 from sejajar.align.export.jsonl import link_record
-from sejajar.core.records import Kind, Link, ParallelDocument, render_signature
+from sejajar.core.records import Flag, Kind, Link, ParallelDocument, render_signature
 
 _HERE = Path(__file__).parent
 _CSS = (_HERE / "page.css").read_text("utf-8")
@@ -163,9 +163,7 @@ def _row(doc: ParallelDocument, number: int, link: Link) -> str:
         target = f'<span class="note">{kind.value}, not translated</span>'
     else:
         target = '<span class="note">no counterpart</span>'
-    badges = "".join(
-        f'<span class="flag" title="{escape(f.reason)}">{escape(f.name)}</span>' for f in link.flags
-    )
+    badges = "".join(_badge(f) for f in link.flags)
     if link.score is not None and link.source and link.target:
         badges += f'<span class="score">{link.score:.2f}</span>'
     label = f'<span class="kind">{kind.value}</span>' if kind is not Kind.SENTENCE else ""
@@ -176,6 +174,13 @@ def _row(doc: ParallelDocument, number: int, link: Link) -> str:
         f'<td lang="id">{label}{source}</td>'
         f'<td lang="en" class="target">{target}{badges}</td><td class="status"></td></tr>\n'
     )
+
+
+def _badge(flag: Flag) -> str:
+    """A flag's badge, its reason on hover; a ``term`` flag shows its terms too (what the
+    reviewer must find in the English)."""
+    shown = f"{flag.name}: {flag.reason}" if flag.name == "term" else flag.name
+    return f'<span class="flag" title="{escape(flag.reason)}">{escape(shown)}</span>'
 
 
 def _classes(link: Link) -> set[str]:

@@ -66,14 +66,9 @@ def serve(
     if cluster.ray is not None:
         if database.db is not None:
             fail("--db does not go with --ray: serve the team review on one machine", 2)
-        from dataclasses import replace
-
         from sejajar.serve.rayreplica import ReplicaSetup
 
-        # Replicas may run in another folder: the glossary by its full path.
-        glossary = tuple(map(Path.resolve, settings.glossary))
-        setup = ReplicaSetup(replace(settings, glossary=glossary), cache, options, keys)
-        _serve_on_ray(setup, cluster)
+        _serve_on_ray(ReplicaSetup(settings, cache, options, keys), cluster)
         return
     host = options.host
     review = open_database(database) if database.db is not None else None

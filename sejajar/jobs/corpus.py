@@ -197,9 +197,7 @@ def _results(
             num_cpus=cluster.cpus_per_actor,
             num_gpus=cluster.gpus_per_actor or None,
             fn_constructor_kwargs={
-                # Actors may run in another folder: the glossary by its full path (on every
-                # node, as a model folder).
-                "settings": replace(settings, glossary=tuple(map(Path.resolve, settings.glossary))),
+                "settings": settings,
                 "options": options,
                 "out_dir": str(out_dir.resolve()),
             },

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 # full-size models, servers or Ray: too slow for the test command; their --smoke is run by hand.
 SMOKES = [
     ("split", r"split_to_fit, one unpunctuated line", False),
+    ("glossary", r"entries  characters  build s  match s", False),
     ("flags", r"number_mismatch on N numbers", True),
     ("inputs", r'HTML "<a" x 16N', False),
     ("align", r"cost on one long document", True),

@@ -41,7 +41,7 @@ def _options(command: str) -> dict[str, typer.core.TyperOption]:
 def test_the_user_settings_are_every_field_but_the_sessions_own() -> None:
     assert list(user_settings()) == [
         "model", "beams", "batch_size", "device", "engine", "quantize", "threads", "workers",
-        "calibrate", "plan",
+        "calibrate", "plan", "glossary",
     ]  # fmt: skip
     assert set(DEFAULTS) - set(user_settings()) == {"conversions", "workload"}
     # Every setting can be named in a message, as the command line names it.
@@ -55,6 +55,8 @@ def test_every_setting_is_an_option_with_its_default_help_and_rule(command: str)
         option = options[name]
         assert option.opts == [flag(name)]
         default = option.default.value if isinstance(option.default, Enum) else option.default
+        if option.multiple:  # a repeatable option (--glossary): none given is its default
+            default = tuple(default or ())
         assert default == DEFAULTS[name]
         assert option.help is not None
         assert option.help.startswith(name_parameters(about.help, flag).removesuffix("."))
@@ -64,6 +66,7 @@ def test_every_setting_is_an_option_with_its_default_help_and_rule(command: str)
         if about.choices:
             assert [c.value for c in type(option.default)] == list(about.choices)
     assert options["calibrate"].secondary_opts == ["--no-calibrate"]
+    assert options["glossary"].multiple and not options["beams"].multiple
     assert "{" not in options["calibrate"].help  # "(not with --workers or --threads)"
     assert (options["model"].envvar, options["calibrate"].envvar, options["plan"].envvar) == (
         "SEJAJAR_MODEL",

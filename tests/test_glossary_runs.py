@@ -15,6 +15,7 @@ from sejajar.jobs.shards import CorpusDocument, find_shards
 from sejajar.translate.engines import TranslatorSession
 from sejajar.translate.termbase import read_glossary
 from tests.helpers import KONTAN, ROOT, one_process, run
+from tests.servers import ONE, private_env, serving
 
 DATA = ROOT / "tests" / "data"
 # House terms for the sample article (US and South Korea against North Korea); "Korea Utara"
@@ -153,6 +154,52 @@ def test_corpus_rows_carry_the_term_flag_and_export_drops_them(
         kept[drop] = (out / "corpus.id").read_text("utf-8").splitlines()
     assert kept["term"] == [s for s in kept[""] if s not in {r["source"] for r in termed}]
     assert len(kept["term"]) == len(kept[""]) - len(termed)
+
+
+def test_evaluate_src_signs_its_scores_with_the_glossary(
+    tiny_model: Path, glossary: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "src.id").write_text("Korea Selatan setuju.\nHarga naik.\n", "utf-8")
+    (tmp_path / "ref.en").write_text("South Korea agrees.\nPrices rise.\n", "utf-8")
+    code, out, err = run("evaluate", "--src", str(tmp_path / "src.id"), "--ref",
+                         str(tmp_path / "ref.en"), *_model_args(tiny_model), "--json",
+                         "--glossary", str(glossary))  # fmt: skip
+    assert code == 0, err
+    digest = read_glossary([glossary]).digest  # type: ignore[union-attr]
+    assert f"|glossary:{digest}|resplit:no" in json.loads(out)["run_signature"]
+
+
+@pytest.mark.slow
+def test_the_service_flags_terms_as_the_command_line_does(
+    tiny_model: Path, glossary: Path, tmp_path: Path
+) -> None:
+    """``sejajar serve --glossary``: /v1/translate and /v1/align answer what ``translate`` and
+    ``align`` write with the same glossary (term flags and signature included)."""
+    import httpx
+
+    target = DATA / "kontan.en.txt"
+    one = ["--model", str(tiny_model), "--no-cache", "--glossary", str(glossary), *ONE]
+    code, _, err = run("translate", str(KONTAN), "--out", str(tmp_path / "t"), "--format",
+                       "jsonl", *one)  # fmt: skip
+    assert code == 0, err
+    code, _, err = run("align", str(KONTAN), str(target), "--out", str(tmp_path / "a"),
+                       "--format", "jsonl", *one)  # fmt: skip
+    assert code == 0, err
+    name = KONTAN.name.removesuffix(".txt")
+    env = private_env(tmp_path / "xdg")
+    with serving(tiny_model, *one[2:], "--deadline", "600", env=env) as server:
+        translated = httpx.post(server.url + "/v1/translate", timeout=300,
+                                json={"text": KONTAN.read_text("utf-8"), "name": name})  # fmt: skip
+        aligned = httpx.post(server.url + "/v1/align", timeout=300, json={
+            "source": KONTAN.read_text("utf-8"), "target": target.read_text("utf-8"),
+            "name": KONTAN.stem})  # fmt: skip
+    assert translated.status_code == aligned.status_code == 200, translated.text + aligned.text
+    for reply, folder in ((translated, "t"), (aligned, "a")):
+        assert reply.json()["records"] == _records(tmp_path / folder / f"{name}.jsonl")
+        meta = json.loads((tmp_path / folder / f"{name}.meta.json").read_text("utf-8"))
+        assert reply.json()["meta"] == meta and "|glossary:" in meta["signature"]
+    assert any(_terms(r) for r in translated.json()["records"])
+    assert any(_terms(r) for r in aligned.json()["records"])
 
 
 @pytest.mark.parametrize("command", ["translate", "align", "corpus", "evaluate", "serve"])

@@ -134,7 +134,8 @@ def _pairs(
         if item.target is None:
             signature = run_signature(splitter_id(), *settings)
             translated = dict(zip(item.chosen, result, strict=True))
-            return _rows(item.doc_id, pair_translations(source, translated, signature, glossary))
+            paired = pair_translations(source, translated, signature, glossary=glossary)
+            return _rows(item.doc_id, paired)
         bridge = [t.text for t in result] if item.model else None
         splitter = f"{splitter_id()}/{splitter_id(EN_RULES)}"
         bridged = settings if item.model else NO_BRIDGE

@@ -142,7 +142,9 @@ class Service:
         signature = run_signature(splitter_id(), *self.signature)
         results = dict(zip(chosen, done, strict=True))
         glossary = self.session.glossary
-        return await asyncio.to_thread(pair_translations, doc, results, signature, glossary)
+        return await asyncio.to_thread(
+            pair_translations, doc, results, signature, glossary=glossary
+        )
 
     async def align_articles(
         self, source: str, target: str, name: str, bridge: bool = True, monotone: bool = False

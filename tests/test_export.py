@@ -16,7 +16,7 @@ from sejajar.align.export.jsonl import render_jsonl, render_meta
 from sejajar.align.export.tmx import render_tmx
 from sejajar.align.export.tsv import clean_cell, parse_tsv, render_tsv
 from sejajar.align.pipeline import translate_document
-from sejajar.core.records import Flag, Kind, Link, ParallelDocument, Segment
+from sejajar.core.records import Flag, Kind, Link, ParallelDocument, Segment, render_signature
 from sejajar.translate.split import split_document
 from tests.helpers import FakeTranslator
 
@@ -146,3 +146,21 @@ def test_tsv_round_trips_any_text(pairs: list[tuple[str, str]]) -> None:
 def test_parse_tsv_rejects_bad_lines() -> None:
     with pytest.raises(ValueError, match=r"^line 2: expected 2 tab-separated columns, found 3$"):
         parse_tsv("a\tb\na\tb\tc\n")
+
+
+def test_term_flags_golden(fake: FakeTranslator, translated: ParallelDocument) -> None:
+    """With a glossary, the page and the JSONL differ from the plain ones only by the term
+    flags (the page's badge shows the terms) and the signature's glossary digest."""
+    from sejajar.translate.glossary import Glossary, GlossaryTranslator, Term
+
+    terms = [Term("Korea Selatan", "South Korea"), Term("Korea Utara", "North Korea"),
+             Term("Amerika Serikat", "america united")]  # fmt: skip
+    engine = GlossaryTranslator(fake, Glossary(terms))
+    doc = translate_document(split_document("article", ARTICLE), engine)
+    check_golden("article-term.html", render_html(doc))
+    check_golden("article-term.jsonl", render_jsonl(doc))
+    plain, termed = render_jsonl(translated).splitlines(), render_jsonl(doc).splitlines()
+    changed = [n for n, (a, b) in enumerate(zip(plain, termed, strict=True)) if a != b]
+    assert changed and all('"name": "term"' in termed[n] for n in changed)
+    assert "term: Korea Selatan \u2192 South Korea" in render_html(doc)
+    assert render_signature(doc.signature).endswith(f"|glossary:{engine.glossary.digest}")

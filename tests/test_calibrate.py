@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sejajar.translate import calibrate
+from sejajar.translate import calibrate, cpu
 from sejajar.translate.calibrate import Plan
 from sejajar.translate.marian import MarianTranslator
 from sejajar.translate.models import weights_revision
@@ -183,8 +183,8 @@ def test_the_key_names_the_cpu_torch_model_and_settings(monkeypatch: pytest.Monk
 
     import sejajar.translate.workers as workers
 
-    cpu = "model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512f avx512_vnni sse\n"
-    monkeypatch.setattr(calibrate, "Path", FakeCpuinfo(cpu))
+    info = "model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512f avx512_vnni sse\n"
+    monkeypatch.setattr(cpu, "Path", FakeCpuinfo(info))
     monkeypatch.setattr(workers, "usable_cores", lambda: 2)
     assert calibrate.machine() == "Intel Xeon [avx2 avx512f avx512_vnni] x2"
     base = calibrate.plan_key("m", "r1", 4, "none", 16)
@@ -193,19 +193,25 @@ def test_the_key_names_the_cpu_torch_model_and_settings(monkeypatch: pytest.Monk
         calibrate.plan_key("m", "r2", 4, "none", 16),
         calibrate.plan_key("m", "r1", 1, "none", 16),
         calibrate.plan_key("m", "r1", 4, "int8", 16),
+        calibrate.plan_key("m", "r1", 4, "bf16", 16),
         calibrate.plan_key("m", "r1", 4, "none", 32),
     }
     monkeypatch.setattr(workers, "usable_cores", lambda: 4)
     variants.add(calibrate.plan_key("m", "r1", 4, "none", 16))
     monkeypatch.setattr(workers, "usable_cores", lambda: 2)
-    monkeypatch.setattr(calibrate, "Path", FakeCpuinfo(cpu.replace("Xeon", "Core i7")))
+    monkeypatch.setattr(cpu, "Path", FakeCpuinfo(info.replace("Xeon", "Core i7")))
     variants.add(calibrate.plan_key("m", "r1", 4, "none", 16))
-    monkeypatch.setattr(calibrate, "Path", FakeCpuinfo(cpu.replace("avx512_vnni", "amx_int8")))
+    monkeypatch.setattr(cpu, "Path", FakeCpuinfo(info.replace("avx512_vnni", "amx_int8")))
     variants.add(calibrate.plan_key("m", "r1", 4, "none", 16))
-    monkeypatch.setattr(calibrate, "Path", FakeCpuinfo(cpu))
+    # The bf16 extensions (avx512_bf16, AMX's) are keyed on too.
+    bf16 = info.replace("sse", "avx512_bf16 amx_tile amx_bf16")
+    monkeypatch.setattr(cpu, "Path", FakeCpuinfo(bf16))
+    assert calibrate.machine() == "Intel Xeon [avx2 avx512f avx512_vnni avx512_bf16 amx_bf16] x2"
+    variants.add(calibrate.plan_key("m", "r1", 4, "none", 16))
+    monkeypatch.setattr(cpu, "Path", FakeCpuinfo(info))
     monkeypatch.setattr(torch, "__version__", "9.9.9")
     variants.add(calibrate.plan_key("m", "r1", 4, "none", 16))
-    assert base not in variants and len(variants) == 9
+    assert base not in variants and len(variants) == 11
 
 
 def test_a_plan_for_another_key_is_not_used(

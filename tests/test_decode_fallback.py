@@ -79,11 +79,15 @@ def test_the_probe_runs_once(fresh_probe: None, monkeypatch: pytest.MonkeyPatch)
 
     calls = []
     real = onednn._probe
-    monkeypatch.setattr(onednn, "_probe", lambda: calls.append(1) or real())
+    monkeypatch.setattr(onednn, "_probe", lambda dtype: calls.append(dtype) or real(dtype))
     first = onednn.Linears()
     second = onednn.Linears()
     assert first.onednn == second.onednn == onednn.onednn_works()
-    assert calls == [1]
+    assert calls == [torch.float32]
+    # bf16 is probed on its own, once too.
+    assert onednn.Linears(dtype=torch.bfloat16).onednn == onednn.onednn_works(torch.bfloat16)
+    onednn.Linears(dtype=torch.bfloat16)
+    assert calls == [torch.float32, torch.bfloat16]
     if torch.backends.mkldnn.is_available():  # type: ignore[no-untyped-call]
         assert first.onednn  # this machine's torch passes the probe
 

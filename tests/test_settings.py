@@ -92,7 +92,7 @@ def test_the_engine_choices_are_the_registry(monkeypatch: pytest.MonkeyPatch) ->
         ({"threads": 0}, "--threads must be at least 1, not 0"),
         ({"workers": 0}, "--workers must be at least 1, not 0"),
         ({"engine": "marian"}, "--engine must be transformers or ctranslate2, not marian"),
-        ({"quantize": "int4"}, "--quantize must be none or int8, not int4"),
+        ({"quantize": "int4"}, "--quantize must be none, int8 or bf16, not int4"),
         ({"device": "tpu"}, "--device must be auto, cpu or cuda, not tpu"),
     ],
 )

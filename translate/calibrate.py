@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -50,11 +49,15 @@ log = logging.getLogger(__name__)
 # once, see :mod:`onednn`), torch's plain matrix multiply (MKL), or "mixed": oneDNN for the
 # output projection (54,796 outputs, where its reordered weights gain most) and torch's for the
 # rest (faster than all oneDNN at beam 4 fp32 on the AVX2 EPYC of docs/performance.md); int8
-# through torch's fbgemm or oneDNN quantised engine.
-KERNELS = {"none": ("onednn", "plain", "mixed"), "int8": ("fbgemm", "onednn")}
+# through torch's fbgemm or oneDNN quantised engine; bf16 the same three as fp32, on bf16
+# weights (see :mod:`bf16`).
+KERNELS = {
+    "none": ("onednn", "plain", "mixed"),
+    "int8": ("fbgemm", "onednn"),
+    "bf16": ("onednn", "plain", "mixed"),
+}
 # Of the file's layout and of what a plan means (2: kernels, then layouts; 3: mixed fp32).
 VERSION = 3
-_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8", "amx_bf16")
 # The sentences a calibration translates: news lengths (18-28 model tokens) taking turns with
 # short lines (6-10 tokens: headlines, captions, short quotes), each forced to ``FORCED`` output
 # tokens. Kernels are timed on one batch in one thread; layouts on ``BATCHES`` batches for
@@ -125,20 +128,10 @@ def int8_kernels() -> list[str]:
 
 def machine() -> str:
     """This CPU as the calibration sees it: model name, vector extensions, usable cores."""
+    from sejajar.translate.cpu import described
     from sejajar.translate.workers import usable_cores
 
-    name, flags = platform.processor() or platform.machine(), ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and ":" in line:
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and ":" in line:
-                have = set(line.split(":", 1)[1].split())
-                flags = " ".join(f for f in _FLAGS if f in have)
-                break
-    except OSError:
-        pass
-    return f"{name} [{flags}] x{usable_cores()}"
+    return f"{described()} x{usable_cores()}"
 
 
 def plan_key(model: str, revision: str, beams: int, quantize: str, batch_size: int) -> str:
@@ -226,11 +219,14 @@ def workload(count: int) -> list[str]:
 def kernels(quantize: str) -> list[str]:
     """The kernels worth timing at this precision on this torch build (for fp32 without a
     working oneDNN, only torch's own: the others would run as it)."""
+    import torch
+
     from sejajar.translate.onednn import onednn_works
 
     if quantize == "int8":
         return int8_kernels()
-    return list(KERNELS["none"]) if onednn_works() else ["plain"]
+    dtype = torch.bfloat16 if quantize == "bf16" else torch.float32
+    return list(KERNELS[quantize]) if onednn_works(dtype) else ["plain"]
 
 
 def calibrated(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sejajar.core.folders import user_cache_folder
+from sejajar.translate.cpu import bf16_refusal
 from sejajar.translate.marian import MarianTranslatorBase
 from sejajar.translate.models import folder_revision, model_folder
 from sejajar.translate.translator import Translation, TranslatorError
@@ -127,6 +128,8 @@ def load_ct2(settings: ModelSettings) -> CT2Translator:
     ``workers`` batches run in parallel with ``threads`` threads each; by default one worker
     per core with one thread each, the layout that wins for batch work on a CPU.
     """
+    if settings.quantize == "bf16":
+        raise TranslatorError(str(bf16_refusal("ctranslate2")))
     try:
         import ctranslate2
     except ImportError as exc:
@@ -136,6 +139,7 @@ def load_ct2(settings: ModelSettings) -> CT2Translator:
     from transformers import MarianConfig, MarianTokenizer
 
     name, quantize, device = settings.model, settings.quantize, settings.device
+
     folder = model_folder(name)
     revision = folder_revision(folder)
     target = _converted(folder, revision, quantize, settings.conversions)
@@ -143,7 +147,7 @@ def load_ct2(settings: ModelSettings) -> CT2Translator:
     # The default engine's layout: one single-threaded worker per usable core (the affinity
     # mask) by default, one process of N threads for --threads N alone.
     inter, intra = layout(settings.workers, settings.threads, resolved)
-    compute = {"none": "float32", "int8": "int8"}[quantize]
+    compute = {"none": "float32", "int8": "int8"}[quantize]  # bf16 was refused above
     try:
         translator = ctranslate2.Translator(
             str(target),

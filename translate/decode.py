@@ -27,6 +27,7 @@ from typing import Any, Literal
 import torch
 
 from sejajar.translate.beam import beam_search
+from sejajar.translate.bf16 import Bf16Linear
 from sejajar.translate.onednn import Linears
 from sejajar.translate.search_state import Decoded, State, index
 
@@ -57,7 +58,7 @@ class UnsupportedSettings(ValueError):
 
 
 class MarianSearch:
-    """Searches with a loaded ``MarianMTModel`` (fp32 or dynamically quantised). Raises
+    """Searches with a loaded ``MarianMTModel`` (fp32, dynamically quantised or bf16). Raises
     :class:`UnsupportedSettings` for a generation config it cannot follow exactly.
     ``onednn=False`` runs fp32 linear layers through torch's own matrix multiply;
     ``onednn="output"`` runs only the output projection through oneDNN."""
@@ -74,9 +75,14 @@ class MarianSearch:
         self.layers = list(decoder.layers)
         # The decoder's layers run at every step: their weights are worth reordering for
         # oneDNN; the encoder's run once per sentence.
-        stepped = [m for m in decoder.modules() if isinstance(m, torch.nn.Linear)]
+        stepped = [m for m in decoder.modules() if isinstance(m, (torch.nn.Linear, Bf16Linear))]
         only = (model.lm_head,) if onednn == "output" else None
-        self.linear = Linears(packed=(model.lm_head, *stepped), onednn=bool(onednn), only=only)
+        # A bf16 model (see :mod:`bf16`): its linear layers' weights are bf16, the rest fp32.
+        bf16 = isinstance(model.lm_head, Bf16Linear)
+        dtype = torch.bfloat16 if bf16 else torch.float32
+        self.linear = Linears(
+            packed=(model.lm_head, *stepped), onednn=bool(onednn), only=only, dtype=dtype
+        )
         self.lm_head = self.linear(model.lm_head)
         self.bias: torch.Tensor = model.final_logits_bias
         self.heads: int = config.decoder_attention_heads
@@ -125,7 +131,7 @@ class MarianSearch:
         modules = [self.encoder_layers, self.layers]
         for layer in (layer for group in modules for layer in group):
             for module in layer.modules():
-                if isinstance(module, torch.nn.Linear):
+                if isinstance(module, (torch.nn.Linear, Bf16Linear)):
                     self.linear(module)
 
     # -- the encoder -------------------------------------------------------------------------

@@ -115,9 +115,9 @@ class MarianTranslator(MarianTranslatorBase):
         self._search: MarianSearch | None = None
         self._use_generate = False  # the model's generation config is beyond our search
         self.pool: WorkerPool | None = None
-        # The fp32 matrix kernels ("onednn", "plain", or "mixed": oneDNN for the output
-        # projection, torch's own products for the rest), or the int8 engine the model was
-        # quantised with ("fbgemm" or "onednn"); see :mod:`calibrate`.
+        # The fp32 or bf16 matrix kernels ("onednn", "plain", or "mixed": oneDNN for the
+        # output projection, torch's own products for the rest), or the int8 engine the model
+        # was quantised with ("fbgemm" or "onednn"); see :mod:`calibrate`.
         self.kernels = kernels
         # The plan line, to tell the user once: what a calibration at load chose, a plan file's
         # plan, or the default plan of a short job; None for this machine's cached plan.
@@ -132,8 +132,10 @@ class MarianTranslator(MarianTranslatorBase):
 
         if self._search is None and not self._use_generate:
             try:
-                # int8: the quantised layers are not oneDNN's fp32 ones, whatever the flag.
-                onednn = _FP32_ONEDNN.get(self.kernels, False) if self.quantize == "none" else True
+                # int8: the quantised layers are not oneDNN's, whatever the flag; bf16 chooses
+                # its kernels as fp32 does.
+                fp = self.quantize in ("none", "bf16")
+                onednn = _FP32_ONEDNN.get(self.kernels, False) if fp else True
                 self._search = MarianSearch(self.model, onednn=onednn)
             except UnsupportedSettings as exc:
                 log.debug("translating with model.generate: %s", exc)
@@ -216,14 +218,18 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
     kept, and keep the plan where it says (``sejajar calibrate``)."""
     from sejajar.translate import calibrate as calibration
     from sejajar.translate import plans
+    from sejajar.translate.cpu import bf16_refusal
     from sejajar.translate.workers import layout, usable_cores
 
     name, quantize, batch_size = settings.model, settings.quantize, settings.batch_size
     workers, threads = settings.workers, settings.threads
     folder = local_folder(name)
     resolved_device = _device(settings.device)
-    if quantize == "int8" and resolved_device != "cpu":
-        raise TranslatorError("{quantize} int8 runs on the CPU only; use {device} cpu")
+    if quantize != "none" and resolved_device != "cpu":
+        raise TranslatorError(f"{{quantize}} {quantize} runs on the CPU only; use {{device}} cpu")
+    refusal = bf16_refusal("transformers") if quantize == "bf16" else None
+    if refusal:
+        raise TranslatorError(refusal)
     if resolved_device != "cpu" and workers not in (None, 1):
         raise TranslatorError("{workers} runs on the CPU only; use {device} cpu")
     if bake is not None and (resolved_device != "cpu" or workers or threads):
@@ -243,6 +249,8 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
     quiet_transformers()
     from transformers import MarianMTModel, MarianTokenizer
 
+    from sejajar.translate.bf16 import to_bf16
+
     source = str(folder) if folder else name
     local_only = folder is not None or hub_local_only(name)
     try:
@@ -252,6 +260,9 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
         raise TranslatorError(unavailable_message(name, folder, exc)) from exc
     model.to(resolved_device).eval()
     revision = weights_revision(folder) if folder else hub_revision(model)
+
+    if quantize == "bf16":
+        to_bf16(model)  # in place: the fp32 weights go, whatever the kernels
 
     def build(kernels: str) -> MarianTranslator:
         return MarianTranslator(

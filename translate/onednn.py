@@ -20,28 +20,34 @@ from collections.abc import Callable, Iterable
 
 import torch
 
+from sejajar.translate.bf16 import Bf16Linear
+
 log = logging.getLogger(__name__)
 
 Linear = Callable[[torch.Tensor], torch.Tensor]
 
-_probed: bool | None = None  # the probe's result in this process, once it ran
+_probed: dict[torch.dtype, bool] = {}  # the probe's result in this process, by dtype
+
+# How close oneDNN's products must come to ``F.linear``'s: float32 rounding; for bf16 its own
+# (8 bits of mantissa), against the product of the same bf16-rounded numbers.
+_CLOSE = {torch.float32: 1e-4, torch.bfloat16: 2e-2}
 
 
-def onednn_works() -> bool:
-    """Whether the private oneDNN linear ops exist and agree with ``F.linear`` (probed once)."""
-    global _probed
-    if _probed is None:
-        _probed = _probe()
-    return _probed
+def onednn_works(dtype: torch.dtype = torch.float32) -> bool:
+    """Whether the private oneDNN linear ops exist and agree with ``F.linear`` on ``dtype``
+    (float32 or bfloat16) weights (probed once per dtype)."""
+    found = _probed.get(dtype)
+    if found is None:
+        found = _probed[dtype] = _probe(dtype)
+    return found
 
 
 def forget_probe() -> None:
     """Probe again at the next :func:`onednn_works` (tests that replace the ops)."""
-    global _probed
-    _probed = None
+    _probed.clear()
 
 
-def _probe() -> bool:
+def _probe(dtype: torch.dtype) -> bool:
     ops = getattr(torch.ops, "mkldnn", None)
     if not torch.backends.mkldnn.is_available() or not (  # type: ignore[no-untyped-call]
         hasattr(ops, "_reorder_linear_weight") and hasattr(ops, "_linear_pointwise")
@@ -49,19 +55,20 @@ def _probe() -> bool:
         log.debug("oneDNN linear ops unavailable; linear layers run as plain modules")
         return False
     generator = torch.Generator().manual_seed(0)
-    x = torch.randn(3, 2, 16, generator=generator)
-    weight = torch.randn(24, 16, generator=generator)
-    bias = torch.randn(24, generator=generator)
+    x, weight, bias = (
+        torch.randn(size, generator=generator).to(dtype) for size in ((3, 2, 16), (24, 16), (24,))
+    )
+    close = _CLOSE[dtype]
     try:
         with torch.inference_mode():
-            expected = torch.nn.functional.linear(x, weight, bias)
+            expected = torch.nn.functional.linear(x.float(), weight.float(), bias.float())
             plain = torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
             reordered = torch.ops.mkldnn._reorder_linear_weight(weight)
             packed = torch.ops.mkldnn._linear_pointwise(x, reordered, bias, "none", [], "")
             agree = all(
                 isinstance(got, torch.Tensor)
                 and got.shape == expected.shape
-                and torch.allclose(got, expected, rtol=1e-4, atol=1e-4)
+                and torch.allclose(got.float(), expected, rtol=close, atol=close)
                 for got in (plain, packed)
             )
     except Exception as exc:  # a private op: any failure means "do not use it"
@@ -73,22 +80,25 @@ def _probe() -> bool:
 
 
 class Linears:
-    """Linear layers as fast callables: an fp32 ``nn.Linear`` on the CPU runs through oneDNN
-    when the probe passed; others (quantised, GPU, or no working oneDNN) run as they are. A
-    layer named in ``packed`` gets its weight reordered once (for layers run at every step).
-    With ``only``, oneDNN runs just the layers named there."""
+    """Linear layers as fast callables: an fp32 ``nn.Linear`` or a bf16 layer (``dtype``
+    bfloat16, see :mod:`bf16`) on the CPU runs through oneDNN when the probe passed; others
+    (quantised, GPU, or no working oneDNN) run as they are. A layer named in ``packed`` gets
+    its weight reordered once (for layers run at every step). With ``only``, oneDNN runs just
+    the layers named there."""
 
     def __init__(
         self,
         packed: Iterable[torch.nn.Module] = (),
         onednn: bool = True,
         only: Iterable[torch.nn.Module] | None = None,
+        dtype: torch.dtype = torch.float32,
     ) -> None:
         self.packed = {id(module) for module in packed}
         self.only = None if only is None else {id(module) for module in only}
         self.ready: dict[int, Linear] = {}
+        self.dtype = dtype
         # ``onednn=False`` keeps torch's own matrix multiply (the "plain" kernels of a plan).
-        self.onednn = onednn and onednn_works()
+        self.onednn = onednn and onednn_works(dtype)
 
     def __call__(self, module: torch.nn.Module) -> Linear:
         fast = self.ready.get(id(module))
@@ -101,9 +111,9 @@ class Linears:
         if not (
             self.onednn
             and (self.only is None or id(module) in self.only)
-            and type(module) is torch.nn.Linear
+            and type(module) in (torch.nn.Linear, Bf16Linear)
             and isinstance(weight, torch.Tensor)
-            and weight.dtype == torch.float32
+            and weight.dtype == self.dtype
             and weight.device.type == "cpu"
         ):
             return module
@@ -111,7 +121,18 @@ class Linears:
         if id(module) in self.packed:
             with torch.inference_mode():
                 matrix = torch.ops.mkldnn._reorder_linear_weight(matrix)
-        bias = None if module.bias is None else module.bias.detach()
+        bias = module.bias.detach() if isinstance(module.bias, torch.Tensor) else None
+
+        if self.dtype == torch.bfloat16:
+
+            def bf16_linear(x: torch.Tensor) -> torch.Tensor:
+                # In and out as fp32, as the layer itself (see :mod:`bf16`).
+                out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(
+                    x.to(torch.bfloat16), matrix, bias, "none", [], ""
+                )
+                return out.to(x.dtype)
+
+            return bf16_linear
 
         def linear(x: torch.Tensor) -> torch.Tensor:
             out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(x, matrix, bias, "none", [], "")

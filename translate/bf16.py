@@ -30,6 +30,9 @@ from typing import Any
 
 import torch
 
+# Layers converted between two hand-backs of checkpoint pages (each costs a few ms).
+_RELEASE_EVERY = 8
+
 
 class Bf16Linear(torch.nn.Module):
     """A linear layer with bf16 weights, taking and giving fp32 (or any float) tensors."""
@@ -52,15 +55,22 @@ class Bf16Linear(torch.nn.Module):
 def to_bf16(model: Any) -> Any:
     """``model`` with every ``nn.Linear`` replaced by a :class:`Bf16Linear`, in place (each
     fp32 weight freed once its copy is made, unless another module shares it: the embedding
-    table the output projection is tied to). Returns ``model``."""
+    table the output projection is tied to). The weights read from a mapped checkpoint leave
+    its pages resident: they are handed back to the kernel every few layers (see
+    :mod:`pages`), or the peak would hold the whole fp32 checkpoint beside its bf16 copy.
+    Returns ``model``."""
+    from sejajar.translate.pages import release_checkpoint_pages
+
     places = [
         (parent, name)
         for parent in model.modules()
         for name, child in parent.named_children()
         if type(child) is torch.nn.Linear
     ]
-    for parent, name in places:
+    for done, (parent, name) in enumerate(places, 1):
         # Once replaced, nothing holds the fp32 layer: its weight goes before the next copy.
         fp32 = getattr(parent, name)
         setattr(parent, name, Bf16Linear(fp32.weight, fp32.bias))
+        if done % _RELEASE_EVERY == 0 or done == len(places):
+            release_checkpoint_pages()
     return model

@@ -1,4 +1,4 @@
-"""``sejajar review`` (init, add-user, import, export) on SQLite and PostgreSQL alike: the
+"""``sejajar review`` (init, add-user, import, assign, export) on SQLite and PostgreSQL alike: the
 export equals what apply-review writes for the same decisions, and every error is one line."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sejajar.cli import app
-from sejajar.review import accounts, decisions
+from sejajar.review import accounts, decisions, documents
 from sejajar.review.database import Database
 from tests.helpers import run
 from tests.reviewing import PASSWORD, Seeded, seed
@@ -91,6 +91,42 @@ def test_export_equals_apply_review(seeded_review: Seeded, tmp_path: Path) -> No
     assert run("review", "export", "news", "--out", str(tmp_path / "db"), "--force", "--db",
                seeded_review.url)[0] == 0  # fmt: skip
     assert (tmp_path / "db" / f"{seeded_review.names['ayu']}.accepted.tsv").read_bytes() == before
+
+
+def test_assign_hands_documents_to_another_reviewer(seeded_review: Seeded) -> None:
+    db = Database(seeded_review.url)
+    ayu, budi = (accounts.sign_in(db, name, PASSWORD) for name in ("ayu", "budi"))
+    assert ayu is not None and budi is not None
+    theirs = seeded_review.documents["budi"]
+    first = decisions.read_document(db, budi[1], theirs)["pairs"][0]["id"]
+    assert decisions.save(db, budi[1], theirs, first, decisions.Change("rejected", 0), "k") == 1
+    url = ("--db", seeded_review.url)
+    name = seeded_review.names["budi"]
+    # Unknown names change nothing, and say so in one line.
+    _one_line_error(run("review", "assign", "news", "--to", "ayu", "--document", name,
+                        "--document", "nothere", *url), 1, "no document nothere in project news")  # fmt: skip
+    _one_line_error(run("review", "assign", "news", "--to", "nobody", *url), 1, "no user nobody")
+    _one_line_error(
+        run("review", "assign", "nothing", "--to", "ayu", *url), 1, "no project nothing"
+    )
+    assert {d["id"] for d in documents.list_documents(db, budi[1])} == {theirs}
+
+    code, out, err = run("review", "assign", "news", "--to", "ayu", "--document", name, *url)
+    assert (code, out, err) == (0, f"news/{name}: assigned to ayu\n", "")
+    mine = {d["id"] for d in documents.list_documents(db, ayu[1])}
+    assert mine == {seeded_review.documents["ayu"], theirs}
+    assert documents.list_documents(db, budi[1]) == []
+    with pytest.raises(documents.NotFound):
+        decisions.read_document(db, budi[1], theirs)
+    # The decision made before stays, and ayu goes on from it.
+    (pair,) = [p for p in decisions.read_document(db, ayu[1], theirs)["pairs"] if p["id"] == first]
+    assert (pair["decision"], pair["version"], pair["by"]) == ("rejected", 1, "budi")
+    assert decisions.save(db, ayu[1], theirs, first, decisions.Change("accepted", 1), "k") == 2
+    # Without --document: all the project's documents.
+    code, out, _ = run("review", "assign", "news", "--to", "budi", *url)
+    assert code == 0 and out.count(": assigned to budi\n") == 2
+    assert documents.list_documents(db, ayu[1]) == []
+    db.close()
 
 
 def _one_line_error(result: tuple[int, str, str], code: int, text: str) -> None:

@@ -1,5 +1,5 @@
 """``sejajar apply-review``, and ``sejajar review``: the team review's database (init,
-add-user, import, export), each command a thin layer over :mod:`sejajar.review`."""
+add-user, import, assign, export), each command a thin layer over :mod:`sejajar.review`."""
 
 from __future__ import annotations
 
@@ -129,6 +129,32 @@ def import_(
     to = f", assigned to {assign}" if assign else ""
     for document in imported:
         typer.echo(f"{project}/{document.name}: {document.pairs} pairs{to}")
+
+
+@review_app.command("assign")
+@database_options
+def assign(
+    project: Annotated[str, typer.Argument(help="Project whose documents to hand out.")],
+    to: Annotated[str, typer.Option("--to", help="User to hand them to.")],
+    names: Annotated[
+        list[str] | None,
+        typer.Option("--document", help="A document's name (repeatable; default: all of them)."),
+    ] = None,
+    *,
+    database: DatabaseSettings,
+) -> None:
+    """Hand a project's documents (all, or those named) to another user; the decisions made
+    on them so far stay."""
+    from sejajar.review.documents import assign as run
+
+    db = open_database(database)
+    try:
+        with reported():
+            done = run(db, project, to, names or ())
+    finally:
+        db.close()
+    for name in done:
+        typer.echo(f"{project}/{name}: assigned to {to}")
 
 
 @review_app.command("export")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, true
@@ -86,3 +87,25 @@ def progress(db: Database, who: Caller, project: str) -> list[dict[str, Any]]:
     return [
         dict(zip(fields, (row[0], *(int(n or 0) for n in row[1:])), strict=True)) for row in rows
     ]
+
+
+def assign(db: Database, project: str, user: str, names: Sequence[str] = ()) -> list[str]:
+    """Hand the project's documents (all, or the ones named) to ``user``: their names. The
+    decisions made on them so far stay. Nothing changes when a name is unknown."""
+    with db.session() as session:
+        project_id = session.scalar(select(Project.id).where(Project.name == project))
+        if project_id is None:
+            raise NotFound(f"no project {project}")
+        user_id = session.scalar(select(User.id).where(User.name == user))
+        if user_id is None:
+            raise NotFound(f"no user {user}: add them with sejajar review add-user")
+        query = select(Document).where(Document.project_id == project_id)
+        if names:
+            query = query.where(Document.name.in_(set(names)))
+        found = list(session.scalars(query.order_by(Document.name)))
+        missing = sorted(set(names) - {document.name for document in found})
+        if missing:
+            raise NotFound(f"no document {', '.join(missing)} in project {project}")
+        for document in found:
+            document.assigned_id = user_id
+        return [document.name for document in found]

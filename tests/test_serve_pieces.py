@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sejajar.core.language import identify
 from sejajar.serve.detect import detect
 from sejajar.serve.keys import Keys, Quota
 from sejajar.serve.passages import Markup, passage, rebuild
@@ -52,6 +53,23 @@ def test_detect_tells_indonesian_from_english(sample_texts: dict[str, str]) -> N
     english = Path(__file__).parent / "data" / "kontan.en.txt"
     assert detect(english.read_text("utf-8"))[0]["language"] == "en"
     assert detect("12345")[0]["confidence"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Startup fintech itu meraih funding Series A senilai US$ 10 juta.", "id"),
+        ('"Our alliance is stronger than ever," kata Biden.', "id"),
+        ("Make America Great Again!", "id"),  # unsure: Indonesian, as translate takes it
+        ("Kerajaan Malaysia akan mengumumkan bajet tahun hadapan.", "id"),
+        ("Our alliance is stronger than ever.", "en"),
+    ],
+)
+def test_detect_answers_as_the_shared_identifier(text: str, language: str) -> None:
+    found = detect(text)
+    assert found[0]["language"] == language
+    assert (language == "en") is identify(text).foreign
+    assert [d["language"] for d in found] == [language, "id" if language == "en" else "en"]
 
 
 def test_keys_file_holds_keys_or_their_hashes(tmp_path: Path) -> None:

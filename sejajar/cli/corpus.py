@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from sejajar.cli.common import ForceOption, app, fail, model_options, output_formats, reported
+from sejajar.cli.common import (
+    ForceOption,
+    ForeignOption,
+    app,
+    fail,
+    model_options,
+    output_formats,
+    reported,
+)
 from sejajar.jobs.formats import RELEASE
 from sejajar.translate.engines import ModelSettings
 
@@ -34,6 +42,16 @@ def corpus(
     keep_boilerplate: Annotated[
         bool, typer.Option("--keep-boilerplate", help="Translate boilerplate and bylines too.")
     ] = False,
+    foreign: ForeignOption = "keep",
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            "--languages",
+            help="Pair only documents in these languages (comma-separated codes, e.g. id); "
+            "the others get one row with their language and no pair.",
+            show_default="all",
+        ),
+    ] = None,
     ray_address: Annotated[
         str | None,
         typer.Option("--ray", help="Ray cluster to join.", show_default="$RAY_ADDRESS, else local"),
@@ -61,6 +79,7 @@ def corpus(
     from sejajar.jobs.pairs import CorpusOptions
     from sejajar.jobs.shards import Columns, ShardResult, find_shards
 
+    wanted = _languages(languages)
     with reported():
         import_ray()
         shards = find_shards(inputs)
@@ -76,6 +95,8 @@ def corpus(
         keep_boilerplate=keep_boilerplate,
         bridge=not no_bridge,
         cache=cache.resolve() if isinstance(cache, Path) else cache,
+        foreign=foreign,
+        languages=wanted,
     )
     cluster = Cluster(ray_address, actors, cpus_per_actor, gpus_per_actor)
 
@@ -93,6 +114,21 @@ def corpus(
     typer.echo(summary.render(), err=True)
     if summary.failed_shards:
         fail(f"{summary.failed_shards} of {summary.shards} shards failed")
+
+
+def _languages(value: str | None) -> frozenset[str]:
+    """``--languages id,en`` as a set of codes (those the identifier names: ``id``, ``en``,
+    ``jv``...; Malay is ``id``)."""
+    from sejajar.core.language import LANGUAGES
+
+    if value is None:
+        return frozenset()
+    codes = frozenset(c.strip() for c in value.split(",") if c.strip())
+    known = frozenset(LANGUAGES) - {"ms"}
+    if not codes or not codes <= known:
+        wrong = ", ".join(sorted(codes - known)) or "none given"
+        fail(f"--languages: unknown language {wrong}; choose from {', '.join(sorted(known))}", 2)
+    return codes
 
 
 @app.command()

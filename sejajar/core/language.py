@@ -69,8 +69,18 @@ def ranked(text: str) -> list[tuple[str, float]]:
     return sorted(merged.items(), key=lambda kv: (-kv[1], kv[0] != "id"))
 
 
-@lru_cache(maxsize=65536)  # a run asks twice per sentence (what to send, how to pair)
 def identify(text: str) -> Guess:
+    """The language of one sentence (or a longer text); see :func:`_sentence`."""
+    return _sentence(text) if len(text) <= _CACHED_CHARS else _sentence.__wrapped__(text)
+
+
+# A run asks twice per sentence (what to send, how to pair): sentences are cached, long texts
+# (a whole article sent to the service's /detect) are not kept.
+_CACHED_CHARS = 2000
+
+
+@lru_cache(maxsize=65536)
+def _sentence(text: str) -> Guess:
     """The language of one sentence; foreign only when sure (see the module's docstring).
     A quotation with words around it (``"We are ready," kata Yoon.``) is in the language of
     those words: an English quote that an Indonesian sentence attributes stays Indonesian."""

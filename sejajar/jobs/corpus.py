@@ -102,9 +102,10 @@ def pairs_dataset(
     batch_size: int = 16,
 ) -> Any:
     """A ``ray.data.Dataset`` of pairs from one of documents (columns as ``options.columns``
-    says: text, id, optional target). Each output row is a pair (``doc_id``, ``pair``,
-    ``source``, ``target``, ``kind``, ``flags``, ``confidence``, ``signature``) or a failed
-    document (``pair`` -1 and ``error``). Lazy, like any dataset: nothing runs until consumed."""
+    says: text, id, optional target). Each output row is a pair (``doc_id``, ``language``,
+    ``pair``, ``source``, ``target``, ``kind``, ``flags``, ``confidence``, ``signature``), a
+    failed document (``pair`` -1 and ``error``) or one skipped for its language (``pair`` -1,
+    no error). Lazy, like any dataset: nothing runs until consumed."""
     ray = import_ray()
     cluster = cluster or Cluster()
     return documents.map_batches(
@@ -126,6 +127,7 @@ class CorpusSummary(RunCounts):
     skipped_shards: int = 0
     done_shards: int = 0
     failed_shards: int = 0
+    other_languages: int = 0  # documents skipped for their language (--languages)
 
     def add_shard(self, result: ShardResult) -> None:
         if result.error:
@@ -133,12 +135,15 @@ class CorpusSummary(RunCounts):
             return
         self.done_shards += 1
         self.add(result)
+        self.other_languages += result.other_languages
 
     def render(self) -> str:
+        others = f", {self.other_languages} in other languages" if self.other_languages else ""
         return (
             f"shards: {self.done_shards} done, {self.skipped_shards} skipped, "
             f"{self.failed_shards} failed; {self.documents} documents "
-            f"({self.failed_documents} failed), {self.pairs} pairs; {self.render_sentences()}"
+            f"({self.failed_documents} failed{others}), {self.pairs} pairs; "
+            f"{self.render_sentences()}"
         )
 
 

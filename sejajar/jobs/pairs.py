@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sejajar.align.pipeline import align_documents, pair_translations, to_translate
 from sejajar.core.errors import SejajarError
+from sejajar.core.language import document_language
 from sejajar.core.pause import output_written
 from sejajar.core.records import Document, ParallelDocument, render_signature, run_signature
 from sejajar.jobs.shards import (
@@ -45,6 +46,9 @@ class CorpusOptions:
     bridge: bool = True
     # The node's translation cache: a file, True for the default one, False for none.
     cache: Path | bool = True
+    foreign: str = "keep"  # what becomes of sentences not in Indonesian (--foreign)
+    # The document languages to pair (--languages); the others are skipped. Empty: all.
+    languages: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,9 @@ class Prepared:
     chosen: tuple[int, ...] = ()
     model: bool = False
     error: str | None = None
+    language: str | None = None
+    skipped: bool = False  # not in --languages
+    foreign: str = "keep"
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -72,12 +79,17 @@ def prepare(doc: CorpusDocument, options: CorpusOptions) -> Prepared:
         if doc.error is not None or doc.text is None or not doc.text.strip():
             raise SejajarError(doc.error or f"no text in {options.columns.text!r}")
         source = split_document(doc.doc_id, doc.text)
+        prose = [s.text for s in source.segments if s.kind.translated_by_default]
+        language = document_language(prose)
+        if options.languages and language not in options.languages:
+            return Prepared(doc.doc_id, language=language, skipped=True)
         if doc.target is None:
-            chosen = tuple(to_translate(source, options.keep_boilerplate))
-            return Prepared(doc.doc_id, source, None, chosen, model=True)
+            chosen = tuple(to_translate(source, options.keep_boilerplate, options.foreign))
+            return Prepared(doc.doc_id, source, None, chosen, model=True, language=language,
+                            foreign=options.foreign)  # fmt: skip
         target = split_document(doc.doc_id, doc.target, EN_RULES)
         every = tuple(range(len(source.segments))) if options.bridge else ()
-        return Prepared(doc.doc_id, source, target, every, model=options.bridge)
+        return Prepared(doc.doc_id, source, target, every, options.bridge, language=language)
     except Exception as exc:  # one bad document must not abort its shard or the dataset
         return Prepared(doc.doc_id, error=error_line(exc))
 
@@ -114,7 +126,9 @@ def window_pairs(
     out = []
     for item in window:
         result = next(found) if item.model else []
-        if item.error is not None or item.source is None:
+        if item.skipped:
+            out.append([_failed(item.doc_id, None, item.language)])
+        elif item.error is not None or item.source is None:
             out.append([_failed(item.doc_id, item.error or "")])
         elif isinstance(result, TranslatorError):
             out.append([_failed(item.doc_id, f"cannot translate: {error_line(result)}")])
@@ -134,14 +148,16 @@ def _pairs(
         if item.target is None:
             signature = run_signature(splitter_id(), *settings)
             translated = dict(zip(item.chosen, result, strict=True))
-            paired = pair_translations(source, translated, signature, glossary=glossary)
-            return _rows(item.doc_id, paired)
+            paired = pair_translations(
+                source, translated, signature, item.foreign, glossary=glossary
+            )
+            return _rows(item.doc_id, item.language, paired)
         bridge = [t.text for t in result] if item.model else None
         splitter = f"{splitter_id()}/{splitter_id(EN_RULES)}"
         bridged = settings if item.model else NO_BRIDGE
         signature = run_signature(splitter, *signed(bridged, glossary))
         aligned = align_documents(source, item.target, bridge, signature, glossary=glossary)
-        return _rows(item.doc_id, aligned)
+        return _rows(item.doc_id, item.language, aligned)
     except Exception as exc:  # one bad document must not abort its shard or the dataset
         return [_failed(item.doc_id, error_line(exc))]
 
@@ -175,7 +191,9 @@ def run_shard(
         for doc_rows in corpus_pairs(read_shard(shard, options.columns), session, options, tally):
             result.documents += 1
             # A document may have no pair at all (only boilerplate): not a failure.
-            result.failed_documents += bool(doc_rows) and doc_rows[0]["pair"] == -1
+            gone = bool(doc_rows) and doc_rows[0]["pair"] == -1
+            result.failed_documents += gone and doc_rows[0]["error"] is not None
+            result.other_languages += gone and doc_rows[0]["error"] is None
             rows.extend(doc_rows)
         result.pairs = sum(1 for r in rows if r["pair"] >= 0)
         after = session.counts(tally[0])
@@ -195,7 +213,7 @@ def error_line(exc: Exception) -> str:
     return exc.naming(str) if isinstance(exc, SejajarError) else f"{type(exc).__name__}: {exc}"
 
 
-def _rows(doc_id: str, doc: ParallelDocument) -> list[PairRow]:
+def _rows(doc_id: str, language: str | None, doc: ParallelDocument) -> list[PairRow]:
     signature = render_signature(doc.signature)
     rows: list[PairRow] = []
     for link in doc.links:
@@ -204,6 +222,7 @@ def _rows(doc_id: str, doc: ParallelDocument) -> list[PairRow]:
         rows.append(
             PairRow(
                 doc_id=doc_id,
+                language=language,
                 pair=len(rows),
                 source=doc.source_text(link),
                 target=doc.target_text(link),
@@ -217,9 +236,11 @@ def _rows(doc_id: str, doc: ParallelDocument) -> list[PairRow]:
     return rows
 
 
-def _failed(doc_id: str, error: str) -> PairRow:
+def _failed(doc_id: str, error: str | None, language: str | None = None) -> PairRow:
+    """A document's one row when it failed (``error``) or was skipped for its language."""
     return PairRow(
         doc_id=doc_id,
+        language=language,
         pair=-1,
         source=None,
         target=None,
@@ -227,5 +248,5 @@ def _failed(doc_id: str, error: str) -> PairRow:
         flags=[],
         confidence=None,
         signature=None,
-        error=error[:1000],
+        error=None if error is None else error[:1000],
     )

@@ -69,13 +69,16 @@ class ShardResult(RunCounts):
     signature: str = ""
     node: str = ""
     fingerprint: list[list[Any]] = field(default_factory=list)
+    other_languages: int = 0  # documents skipped for their language (--languages)
 
 
 class PairRow(TypedDict):
     """A row of a corpus's pair files: a document's pair, or (``pair`` -1, ``error``) a
-    document that failed."""
+    document that failed, or (``pair`` -1, no ``error``) one skipped for its ``language``
+    (``--languages``). ``language``: the document's (:mod:`sejajar.core.language`)."""
 
     doc_id: str
+    language: str | None
     pair: int
     source: str | None
     target: str | None

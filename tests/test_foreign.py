@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from sejajar.align.export.html import render_html
 from sejajar.align.pipeline import translate_document
 from sejajar.cli import app
 from sejajar.core.records import Kind
@@ -56,6 +57,8 @@ def test_foreign_passages(mode: str) -> None:
             assert link.flags == tuple(flagged)  # a copy on purpose: no other check
         elif mode == "drop":
             assert link.target == ()
+            row = render_html(parallel).split(f"{JAVANESE}</td>", 1)[1].split("</tr>")[0]
+            assert '<span class="note">foreign, not translated</span>' in row
         else:
             assert len(link.target) == 1
     assert ("foreign", mode) in parallel.signature

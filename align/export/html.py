@@ -158,7 +158,7 @@ def _row(doc: ParallelDocument, number: int, link: Link) -> str:
         if link.moved:
             where = ", ".join(str(j + 1) for j in link.target)
             target += f'<span class="from" title="moved block">from English #{where}</span>'
-    elif link.score is None and kind in (Kind.BOILERPLATE, Kind.BYLINE):
+    elif link.score is None and kind in (Kind.BOILERPLATE, Kind.BYLINE, Kind.FOREIGN):
         # Set aside by the translate stage; an aligner's unpaired segment has a score.
         target = f'<span class="note">{kind.value}, not translated</span>'
     else:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
-from sejajar.core.language import reads_as_indonesian
+from sejajar.core.language import identify, reads_as_indonesian
 from sejajar.core.lexicon import INDONESIAN_MONTHS, NAME_FORMS
 from sejajar.core.numbers import Number, read_numbers
 from sejajar.core.records import Flag
@@ -91,6 +91,15 @@ def untranslated(source: str, target: str) -> Flag | None:
     if reads_as_indonesian(target):  # the identifier of foreign passages, the other way
         return Flag("untranslated", "target still reads as Indonesian")
     return None
+
+
+# --- foreign --------------------------------------------------------------------------------
+
+
+def foreign_passage(source: str, done: str) -> Flag:
+    """The flag of a source sentence that is not Indonesian (:mod:`sejajar.core.language`),
+    saying which language it is and ``done``, what became of it."""
+    return Flag("foreign", f"not Indonesian ({identify(source).language}): {done}")
 
 
 # --- repetition -----------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sejajar.align.aligner import ALIGNER_VERSION, Bead, align
-from sejajar.align.flags import quality_flags
-from sejajar.core.language import IDENTIFIER, identify, is_foreign
+from sejajar.align.flags import foreign_passage, quality_flags
+from sejajar.core.language import IDENTIFIER, is_foreign
 from sejajar.core.records import (
     Document,
     Flag,
@@ -89,7 +89,7 @@ def pair_translations(
         marks: tuple[Flag, ...] = ()
         if _foreign(segment):
             segment = replace(segment, kind=Kind.FOREIGN)
-            marks = (Flag("foreign", f"{_named(segment.text)}: {_DONE[foreign]}"),)
+            marks = (foreign_passage(segment.text, _DONE[foreign]),)
             if foreign == "keep":
                 result = Translation(segment.text)
         source.append(segment)
@@ -108,11 +108,6 @@ def pair_translations(
 
 
 _DONE = {"keep": "copied as it is", "drop": "left out", "translate": "translated all the same"}
-
-
-def _named(text: str) -> str:
-    language = identify(text).language
-    return f"not Indonesian ({language})"
 
 
 def _flags(result: Translation) -> tuple[Flag, ...]:
@@ -154,6 +149,8 @@ def _link(bead: Bead, source: Document, target: Document, glossary: Glossary | N
         src = " ".join(source.segments[i].text for i in bead.source)
         tgt = " ".join(target.segments[j].text for j in bead.target)
         flags.extend(quality_flags(src, tgt, glossary))
+        if is_foreign(src):
+            flags.append(foreign_passage(src, "paired with the English as it is"))
         shape = f"{len(bead.source)}-{len(bead.target)}"
         if shape != "1-1":
             flags.append(Flag("non-1-1", f"{shape} link: sentences were split or joined"))

@@ -77,3 +77,15 @@ def test_cli_refuses_an_unknown_mode() -> None:
     code, _, err = run("translate", "-", "--foreign", "skip")
     assert code == 2
     assert "Invalid value for '--foreign': must be keep, translate or drop, not skip" in err
+
+
+def test_align_flags_a_foreign_source_sentence() -> None:
+    from sejajar.align.pipeline import align_documents
+    from sejajar.translate.rules import EN_RULES
+
+    source = split_document("id", f"Harga naik tajam di Jakarta pada hari Senin.\n{ENGLISH}\n")
+    target = split_document("en", f"Prices rose sharply in Jakarta on Monday.\n{ENGLISH}\n", EN_RULES)
+    parallel = align_documents(source, target, None, ())
+    flagged = {parallel.source_text(link): [f.name for f in link.flags] for link in parallel.links}
+    assert "foreign" in flagged[ENGLISH]
+    assert "foreign" not in flagged["Harga naik tajam di Jakarta pada hari Senin."]

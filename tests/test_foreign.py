@@ -84,7 +84,9 @@ def test_align_flags_a_foreign_source_sentence() -> None:
     from sejajar.translate.rules import EN_RULES
 
     source = split_document("id", f"Harga naik tajam di Jakarta pada hari Senin.\n{ENGLISH}\n")
-    target = split_document("en", f"Prices rose sharply in Jakarta on Monday.\n{ENGLISH}\n", EN_RULES)
+    target = split_document(
+        "en", f"Prices rose sharply in Jakarta on Monday.\n{ENGLISH}\n", EN_RULES
+    )
     parallel = align_documents(source, target, None, ())
     flagged = {parallel.source_text(link): [f.name for f in link.flags] for link in parallel.links}
     assert "foreign" in flagged[ENGLISH]

@@ -83,8 +83,9 @@ def signed_in(request: Request) -> Caller:
     return found
 
 
-def writing(request: Request, who: Annotated[Caller, Depends(signed_in)]) -> Caller:
-    """A signed-in caller whose request carries the session's CSRF token (403 otherwise)."""
+async def writing(request: Request, who: Annotated[Caller, Depends(signed_in)]) -> Caller:
+    """A signed-in caller whose request carries the session's CSRF token (403 otherwise).
+    Async: it only compares, so it runs on the event loop, not in a pool thread of its own."""
     given = request.headers.get("x-csrf-token", "")
     if not hmac.compare_digest(given.encode("utf-8"), who.csrf.encode("utf-8")):
         raise ApiError(403, "Missing or wrong X-CSRF-Token header")

@@ -74,12 +74,13 @@ def identify(text: str) -> Guess:
     return _sentence(text) if len(text) <= _CACHED_CHARS else _sentence.__wrapped__(text)
 
 
-# A run asks twice per sentence (what to send, how to pair): sentences are cached, long texts
-# (a whole article sent to the service's /detect) are not kept.
+# A run asks twice per sentence (what to send, how to pair), a window of documents apart:
+# recent sentences are cached (at most 4096 of 2000 characters, 8 MB), long texts (a whole
+# article sent to the service's /detect) are not kept.
 _CACHED_CHARS = 2000
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _sentence(text: str) -> Guess:
     """The language of one sentence; foreign only when sure (see the module's docstring).
     A quotation with words around it (``"We are ready," kata Yoon.``) is in the language of

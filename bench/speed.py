@@ -15,7 +15,11 @@ every later run). Then:
   CTranslate2 the targets use, which a shared machine's ups and downs would otherwise move by
   10-25% between separate runs.
 
-It ends with issue 15's targets, met or missed.
+- on a CPU with avx512_bf16 or AMX, the default engine in bf16 runs alone (beam 4 and greedy)
+  and, for each, in interleaved rounds of its own beside the default engine in fp32 and bare
+  CTranslate2 float32 and int8 (CTranslate2 has no bf16 on a CPU): bf16's speed-up over each.
+
+It ends with the targets of issues 15 and 29, met or missed.
 
     python -m bench.speed            # about 25 minutes on a 2-core AVX2 EPYC
 """
@@ -29,7 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +41,16 @@ from typing import Any
 from bench.child import ChildFailed, report, run_child
 from bench.results import options, recorded
 from bench.sampler import MemorySampler
-from bench.speed_report import NAIVE, SYSTEMS, paired, table, targets
+from bench.speed_report import (
+    BF16_ROUND,
+    NAIVE,
+    SYSTEMS,
+    bf16_header,
+    bf16_row,
+    paired,
+    table,
+    targets,
+)
 from bench.systems import (
     bare_ct2,
     ct2_options,
@@ -47,6 +60,7 @@ from bench.systems import (
     machine,
     plan_lines,
 )
+from sejajar.translate.cpu import has_bf16
 from tests.modelfactory import ROOT, SHARED_TOKENIZER, build_full_model
 
 
@@ -135,7 +149,9 @@ def run_system(engine: str, run: Run, repeats: int) -> dict[str, Any]:
         plans = first_load(run.model, run.beams, run.quantize)
         return {"seconds": time.perf_counter() - start, "plans": plans}
     if engine == "interleaved":
-        return interleaved(run, repeats)
+        return interleaved(run, repeats, [(e, e, run.quantize) for e in INTERLEAVED])
+    if engine == "interleaved-bf16":
+        return interleaved(run, repeats, BF16_ROUND)
     memory = MemorySampler()
     work, close, layout_used = load_system(engine, run)
     seconds = best(work, repeats)
@@ -153,21 +169,23 @@ def run_system(engine: str, run: Run, repeats: int) -> dict[str, Any]:
 INTERLEAVED = ("ct2", "sejajar-transformers", "sejajar-ct2")
 
 
-def interleaved(run: Run, repeats: int) -> dict[str, Any]:
-    """Bare CTranslate2 and sejajar's two engines loaded side by side in this process and
-    run in turn, ``repeats`` rounds, every other round in the reverse order: the machine's ups
-    and downs fall on all three alike (a slow or fast spell, a drift), so that the ratios of
-    each round hold where figures from separate runs move by 10-25%."""
-    loaded = {e: load_system(e, run) for e in INTERLEAVED}
-    times: dict[str, list[float]] = {e: [] for e in INTERLEAVED}
+def interleaved(run: Run, repeats: int, systems: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """``systems`` (name, engine, precision: bare CTranslate2 and sejajar's two engines at the
+    run's precision, or bf16's round) loaded side by side in this process and run in turn,
+    ``repeats`` rounds, every other round in the reverse order: the machine's ups and downs
+    fall on all alike (a slow or fast spell, a drift), so that the ratios of each round hold
+    where figures from separate runs move by 10-25%."""
+    loaded = {name: load_system(e, replace(run, quantize=q)) for name, e, q in systems}
+    names = list(loaded)
+    times: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(repeats):
-        for engine in INTERLEAVED if round_ % 2 == 0 else INTERLEAVED[::-1]:
+        for name in names if round_ % 2 == 0 else names[::-1]:
             start = time.perf_counter()
-            loaded[engine][0]()
-            times[engine].append(time.perf_counter() - start)
+            loaded[name][0]()
+            times[name].append(time.perf_counter() - start)
     for _, close, _ in loaded.values():
         close()
-    return {"seconds": {e: min(t) for e, t in times.items()}, "runs": times}
+    return {"seconds": {name: min(t) for name, t in times.items()}, "runs": times}
 
 
 def torch_threads() -> int:
@@ -237,7 +255,11 @@ def run(args: argparse.Namespace) -> None:
     # Calibrate first, each setting in a process of its own, so that the measured runs read the
     # stored plan and their peak memory is that of every later run.
     plans: dict[str, Any] = {}
-    for setting in sorted({(b, q) for _, e, b, q in SYSTEMS if e == "sejajar-transformers"}):
+    # bf16 only where the CPU has it (elsewhere the default engine refuses it).
+    systems = [s for s in SYSTEMS if s[3] != "bf16" or has_bf16()]
+    if len(systems) < len(SYSTEMS):
+        print("bf16: not run, this CPU has neither avx512_bf16 nor amx_bf16\n")
+    for setting in sorted({(b, q) for _, e, b, q in systems if e == "sejajar-transformers"}):
         calibrated = spawn(f"calibrate,{setting[0]},{setting[1]}", [], work, env)
         if calibrated is None:
             continue
@@ -247,7 +269,7 @@ def run(args: argparse.Namespace) -> None:
     print()
     sizes = ["--sentences", str(args.sentences), "--naive-sentences", str(args.naive_sentences),
              "--length", str(args.length)]  # fmt: skip
-    for name, engine, beams, quantize in SYSTEMS:
+    for name, engine, beams, quantize in systems:
         figures = spawn(f"{engine},{beams},{quantize}", [*sizes, "--repeats", str(args.repeats)],
                         work, env)  # fmt: skip
         if figures is not None:
@@ -283,7 +305,21 @@ def run(args: argparse.Namespace) -> None:
         shown = [f"{r:.2f} ({b:.2f})" for r, b in zip(ratios[label], best_ratios, strict=True)]
         print(f"{label:12} {tokens / bare:>10.0f} {tokens / own:>8.0f} {tokens / engine:>10.0f} "
               f"{shown[0]:>14} {shown[1]:>14}", flush=True)  # fmt: skip
-    targets(results, ratios)
+    targets(results, ratios, bf16_rounds(args, sizes, work, env) if has_bf16() else None)
+
+
+def bf16_rounds(
+    args: argparse.Namespace, sizes: list[str], work: Path, env: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """bf16's interleaved rounds at beam 4 and greedy: its speed-ups over the others."""
+    bf16_header(args.rounds)
+    speedups = {}
+    for beams, label in ((4, "beam 4"), (1, "greedy")):
+        options = [*sizes, "--repeats", str(args.rounds)]
+        figures = spawn(f"interleaved-bf16,{beams},bf16", options, work, env)
+        if figures is not None:
+            speedups[label] = bf16_row(label, figures, args.sentences * args.length)
+    return speedups
 
 
 def spawn(one: str, options: list[str], work: Path, env: dict[str, str]) -> Any:

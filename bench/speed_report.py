@@ -1,5 +1,6 @@
 """What ``bench.speed`` prints from its figures: the table of systems run alone, the ratios
-of the interleaved rounds, and issue 15's targets, met or missed."""
+of the interleaved rounds (bf16's against fp32 and bare CTranslate2 included), and the targets
+of issues 15 and 29, met or missed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ SYSTEMS = [
     ("sejajar transformers beam 4 int8", "sejajar-transformers", 4, "int8"),
     ("sejajar transformers greedy fp32", "sejajar-transformers", 1, "none"),
     ("sejajar transformers greedy int8", "sejajar-transformers", 1, "int8"),
+    ("sejajar transformers beam 4 bf16", "sejajar-transformers", 4, "bf16"),
+    ("sejajar transformers greedy bf16", "sejajar-transformers", 1, "bf16"),
     ("  same, beam 4 fp32, --workers 1", "sejajar-one-process", 4, "none"),
     ("  same, greedy int8, --workers 1", "sejajar-one-process", 1, "int8"),
     ("CTranslate2 beam 4 fp32", "ct2", 4, "none"),
@@ -25,6 +28,13 @@ SYSTEMS = [
     ("sejajar --engine ctranslate2 greedy int8", "sejajar-ct2", 1, "int8"),
 ]
 NAIVE = SYSTEMS[0][0]
+# name, engine, quantize: what one interleaved bf16 round runs, bf16 first (the ratios' base)
+BF16_ROUND = (
+    ("default bf16", "sejajar-transformers", "bf16"),
+    ("default fp32", "sejajar-transformers", "none"),
+    ("CT2 float32", "ct2", "none"),
+    ("CT2 int8", "ct2", "int8"),
+)
 
 
 def paired(bare: list[float], own: list[float]) -> float:
@@ -45,7 +55,7 @@ def table(results: dict[str, dict[str, Any]], naive: dict[str, Any] | None) -> N
         tps = r["tokens"] / r["seconds"]
         vs_naive = tps / (naive["tokens"] / naive["seconds"]) if naive else float("nan")
         twin = "CTranslate2 " + ("greedy" if beams == 1 else "beam 4")
-        twin += " fp32" if quantize == "none" else " int8"
+        twin += " int8" if quantize == "int8" else " fp32"  # bf16: CTranslate2 has none
         compared = engine not in ("ct2", "naive") and twin in results
         vs_ct2 = tps / (results[twin]["tokens"] / results[twin]["seconds"]) if compared else None
         print(
@@ -54,8 +64,37 @@ def table(results: dict[str, dict[str, Any]], naive: dict[str, Any] | None) -> N
         )
 
 
-def targets(results: dict[str, dict[str, Any]], ratios: dict[str, tuple[float, float]]) -> None:
-    """Issue 15's targets against this run's figures: met or missed, never assumed."""
+def bf16_header(rounds: int) -> None:
+    print(
+        f"\nbf16 interleaved: the default engine in bf16 and in fp32 (each its calibrated plan), "
+        f"bare CTranslate2 float32 and int8 loaded in one process and run in turn, {rounds} "
+        f"rounds (order reversed every other round); tok/s of each one's best round; bf16's "
+        f"speed over each other's: median of the rounds' ratios (in brackets: best over best)"
+    )
+    names = [name for name, _, _ in BF16_ROUND]
+    print(f"{'setting':8} " + " ".join(f"{n + ' tok/s':>19}" for n in names)
+          + "".join(f"{'bf16 / ' + n:>22}" for n in names[1:]))  # fmt: skip
+
+
+def bf16_row(label: str, figures: dict[str, Any], tokens: int) -> dict[str, float]:
+    """One setting's row of the bf16 rounds; returns bf16's median speed-up over each other."""
+    secs, runs = figures["seconds"], figures["runs"]
+    names = [name for name, _, _ in BF16_ROUND]
+    base = names[0]
+    speedups = {n: paired(runs[n], runs[base]) for n in names[1:]}
+    shown = [f"{speedups[n]:.2f} ({secs[n] / secs[base]:.2f})" for n in names[1:]]
+    print(f"{label:8} " + " ".join(f"{tokens / secs[n]:>19.0f}" for n in names)
+          + "".join(f"{s:>22}" for s in shown), flush=True)  # fmt: skip
+    return speedups
+
+
+def targets(
+    results: dict[str, dict[str, Any]],
+    ratios: dict[str, tuple[float, float]],
+    bf16: dict[str, dict[str, float]] | None = None,
+) -> None:
+    """Issue 15's and 29's targets against this run's figures: met or missed, never assumed.
+    ``bf16``: bf16's speed-ups by setting (none on a CPU without bf16)."""
 
     def speed(name: str) -> float | None:
         r = results.get(name)
@@ -69,6 +108,12 @@ def targets(results: dict[str, dict[str, Any]], ratios: dict[str, tuple[float, f
         own, engine = ratios.get(setting, (None, None))
         rows.append((f"default engine {setting} vs CT2 (interleaved, median)", own, 0.9))
         rows.append((f"--engine ctranslate2 {setting} vs CT2 (interleaved, median)", engine, 0.95))
+    if bf16 is not None:
+        beam = bf16.get("beam 4", {})
+        rows.append(("default beam 4 bf16 vs default fp32 (interleaved, median)",
+                     beam.get("default fp32"), 2.0))  # fmt: skip
+        rows.append(("default beam 4 bf16 vs CT2 float32 (interleaved, median)",
+                     beam.get("CT2 float32"), 1.5))  # fmt: skip
     print(f"\n{'target':64} {'ratio':>6}    needed")
     for what, ratio, needed in rows:
         shown = "n/a" if ratio is None else f"{ratio:.2f}"
@@ -78,3 +123,8 @@ def targets(results: dict[str, dict[str, Any]], ratios: dict[str, tuple[float, f
     verdict = "missing" if peak is None else ("met" if peak < 1300 else "MISSED")
     what = "default engine beam 4 fp32 peak memory, MB"
     print(f"{what:64} {peak or 0:>6.0f} <  1300  {verdict}")
+    if bf16 is not None:
+        low = results.get("sejajar transformers beam 4 bf16", {}).get("peak_mb")
+        verdict = "missing" if low is None or peak is None else ("met" if low <= peak else "MISSED")
+        what = "default engine beam 4 bf16 peak memory, MB (run alone)"
+        print(f"{what:64} {low or 0:>6.0f} <= {peak or 0:<5.0f} {verdict} (fp32's)")

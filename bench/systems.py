@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +18,13 @@ CT2_BATCH = 16  # bare CTranslate2's max_batch_size, sejajar's default batch siz
 
 
 def machine() -> str:
-    """The CPU model, its core count and the vector flags that decide which kernels run."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and not model:
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "f16c")
-                have = [f for f in line.split(":", 1)[1].split() if f in wanted]
-                return f"{model}; {os.cpu_count()} cores; flags: {' '.join(have)}"
-    except OSError:
-        pass
-    return f"{platform.processor()}; {os.cpu_count()} cores"
+    """The CPU model, its core count and the vector flags that decide which kernels run:
+    every one calibration keys its plans on (``translate/cpu.py``), and fma and f16c."""
+    from sejajar.translate.cpu import FLAGS, cpuinfo
+
+    model, have = cpuinfo()
+    flags = [f for f in ("fma", "f16c", *FLAGS) if f in have]
+    return f"{model}; {os.cpu_count()} cores; flags: {' '.join(flags) or 'none read'}"
 
 
 def bare_ct2(model: Path, quantize: str, cache: Path) -> tuple[Any, Any]:

@@ -89,6 +89,18 @@ def test_the_linear_layers_are_bf16_and_the_rest_fp32(tiny_model: Path, bf16_cpu
     assert all(t.text for t in translator.translate(TEXTS))
 
 
+def test_the_command_translates_in_bf16_and_its_outputs_say_so(
+    tiny_model: Path, tmp_path: Path, bf16_cpu: None
+) -> None:
+    out = tmp_path / "out"
+    code, _, err = run(*translate_args(tiny_model, out, "--quantize", "bf16", "--beams", "2"))
+    assert code == 0, err
+    rows = (out / f"{KONTAN.stem}.tsv").read_text("utf-8").splitlines()
+    assert len(rows) > 1 and all(row.split("\t")[-1] for row in rows[1:])
+    page = (out / f"{KONTAN.stem}.html").read_text("utf-8")
+    assert "engine:transformers|quantize:bf16|beams:2" in page
+
+
 def test_bf16_is_calibrated_and_keyed_as_bf16(
     tiny_model: Path, private_cache: Path, bf16_cpu: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,6 +53,36 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def lively_model(tiny_model: Path) -> tuple[Any, Any]:
+    """The tiny vocabulary under a two-layer model whose outputs depend on the source and end
+    at different lengths (the tiny model itself says the same thing for every sentence)."""
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    tokenizer = MarianTokenizer.from_pretrained(str(tiny_model))
+    base = MarianMTModel.from_pretrained(str(tiny_model))
+    config = base.config.to_dict()
+    config.update(
+        d_model=64,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        init_std=0.5,
+    )
+    torch.manual_seed(1)
+    model = MarianMTModel(MarianConfig(**config)).eval()
+    model.generation_config = base.generation_config
+    with torch.no_grad():
+        model.final_logits_bias[0, model.config.eos_token_id] += 9.0
+        # A likely banned token (the pad), so that renormalising after banning it matters.
+        model.final_logits_bias[0, model.config.pad_token_id] += 9.0
+    return model, tokenizer
+
+
+@pytest.fixture(scope="session")
 def full_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real opus-mt-id-en tokenizer and architecture with random weights."""
     require_shared("../shared/models/opus-mt-id-en-tokenizer", SHARED_TOKENIZER)

@@ -11,13 +11,17 @@ import torch
 from sejajar.translate.search_state import NEG, Decoded, State, index
 
 if TYPE_CHECKING:
+    from sejajar.translate.constraints import Constraints
     from sejajar.translate.decode import MarianSearch
 
 CHUNK = 256  # tokens per block when ranking candidates (see best_candidates)
 
 
-def beam_search(search: MarianSearch, state: State, min_tokens: int) -> list[Decoded]:
-    """The best output of ``state.beams`` beams for each sentence of ``state``."""
+def beam_search(
+    search: MarianSearch, state: State, min_tokens: int, terms: Constraints | None = None
+) -> list[Decoded]:
+    """The best output of ``state.beams`` beams for each sentence of ``state``; with
+    ``terms``, outputs that hold each sentence's terms (see :mod:`constraints`)."""
     dev = state.device
     k = state.beams
     wide = 2 * k  # candidates kept per step, so that k can go on when some end
@@ -48,7 +52,13 @@ def beam_search(search: MarianSearch, state: State, min_tokens: int) -> list[Dec
         else:
             log_probs = search.log_probs(search.logits(state, tokens, step), step, min_tokens)
         vocab = log_probs.shape[-1]
+        if terms is not None:
+            terms.ban_end(log_probs.view(items, k, vocab), eos)
         top_scores, top = best_candidates(log_probs.view(items, k, vocab), running_scores, wide)
+        if terms is not None:
+            top_scores, top = terms.allocate(
+                log_probs.view(items, k, vocab), running_scores, top_scores, top, eos
+            )
         del log_probs
         parent, token = top // vocab, top % vocab
         candidates = _gather(running, parent)
@@ -59,6 +69,9 @@ def beam_search(search: MarianSearch, state: State, min_tokens: int) -> list[Dec
         # The best k candidates that go on.
         going = top_scores + stops.float() * NEG
         best = torch.topk(going, k)[1]
+        if terms is not None:
+            best = terms.pick(best, stops)
+            terms.settle(best)
         running = _gather(candidates, best)
         running_scores = _gather(going, best)
         parents = _gather(parent, best)
@@ -69,6 +82,8 @@ def beam_search(search: MarianSearch, state: State, min_tokens: int) -> list[Dec
         if early_stopping is True:
             scores = scores + (is_done.all(dim=1, keepdim=True)).float() * NEG
         scores = scores + (~ended).float() * NEG
+        if terms is not None:  # an output cut at its cap: the one that placed most
+            scores = scores - terms.penalty()
         merged = torch.topk(torch.cat((done_scores, scores), dim=1), k)[1]
         done = _gather(torch.cat((done, candidates), dim=1), merged)
         done_scores = _gather(torch.cat((done_scores, scores), dim=1), merged)
@@ -85,6 +100,10 @@ def beam_search(search: MarianSearch, state: State, min_tokens: int) -> list[Dec
         else:
             penalty = torch.full((items,), float(step) ** length_penalty, device=dev)
         best_running = running_scores[:, 0] / penalty
+        if terms is not None:  # beams go in bank order, not score order
+            best_running = torch.where(
+                terms.has, running_scores.amax(dim=1) / penalty, best_running
+            )
         worst = torch.where(is_done, done_scores.min(dim=1, keepdim=True)[0], NEG)
         open_ = (best_running[:, None] > worst).any(dim=1)
         if early_stopping is True:
@@ -110,6 +129,8 @@ def beam_search(search: MarianSearch, state: State, min_tokens: int) -> list[Dec
             done_lengths, is_done = done_lengths[picked], is_done[picked]
             tokens = tokens.view(items, k)[picked].view(-1)
             state.keep(keep)
+            if terms is not None:
+                terms.keep(picked)
     return [r for r in results if r is not None]
 
 

@@ -3,8 +3,9 @@ translates only what is new.
 
 SQLite in WAL mode (concurrent runs wait for each other instead of failing), one transaction
 per group of sentences (a crash loses at most the group in flight). Entries are keyed by the
-translator's signature (model, revision, engine, beam size, length cap) and the normalised
-source sentence, so changing any setting never serves a stale translation.
+translator's signature (model, revision, engine, beam size, length cap), the normalised
+source sentence and the target terms it must hold (none: the key it always had), so changing
+any setting never serves a stale translation.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import sqlite3
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from sejajar.core.folders import user_cache_folder
 from sejajar.core.records import render_signature
 from sejajar.core.text import fold
+from sejajar.translate.required import missing
 from sejajar.translate.translator import (
     Progress,
+    Terms,
     Translation,
     Translator,
     TranslatorError,
@@ -183,8 +187,12 @@ class TranslationCache:
         return db
 
     @staticmethod
-    def key(namespace: str, text: str) -> str:
-        return hashlib.sha256(f"{namespace}\x00{normalise_source(text)}".encode()).hexdigest()
+    def key(namespace: str, text: str, terms: Sequence[str] = ()) -> str:
+        """The entry of ``text`` translated under ``namespace`` holding ``terms``."""
+        entry = f"{namespace}\x00{normalise_source(text)}"
+        if terms:
+            entry += "\x00terms" + "".join(f"\x00{normalise_source(t)}" for t in terms)
+        return hashlib.sha256(entry.encode()).hexdigest()
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Translation]:
         found: dict[str, Translation] = {}
@@ -241,26 +249,43 @@ class CachingTranslator(WrappingTranslator):
             )
 
     def translate(
-        self, texts: Sequence[str], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        terms: Terms | None = None,
     ) -> list[Translation]:
+        """Translations in input order; ``terms`` as :meth:`Translator.translate` takes them
+        (what a stored translation lacks of them is read from its text)."""
         if self.off is not None:
             self.translated += len(texts)
-            return self.inner.translate(texts, progress)
-        keys = [self.cache.key(self.namespace, t) for t in texts]
+            if terms is None:
+                return self.inner.translate(texts, progress)
+            return self.inner.translate(texts, progress, terms=terms)
+        wanted = [()] * len(texts) if terms is None else [tuple(t) for t in terms]
+        keys = [self.cache.key(self.namespace, t, w) for t, w in zip(texts, wanted, strict=True)]
         try:
             known = self.cache.get_many(list(dict.fromkeys(keys)))
         except sqlite3.Error as exc:
             self._switch_off(exc)
-            return self.translate(texts, progress)
+            return self.translate(texts, progress, terms)
+        if terms is not None:
+            for key, its_terms in zip(keys, wanted, strict=True):
+                if key in known and its_terms:
+                    found = known[key]
+                    known[key] = replace(found, missing_terms=missing(found.text, its_terms))
         hits = sum(1 for k in keys if k in known)
         self.cached += hits
         if progress is not None and hits:
             progress(hits)
-        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in known}
+        todo = {k: (t, w) for k, t, w in zip(keys, texts, wanted, strict=True) if k not in known}
         pending = list(todo.items())
         for start in range(0, len(pending), GROUP):
             group = pending[start : start + GROUP]
-            results = self.inner.translate([t for _, t in group])
+            sent = [t for _, (t, _) in group]
+            if terms is None:
+                results = self.inner.translate(sent)
+            else:
+                results = self.inner.translate(sent, terms=[w for _, (_, w) in group])
             pairs = [(k, r) for (k, _), r in zip(group, results, strict=True)]
             if self.off is None:
                 try:

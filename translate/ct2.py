@@ -3,6 +3,11 @@ CTranslate2's own converter into a cache folder, then translated by CTranslate2.
 
 Splitting, length caps, flags and outputs are the base class's, as for the default engine;
 on the same weights, greedy and fp32, both engines give the same text (tested).
+
+CTranslate2 cannot place required terms in its outputs (it has no positive lexical
+constraints): the sentences with terms are translated by the default engine, loaded from the
+same model with the same settings when the first such sentence comes, and counted in
+``rerouted``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from sejajar.core.folders import user_cache_folder
 from sejajar.translate.cpu import bf16_refusal
 from sejajar.translate.marian import MarianTranslatorBase
 from sejajar.translate.models import folder_revision, model_folder
-from sejajar.translate.translator import Translation, TranslatorError
+from sejajar.translate.translator import Translation, Translator, TranslatorError
 from sejajar.translate.workers import layout
 
 if TYPE_CHECKING:
@@ -40,6 +45,7 @@ class CT2Translator(MarianTranslatorBase):
         batch_size: int,
         quantize: str,
         max_positions: int,
+        settings: ModelSettings | None = None,
     ) -> None:
         self.translator = translator
         self.tokenizer = tokenizer
@@ -53,6 +59,10 @@ class CT2Translator(MarianTranslatorBase):
         # Token ids of the texts counted for this run, so that each is tokenised once (the
         # tokenizer is about 4% of a run at greedy int8).
         self._ids: dict[str, list[int]] = {}
+        # What the default engine is loaded from when sentences with terms come (see above).
+        self.settings = settings
+        self._default: Translator | None = None
+        self.rerouted = 0  # sentences with terms the default engine translated
 
     def count_tokens(self, text: str) -> int:
         ids = self._ids.get(text)
@@ -63,14 +73,48 @@ class CT2Translator(MarianTranslatorBase):
     def generate(self, texts: Sequence[str]) -> list[Translation]:
         return self._translate(list(texts), max_batch_size=0)
 
-    def _run(self, pieces: list[str], finished: Callable[[list[int]], None]) -> list[Translation]:
+    def _run(
+        self,
+        pieces: list[str],
+        finished: Callable[[list[int]], None],
+        terms: list[tuple[str, ...]] | None = None,
+    ) -> list[Translation]:
         # CTranslate2 sorts by length, batches, and runs batches on its worker threads itself.
+        wanted = terms or [()] * len(pieces)
+        plain = [i for i, t in enumerate(wanted) if not t]
+        placing = [i for i, t in enumerate(wanted) if t]
+        results: list[Translation | None] = [None] * len(pieces)
         try:
-            results = self._translate(pieces, max_batch_size=self.batch_size)
+            texts = [pieces[i] for i in plain]
+            for i, done in zip(plain, self._translate(texts, self.batch_size), strict=True):
+                results[i] = done
         finally:
             self._ids.clear()
+        if placing:
+            default = self.default_engine()
+            texts, its_terms = [pieces[i] for i in placing], [wanted[i] for i in placing]
+            for i, done in zip(placing, default.translate(texts, terms=its_terms), strict=True):
+                results[i] = done
+            self.rerouted += len(placing)
         finished(list(range(len(pieces))))
-        return results
+        return [r for r in results if r is not None]
+
+    def default_engine(self) -> Translator:
+        """The default engine on the same model and settings, for sentences with terms."""
+        if self._default is None:
+            import dataclasses
+
+            from sejajar.translate.marian import load_marian
+
+            if self.settings is None:
+                raise TranslatorError("CTranslate2 cannot place terms, and no settings were given")
+            settings = dataclasses.replace(self.settings, engine="transformers", calibrate=False)
+            self._default = load_marian(settings)
+        return self._default
+
+    def close(self) -> None:
+        if self._default is not None:
+            self._default.close()
 
     def _translate(self, texts: list[str], max_batch_size: int) -> list[Translation]:
         """Translate ``texts`` in length-sorted batches of ``max_batch_size`` (0: as one batch),
@@ -169,6 +213,7 @@ def load_ct2(settings: ModelSettings) -> CT2Translator:
         batch_size=settings.batch_size,
         quantize=quantize,
         max_positions=config.max_position_embeddings,
+        settings=settings,
     )
 
 

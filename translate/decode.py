@@ -33,6 +33,9 @@ from sejajar.translate.search_state import Decoded, State, index
 
 __all__ = ["Decoded", "MarianSearch", "UnsupportedSettings", "generate"]
 
+# Beams of a greedy run's sentences that have terms to place (see :mod:`constraints`).
+TERM_BEAMS = 4
+
 # Generation settings whose logits processors the search does not implement, and the value
 # that means "off". A model whose generation config sets one otherwise is translated by
 # ``generate`` instead (see MarianTranslator).
@@ -114,17 +117,51 @@ class MarianSearch:
         caps: Sequence[int],
         beams: int,
         min_tokens: int = 0,
+        constraints: Sequence[Sequence[Sequence[int]]] | None = None,
+        joins: torch.Tensor | None = None,
     ) -> list[Decoded]:
         """Translate one padded batch. ``caps[i]`` is the most tokens sentence i may produce
         (end-of-sentence included); ``min_tokens`` forbids ending sooner, like ``generate``'s
-        ``min_new_tokens``."""
+        ``min_new_tokens``.
+
+        ``constraints[i]``: the token ids of each term sentence i's output must hold (see
+        :mod:`constraints`; ``joins`` the tokens that continue a word). A sentence without
+        terms is searched as without ``constraints``; greedy, sentences with terms are searched
+        with :data:`TERM_BEAMS` beams."""
+        from sejajar.translate.constraints import Constraints
+
         with torch.inference_mode():
             mask = None if bool(attention_mask.all()) else attention_mask.bool()[:, None, None, :]
             encoded = self._encode(input_ids, mask)
-            state = State(self, encoded, mask, caps, beams)
-            if beams == 1:
-                return self._greedy(state, min_tokens)
-            return beam_search(self, state, min_tokens)
+            if constraints is None or not any(constraints):
+                state = State(self, encoded, mask, caps, beams)
+                if beams == 1:
+                    return self._greedy(state, min_tokens)
+                return beam_search(self, state, min_tokens)
+            if beams > 1:
+                terms = Constraints(constraints, beams, encoded.device, joins)
+                state = State(self, encoded, mask, caps, beams)
+                return beam_search(self, state, min_tokens, terms)
+            # Greedy: the sentences without terms as ever, the others by a small beam search.
+            results: list[Decoded | None] = [None] * len(caps)
+            plain = [i for i, c in enumerate(constraints) if not c]
+            placing = [i for i, c in enumerate(constraints) if c]
+            for rows, width in ((plain, 1), (placing, TERM_BEAMS)):
+                if not rows:
+                    continue
+                picked = index(rows, encoded.device)
+                sub = State(
+                    self, encoded[picked], None if mask is None else mask[picked],
+                    [caps[i] for i in rows], width,
+                )  # fmt: skip
+                if width == 1:
+                    found = self._greedy(sub, min_tokens)
+                else:
+                    terms = Constraints([constraints[i] for i in rows], width, sub.device, joins)
+                    found = beam_search(self, sub, min_tokens, terms)
+                for row, result in zip(rows, found, strict=True):
+                    results[row] = result
+            return [r for r in results if r is not None]
 
     def prepare(self) -> None:
         """Set up every linear layer now rather than at first use (before workers fork)."""

@@ -28,7 +28,13 @@ from functools import cached_property
 from typing import Any
 
 from sejajar.core.records import Signature
-from sejajar.translate.translator import Progress, Translation, Translator, WrappingTranslator
+from sejajar.translate.translator import (
+    Progress,
+    Terms,
+    Translation,
+    Translator,
+    WrappingTranslator,
+)
 
 # The clitics that may follow a term; a term with one is still the term.
 CLITICS = ("nya", "lah", "kah")
@@ -210,6 +216,11 @@ class GlossaryTranslator(WrappingTranslator):
         return signed(self.inner.signature, self.glossary)
 
     def translate(
-        self, texts: Sequence[str], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        terms: Terms | None = None,
     ) -> list[Translation]:
-        return self.inner.translate(texts, progress)
+        if terms is None:
+            return self.inner.translate(texts, progress)
+        return self.inner.translate(texts, progress, terms=terms)

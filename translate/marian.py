@@ -21,12 +21,19 @@ from sejajar.translate.models import (
     weights_revision,
 )
 from sejajar.translate.pages import release_checkpoint_pages
-from sejajar.translate.translator import Translation, Translator, TranslatorError, output_cap
+from sejajar.translate.translator import (
+    Terms,
+    Translation,
+    Translator,
+    TranslatorError,
+    output_cap,
+)
 
 if TYPE_CHECKING:
     from sejajar.translate.decode import MarianSearch
     from sejajar.translate.engines import ModelSettings
     from sejajar.translate.plans import Bake
+    from sejajar.translate.required import Speller
     from sejajar.translate.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -124,6 +131,7 @@ class MarianTranslator(MarianTranslatorBase):
         self.calibration_note: str | None = None
         # A plan file that had no plan for this load, ignored (see :mod:`plans`).
         self.plan_warning: str | None = None
+        self._speller: Speller | None = None  # terms as target token ids, made when needed
 
     def prepare(self) -> None:
         """Set up the search (weights reordered for the fast path) before any worker forks.
@@ -166,13 +174,31 @@ class MarianTranslator(MarianTranslatorBase):
         return max(1, min(self.batch_size, -(-count // self.pool.workers)))
 
     def _generate_batches(
-        self, batches: list[list[str]]
+        self, batches: list[list[str]], terms: list[list[tuple[str, ...]]] | None = None
     ) -> Iterator[tuple[int, list[Translation]]]:
         if self.pool is None:
-            return super()._generate_batches(batches)
-        return self.pool.run(batches)
+            return super()._generate_batches(batches, terms)
+        return self.pool.run(batches, terms)
 
     def generate(self, texts: Sequence[str]) -> list[Translation]:
+        return self._generate(texts, None)
+
+    def generate_terms(self, texts: Sequence[str], terms: Terms) -> list[Translation]:
+        """Translate one batch whose outputs hold their terms, by constrained search (see
+        :mod:`constraints`). A term the target vocabulary cannot spell, or a model the search
+        does not run (``model.generate`` instead), is not placed: ``translate`` reports it."""
+        self.prepare()
+        if self._search is None:
+            return self._generate(texts, None)
+        if self._speller is None:
+            from sejajar.translate.required import Speller
+
+            self._speller = Speller(self.tokenizer, int(self.model.final_logits_bias.shape[-1]))
+        return self._generate(texts, self._speller.constraints(terms))
+
+    def _generate(
+        self, texts: Sequence[str], constraints: list[list[list[int]]] | None
+    ) -> list[Translation]:
         self.prepare()
         enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=False)
         # The decoder start token takes one of the model's positions.
@@ -184,6 +210,9 @@ class MarianTranslator(MarianTranslatorBase):
             from sejajar.translate.decode import generate
 
             decoded = generate(self.model, *args)
+        elif constraints is not None and any(constraints):
+            joins = self._speller.joins if self._speller is not None else None
+            decoded = self._search.run(*args, constraints=constraints, joins=joins)
         else:
             decoded = self._search.run(*args)
         return [self._finish(d.ids, d.ended, cap) for d, cap in zip(decoded, caps, strict=True)]

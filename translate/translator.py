@@ -1,21 +1,30 @@
 """The translator interface. The base class owns everything engine-independent: fitting long
 sentences to the model, length-sorted batching under a token budget, and restoring order.
-An engine implements only :meth:`Translator.generate` (one batch) and token counting."""
+An engine implements only :meth:`Translator.generate` (one batch) and token counting, and
+:meth:`Translator.generate_terms` when it can place required terms in its outputs.
+
+Required terms (a glossary's target strings for what a sentence holds) are given per sentence
+to :meth:`Translator.translate`; each translation says which of its terms are not in its text
+as written (``missing_terms``: an engine that cannot place them, or a term that did not fit
+before the length cap), so that the caller flags them rather than losing them silently."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sejajar.core.errors import SejajarError
 from sejajar.translate.chunk import split_to_fit
+from sejajar.translate.required import missing
 
 if TYPE_CHECKING:
     from sejajar.translate.glossary import Glossary
 
 Progress = Callable[[int], None]
+# Per sentence, the target strings its translation must hold.
+Terms = Sequence[Sequence[str]]
 
 
 class TranslatorError(SejajarError):
@@ -29,6 +38,8 @@ class Translation:
     text: str
     hit_length_cap: bool = False  # generation stopped at the output cap, not at end-of-sentence
     split_long: bool = False  # the source exceeded the model's input limit and was cut into pieces
+    # The required terms the text does not hold as written (see :mod:`required`).
+    missing_terms: tuple[str, ...] = ()
 
 
 def output_cap(source_tokens: int, limit: int = 511) -> int:
@@ -63,19 +74,36 @@ class Translator(ABC):
     def generate(self, texts: Sequence[str]) -> list[Translation]:
         """Translate one batch of texts that each fit the model's input limit."""
 
+    def generate_terms(self, texts: Sequence[str], terms: Terms) -> list[Translation]:
+        """Translate one batch where ``texts[i]``'s translation must hold ``terms[i]``. This
+        engine cannot place terms: it translates without them (``translate`` then reports the
+        terms its outputs lack)."""
+        return self.generate(texts)
+
     def translate(
-        self, texts: Sequence[str], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        terms: Terms | None = None,
     ) -> list[Translation]:
         """Translate any number of texts; results come back in input order.
 
         ``progress`` is called with the number of input texts finished by each batch.
+        ``terms[i]``: the target strings text i's translation must hold; each translation's
+        ``missing_terms`` names those it does not. A text cut into pieces to fit the model
+        gives its terms to its first piece.
         """
+        if terms is not None and len(terms) != len(texts):
+            raise ValueError(f"{len(terms)} lists of terms for {len(texts)} texts")
         pieces: list[str] = []
         owner: list[int] = []
+        wanted: list[tuple[str, ...]] = []
         for i, text in enumerate(texts):
             parts = split_to_fit(text, lambda t: self.count_tokens(t) <= self.max_input_tokens)
             pieces.extend(parts)
             owner.extend([i] * len(parts))
+            first = tuple(terms[i]) if terms is not None else ()
+            wanted.extend([first] + [()] * (len(parts) - 1))
         remaining = [0] * len(texts)
         for i in owner:
             remaining[i] += 1
@@ -88,16 +116,30 @@ class Translator(ABC):
             if progress is not None and done:
                 progress(done)
 
-        return _join(texts, owner, self._run(pieces, finished))
+        placing = wanted if any(wanted) else None
+        joined = _join(texts, owner, self._run(pieces, finished, placing))
+        if terms is None:
+            return joined
+        return [
+            replace(t, missing_terms=missing(t.text, wanted_terms))
+            for t, wanted_terms in zip(joined, terms, strict=True)
+        ]
 
-    def _run(self, pieces: list[str], finished: Callable[[list[int]], None]) -> list[Translation]:
+    def _run(
+        self,
+        pieces: list[str],
+        finished: Callable[[list[int]], None],
+        terms: list[tuple[str, ...]] | None = None,
+    ) -> list[Translation]:
         """Translate pieces that fit the model: length-sorted batches, results in input order.
-        ``finished`` is told the indices of each batch done. An engine with its own batching
-        may override this."""
+        ``finished`` is told the indices of each batch done; ``terms`` are each piece's terms
+        (None: no piece has any). An engine with its own batching may override this."""
         lengths = [self.count_tokens(p) for p in pieces]
         batches = self._batches(lengths, self._batch_limit(len(pieces)))
         done: list[Translation | None] = [None] * len(pieces)
-        for number, results in self._generate_batches([[pieces[j] for j in b] for b in batches]):
+        batch_terms = None if terms is None else [[terms[j] for j in b] for b in batches]
+        texts = [[pieces[j] for j in b] for b in batches]
+        for number, results in self._generate_batches(texts, batch_terms):
             for index, result in zip(batches[number], results, strict=True):
                 done[index] = result
             finished(batches[number])
@@ -108,11 +150,16 @@ class Translator(ABC):
         return self.batch_size
 
     def _generate_batches(
-        self, batches: list[list[str]]
+        self, batches: list[list[str]], terms: list[list[tuple[str, ...]]] | None = None
     ) -> Iterator[tuple[int, list[Translation]]]:
-        """(batch number, its translations) for every batch, in the order they finish."""
+        """(batch number, its translations) for every batch, in the order they finish;
+        ``terms``: each batch's texts' terms, or None when no text has any."""
         for number, texts in enumerate(batches):
-            yield number, self.generate(texts)
+            wanted = None if terms is None else terms[number]
+            if wanted is not None and any(wanted):
+                yield number, self.generate_terms(texts, wanted)
+            else:
+                yield number, self.generate(texts)
 
     def close(self) -> None:
         """Release what the translator holds beyond memory (worker processes)."""
@@ -160,6 +207,9 @@ class WrappingTranslator(Translator):
 
     def generate(self, texts: Sequence[str]) -> list[Translation]:
         return self.inner.generate(texts)
+
+    def generate_terms(self, texts: Sequence[str], terms: Terms) -> list[Translation]:
+        return self.inner.generate_terms(texts, terms)
 
 
 def _join(texts: Sequence[str], owner: list[int], done: list[Translation]) -> list[Translation]:

@@ -109,11 +109,12 @@ class _Worker:
         self.job: int | None = None  # the batch it is translating
         self.since = 0.0  # when it was given its batch (time.monotonic)
 
-    def give(self, number: int, batch: list[str]) -> bool:
-        """Hand the worker batch ``number``; False when it died before taking it."""
+    def give(self, number: int, batch: list[str], terms: list[tuple[str, ...]] | None) -> bool:
+        """Hand the worker batch ``number`` (and its texts' terms, None for none); False when
+        it died before taking it."""
         self.job, self.since = number, time.monotonic()
         try:
-            self.conn.send(batch)
+            self.conn.send((batch, terms))
         except (OSError, ValueError):  # a broken pipe: the worker is gone
             return False
         return True
@@ -142,10 +143,13 @@ class WorkerPool:
         workers = self.workers
         self._pool = [_Worker(engine, threads) for _ in range(workers)]
 
-    def run(self, batches: list[list[str]]) -> Iterator[tuple[int, list[Translation]]]:
-        """(batch number, its translations), in the order batches finish. A batch whose worker
-        dies is retried once on a fresh worker; one that fails both times is skipped and,
-        once every other batch is done, :class:`WorkerDied` is raised."""
+    def run(
+        self, batches: list[list[str]], terms: list[list[tuple[str, ...]]] | None = None
+    ) -> Iterator[tuple[int, list[Translation]]]:
+        """(batch number, its translations), in the order batches finish; ``terms``: each
+        batch's texts' terms (see ``Translator.generate_terms``), None when no text has any.
+        A batch whose worker dies is retried once on a fresh worker; one that fails both
+        times is skipped and, once every other batch is done, :class:`WorkerDied` is raised."""
         queue = deque(range(len(batches)))
         attempts = [0] * len(batches)
         lost: list[str] = []
@@ -156,7 +160,8 @@ class WorkerPool:
                     if worker.job is None and queue:
                         given = queue.popleft()
                         attempts[given] += 1
-                        worker.give(given, batches[given])  # a dead one is seen below
+                        wanted = None if terms is None else terms[given]
+                        worker.give(given, batches[given], wanted)  # a dead one is seen below
                 busy = [w for w in self._pool if w.job is not None]
                 handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
                 ready = set(wait(handles, timeout=WAIT_SECONDS))
@@ -267,11 +272,14 @@ def _serve(engine: Any, threads: int, conn: Connection, parent_end: Connection) 
     torch.set_num_threads(threads)
     while True:
         try:
-            texts = conn.recv()
+            texts, terms = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[str, Any] = ("done", engine.generate(texts))
+            if terms is not None and any(terms):
+                reply: tuple[str, Any] = ("done", engine.generate_terms(texts, terms))
+            else:
+                reply = ("done", engine.generate(texts))
         except Exception as exc:  # handed to the parent, which raises it
             reply = ("error", exc)
         try:

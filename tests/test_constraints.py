@@ -135,3 +135,26 @@ def test_full_model_places_terms(full_model: Path, beams: int, quantize: str) ->
         assert translation.missing_terms == ()
         assert missing(translation.text, sentence_terms) == ()
     assert got[2].text == engine.translate(texts)[2].text  # no terms: as without any
+
+
+@pytest.mark.parametrize("quantize", ["none", "int8"])
+def test_ctranslate2_leaves_sentences_with_terms_to_the_default_engine(
+    tiny_model: Path, tmp_path: Path, quantize: str
+) -> None:
+    from sejajar.jobs.counts import RunCounts
+    from sejajar.translate.ct2 import load_ct2
+    from sejajar.translate.engines import ModelSettings, open_translator
+
+    settings = ModelSettings(
+        model=str(tiny_model), engine="ctranslate2", beams=2, quantize=quantize,
+        conversions=tmp_path, workers=1, threads=1,
+    )  # fmt: skip
+    texts = [SENTENCES[0], "Harga beras naik.", SENTENCES[3]]
+    terms = [["Korea"], [], ["Seoul", "Washington"]]
+    with open_translator(settings, cache=False) as session:
+        got = session().translate(texts, terms=terms)
+        assert session.rerouted == 2
+    assert all(g.missing_terms == () for g in got)
+    assert all(missing(g.text, t) == () for g, t in zip(got, terms, strict=True))
+    assert got[1] == load_ct2(settings).translate(texts[1:2])[0]  # CTranslate2's own
+    assert "(2 with terms by the default engine" in RunCounts(rerouted=2).render_sentences()

@@ -250,6 +250,12 @@ class TranslatorSession:
             return self.caching.translated, self.caching.cached, self.memo.repeats
         return self.memo.sent, 0, self.memo.repeats
 
+    @property
+    def rerouted(self) -> int:
+        """Sentences with terms the run's engine left to the default engine (CTranslate2's,
+        see :mod:`ct2`), so far."""
+        return int(getattr(self.loaded, "rerouted", 0))
+
     def close(self) -> None:
         if self.loaded is not None:
             self.loaded.close()

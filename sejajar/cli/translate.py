@@ -109,6 +109,7 @@ def translate(
                 summary.translated += outcome.translated
                 typer.echo(f"{shown(outcome.source)} -> {', '.join(map(shown, outcome.outputs))}")
         summary.translated, summary.cached, summary.repeated = session.counts(summary.translated)
+        summary.rerouted = session.rerouted
         summary.note = session.cache_note()
     typer.echo(summary.render(), err=True)
     if summary.failed_documents:

@@ -17,6 +17,9 @@ class RunCounts:
     translated: int = 0  # sentences the model translated
     cached: int = 0  # sentences the translation cache had
     repeated: int = 0  # sentences met earlier in the run, served from its memory
+    # Sentences with required terms that the default engine translated because the run's
+    # engine (CTranslate2) cannot place terms; counted among ``translated`` too.
+    rerouted: int = 0
 
     def add(self, other: RunCounts) -> None:
         """Add ``other``'s counts to these."""
@@ -24,7 +27,12 @@ class RunCounts:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def render_sentences(self) -> str:
+        rerouted = (
+            f" ({self.rerouted} with terms by the default engine: CTranslate2 cannot place terms)"
+            if self.rerouted
+            else ""
+        )
         return (
-            f"{self.translated} sentences translated, {self.cached} from the cache, "
+            f"{self.translated} sentences translated{rerouted}, {self.cached} from the cache, "
             f"{self.repeated} repeated in the run"
         )

@@ -185,7 +185,7 @@ def run_shard(
     result = ShardResult(shard=shard.name, node=node)
     try:
         result.fingerprint = shard.fingerprint()
-        before = session.counts(0)
+        before, rerouted = session.counts(0), session.rerouted
         tally = [0]  # segments handed to the model, which counts when there is no cache
         rows: list[PairRow] = []
         for doc_rows in corpus_pairs(read_shard(shard, options.columns), session, options, tally):
@@ -200,6 +200,7 @@ def run_shard(
         result.translated, result.cached, result.repeated = (
             now - then for now, then in zip(after, before, strict=True)
         )
+        result.rerouted = session.rerouted - rerouted
         result.signature = next((r["signature"] for r in rows if r["signature"]), "")
         write_shard(out_dir, shard, rows, result)
         output_written()

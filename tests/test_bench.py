@@ -29,6 +29,7 @@ SMOKES = [
     ("align", r"cost on one long document", True),
     ("memory", r"input MB  articles  sentences  seconds  peak MB", False),
     ("resume", r"outputs: 12 TSV files for 12 articles", False),
+    ("terms", r"run  terms  sent/s  vs none  present", False),
     ("langid", r"sejajar (py3langid, rule)", True),
 ]
 

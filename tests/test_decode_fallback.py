@@ -14,9 +14,7 @@ import pytest
 
 from sejajar.translate.marian import MarianTranslator, load_marian
 from tests.helpers import one_process
-from tests.test_decode import SENTENCES, lively_model, reference
-
-__all__ = ["lively_model"]  # the fixture, shared with test_decode.py
+from tests.test_decode import SENTENCES, reference
 
 TEXTS = ["Amerika Serikat berjanji.", "Harga naik.", "Korea Selatan setuju dengan AS."]
 

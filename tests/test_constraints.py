@@ -162,3 +162,20 @@ def test_ctranslate2_leaves_sentences_with_terms_to_the_default_engine(
     assert all(missing(g.text, t) == () for g, t in zip(got, terms, strict=True))
     assert got[1] == load_ct2(settings).translate(texts[1:2])[0]  # CTranslate2's own
     assert "(2 with terms by the default engine" in RunCounts(rerouted=2).render_sentences()
+
+
+def test_repeated_candidates_and_ranks_within_banks() -> None:
+    """The search's two sorts: one of each repeated candidate kept (a valid one), and each
+    candidate's rank among those of its bank."""
+    import torch
+
+    from sejajar.translate.constraints import _rank_in_group, _repeats
+
+    flat = torch.tensor([[5, 3, 5, 7, 3, 5], [5, 3, 5, 0, 0, 0]])
+    valid = torch.tensor([[True, True, True, True, False, True], [False, True, True] * 2])
+    assert _repeats(flat, valid).tolist() == [
+        [False, False, True, False, True, True],
+        [True, False, False, True, False, True],
+    ]
+    banks = torch.tensor([[2, 0, 2, 1, 0, 2]])
+    assert _rank_in_group(banks).tolist() == [[0, 0, 1, 0, 1, 2]]

@@ -42,6 +42,29 @@ def _gather(tensor: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
     return torch.take_along_dim(tensor, indices, dim=1)
 
 
+def _repeats(flat: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Which candidates repeat another (the same beam and token, so the same candidate): all
+    but one of each, a valid one kept where there is one. By sorting: no cost in the square
+    of the candidates."""
+    order = torch.argsort(flat * 2 + (~valid).long(), dim=1, stable=True)
+    ranked = _gather(flat, order)
+    again = torch.zeros_like(valid)
+    again[:, 1:] = ranked[:, 1:] == ranked[:, :-1]
+    return torch.zeros_like(valid).scatter_(1, order, again)
+
+
+def _rank_in_group(group: torch.Tensor) -> torch.Tensor:
+    """For each element, how many elements of its group (the same value) come before it in
+    its row."""
+    order = torch.argsort(group, dim=1, stable=True)
+    ranked = _gather(group, order)
+    position = torch.arange(group.shape[1], device=group.device).expand_as(group)
+    opens = torch.ones_like(ranked, dtype=torch.bool)
+    opens[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
+    start = torch.where(opens, position, 0).cummax(dim=1)[0]
+    return torch.empty_like(group).scatter_(1, order, position - start)
+
+
 class Constraints:
     """The terms of a batch's sentences and what each beam has placed of them.
 
@@ -126,10 +149,8 @@ class Constraints:
         valid = torch.cat((added, live.view(items, -1)), dim=1)
         valid &= scores > NEG / 2  # neither a ruled-out beam nor a banned token
         # A candidate met before (the same beam and token) is the same candidate.
+        valid &= ~_repeats(flat, valid)
         count = flat.shape[1]
-        earlier = torch.ones((count, count), dtype=torch.bool, device=dev).tril(-1)
-        same = (flat[:, :, None] == flat[:, None, :]) & earlier & valid[:, None, :]
-        valid &= ~same.any(dim=2)
 
         parent, token = flat // vocab, flat % vocab
         pos, just = self._advance(parent, token)
@@ -142,9 +163,7 @@ class Constraints:
         scores = scores.masked_fill(~valid, NEG)
         order = torch.sort(scores, dim=1, descending=True, stable=True)[1]
         bank, ok = _gather(bank, order), _gather(valid, order)
-        in_bank = torch.nn.functional.one_hot(bank, self.banks) * ok[:, :, None]
-        rank = (in_bank.cumsum(dim=1) * in_bank).sum(dim=2) - 1
-        key = rank * self.banks + (self.need[:, None] - bank)
+        key = _rank_in_group(bank) * self.banks + (self.need[:, None] - bank)
         key = key.masked_fill(~ok, count * self.banks * 2)
         chosen = _gather(order, torch.topk(key, wide, dim=1, largest=False)[1])
 

@@ -30,10 +30,22 @@ TERMS = (
 )
 
 
+# Terms the tiny model's vocabulary cannot spell (Hangul): the search cannot place them, so
+# each sentence with one is flagged, never silently left as it is.
+UNSPELLABLE = "Korea Selatan\t대한민국\nKorea Utara\t조선\nGedung Putih\tWhite House\n"
+
+
 @pytest.fixture
 def glossary(tmp_path: Path) -> Path:
     path = tmp_path / "house.tsv"
     path.write_text(TERMS, "utf-8")
+    return path
+
+
+@pytest.fixture
+def unspellable(tmp_path: Path) -> Path:
+    path = tmp_path / "hangul.tsv"
+    path.write_text(UNSPELLABLE, "utf-8")
     return path
 
 
@@ -50,8 +62,9 @@ def _terms(record: dict[str, Any]) -> list[str]:
 
 
 def test_translate_flags_each_term_its_output_lacks(
-    tiny_model: Path, glossary: Path, tmp_path: Path
+    tiny_model: Path, unspellable: Path, tmp_path: Path
 ) -> None:
+    glossary = unspellable
     digest = read_glossary([glossary]).digest  # type: ignore[union-attr]
     plain, termed = tmp_path / "plain", tmp_path / "termed"
     for out, extra in ((plain, []), (termed, ["--glossary", str(glossary)])):
@@ -71,7 +84,7 @@ def test_translate_flags_each_term_its_output_lacks(
         missing = [t for t in required if not checked.has_target(new["target"], t.target)]
         assert _terms(new) == (["; ".join(t.shown() for t in missing)] if missing else [])
         flagged += bool(missing)
-    assert flagged > 5  # a tiny random model places no term by itself
+    assert flagged > 5  # every sentence with Korea in it
     first = next(r for r in after if _terms(r))
     meta = json.loads((termed / f"{name}.meta.json").read_text("utf-8"))
     assert meta["signature"].endswith(f"|glossary:{digest}")
@@ -123,8 +136,9 @@ def test_align_flags_a_human_translation_without_the_house_term(
 
 
 def test_corpus_rows_carry_the_term_flag_and_export_drops_them(
-    tiny_model: Path, glossary: Path, tmp_path: Path
+    tiny_model: Path, unspellable: Path, tmp_path: Path
 ) -> None:
+    glossary = unspellable
     pq = pytest.importorskip("pyarrow.parquet")
     settings = one_process(tiny_model, beams=1, glossary=(glossary,))
     session = TranslatorSession(settings, cache=False)
@@ -198,8 +212,7 @@ def test_the_service_flags_terms_as_the_command_line_does(
         assert reply.json()["records"] == _records(tmp_path / folder / f"{name}.jsonl")
         meta = json.loads((tmp_path / folder / f"{name}.meta.json").read_text("utf-8"))
         assert reply.json()["meta"] == meta and "|glossary:" in meta["signature"]
-    assert any(_terms(r) for r in translated.json()["records"])
-    assert any(_terms(r) for r in aligned.json()["records"])
+    assert any(_terms(r) for r in aligned.json()["records"])  # the human English
 
 
 @pytest.mark.parametrize("command", ["translate", "align", "corpus", "evaluate", "serve"])
@@ -215,3 +228,33 @@ def test_a_bad_glossary_stops_every_command_with_exit_2(tmp_path: Path, command:
         f"Error: {bad}: line 2: 1 tab-separated fields; expected source, target and an "
         "optional note\n"
     )
+
+
+@pytest.mark.parametrize("beams", ["1", "3"])
+def test_translate_places_every_matched_term(
+    tiny_model: Path, glossary: Path, tmp_path: Path, beams: str
+) -> None:
+    """End to end on the tiny random model: each sentence's terms stand in its translation as
+    written (the constrained search), so no pair is flagged ``term``; sentences without a
+    term are translated exactly as without the glossary."""
+    args = ["--model", str(tiny_model), "--beams", beams, "--workers", "1", "--no-calibrate",
+            "--format", "jsonl", "--no-cache"]  # fmt: skip
+    plain, termed = tmp_path / "plain", tmp_path / "termed"
+    for out, extra in ((plain, []), (termed, ["--glossary", str(glossary)])):
+        code, _, err = run("translate", str(KONTAN), "--out", str(out), *args, *extra)
+        assert code == 0, err
+    name = KONTAN.name.removesuffix(".txt")
+    checked = read_glossary([glossary])
+    assert checked is not None
+    before, after = _records(plain / f"{name}.jsonl"), _records(termed / f"{name}.jsonl")
+    placed = 0
+    for old, new in zip(before, after, strict=True):
+        required = checked.required(new["source"]) if new["target"] else []
+        if not required:
+            assert new["target"] == old["target"]
+            continue
+        for term in required:
+            assert checked.has_target(new["target"], term.target), (term, new["target"])
+            placed += 1
+        assert _terms(new) == []
+    assert placed > 10

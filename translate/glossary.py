@@ -21,13 +21,13 @@ written but for the case of its first letter (a sentence may open with a lower-c
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from sejajar.core.records import Signature
+from sejajar.translate.required import holds
 from sejajar.translate.translator import (
     Progress,
     Terms,
@@ -110,7 +110,6 @@ class Glossary:
         # Folded source -> its entries: an exact one (``BI``) and a lower-case one (``bi``)
         # may share a key; the exact one wins where it matches as written.
         self.terms = tuple(terms)
-        self._patterns: dict[str, re.Pattern[str]] = {}  # English -> its pattern, made once
         self._by_key: dict[str, list[Term]] = {}
         for term in self.terms:
             self._by_key.setdefault(_fold(term.source), []).append(term)
@@ -184,13 +183,9 @@ class Glossary:
         return [t for t in self.required(source) if not self.has_target(target, t.target)]
 
     def has_target(self, text: str, wanted: str) -> bool:
-        """``wanted`` occurs in ``text`` as whole words, its first letter in either case."""
-        pattern = self._patterns.get(wanted)
-        if pattern is None:
-            first, rest = wanted[:1], re.escape(wanted[1:])
-            head = f"[{re.escape(first.lower())}{re.escape(first.upper())}]"
-            pattern = self._patterns[wanted] = re.compile(rf"(?<!\w){head}{rest}(?!\w)")
-        return pattern.search(text) is not None
+        """``wanted`` stands in ``text`` as whole words (:func:`~sejajar.translate.required.
+        holds`, what the search checks too), its first letter in either case."""
+        return holds(text, wanted) or holds(text, wanted[:1].swapcase() + wanted[1:])
 
 
 def signed(settings: Sequence[tuple[str, str]], glossary: Glossary | None) -> Signature:
@@ -209,11 +204,11 @@ class GlossaryTranslator(WrappingTranslator):
 
     def __init__(self, inner: Translator, glossary: Glossary) -> None:
         super().__init__(inner)
-        self.glossary = glossary
+        self.glossary = self.enforced = glossary
 
     @property
     def signature(self) -> Signature:
-        return signed(self.inner.signature, self.glossary)
+        return signed(self.inner.signature, self.enforced)
 
     def translate(
         self,
@@ -221,6 +216,11 @@ class GlossaryTranslator(WrappingTranslator):
         progress: Progress | None = None,
         terms: Terms | None = None,
     ) -> list[Translation]:
-        if terms is None:
+        """Each text's terms (the glossary's, after any ``terms`` given) placed by the engine;
+        a call where no text has a term goes as without a glossary."""
+        found = self.enforced.targets(texts)
+        if terms is not None:
+            found = [list(dict.fromkeys([*t, *f])) for t, f in zip(terms, found, strict=True)]
+        if not any(found):
             return self.inner.translate(texts, progress)
-        return self.inner.translate(texts, progress, terms=terms)
+        return self.inner.translate(texts, progress, terms=found)

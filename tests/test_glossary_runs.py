@@ -258,3 +258,27 @@ def test_translate_places_every_matched_term(
             placed += 1
         assert _terms(new) == []
     assert placed > 10
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_corpus_on_ray_with_a_relative_glossary(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sejajar corpus --glossary house.tsv`` (a path relative to where the command runs):
+    Ray's actors read the same file, and the rows carry its flags and digest."""
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    pq = pytest.importorskip("pyarrow.parquet")
+    monkeypatch.chdir(tmp_path)
+    Path("hangul.tsv").write_text(UNSPELLABLE, "utf-8")
+    Path("crawl").mkdir()
+    Path("crawl", "kontan.txt").write_text(KONTAN.read_text("utf-8"), "utf-8")
+    code, _, err = run("corpus", "crawl", "--out", "corpus", "--glossary", "hangul.tsv",
+                       *_model_args(tiny_model)[:4])  # fmt: skip
+    assert code == 0, err
+    rows = [
+        r for p in sorted(Path("corpus").glob("*.parquet")) for r in pq.read_table(p).to_pylist()
+    ]
+    digest = read_glossary([Path("hangul.tsv")]).digest  # type: ignore[union-attr]
+    assert rows and all(str(r["signature"]).endswith(f"|glossary:{digest}") for r in rows)
+    assert sum("term" in r["flags"] for r in rows) > 5

@@ -56,7 +56,7 @@ def test_each_batch_runs_to_its_own_cap(tiny_model: Path) -> None:
     recorder = Recorder()
     engine = CT2Translator(
         recorder, tokenizer, name="tiny", revision="r", beams=2, batch_size=2, quantize="none",
-        max_positions=512,
+        max_positions=512, settings=None,
     )  # fmt: skip
     got = engine.translate(TEXTS)
     # The echo comes back in input order.

@@ -45,7 +45,7 @@ class CT2Translator(MarianTranslatorBase):
         batch_size: int,
         quantize: str,
         max_positions: int,
-        settings: ModelSettings | None = None,
+        settings: ModelSettings | None,
     ) -> None:
         self.translator = translator
         self.tokenizer = tokenizer

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from sejajar.translate.decode import MarianSearch
-from sejajar.translate.marian import MarianTranslator, _quantized
+from sejajar.translate.int8 import quantized
+from sejajar.translate.marian import MarianTranslator
 from sejajar.translate.required import Speller, holds, missing
 from sejajar.translate.split import split_text
 from tests.modelfactory import ROOT
@@ -126,7 +127,7 @@ def test_full_model_places_terms(full_model: Path, beams: int, quantize: str) ->
     tokenizer = MarianTokenizer.from_pretrained(str(full_model))
     model = MarianMTModel.from_pretrained(str(full_model)).eval()
     if quantize == "int8":
-        model = _quantized(model)
+        model = quantized(model)
     engine = translator(model, tokenizer, beams, quantize)
     # Short sentences: random weights never end, so each output runs to its cap.
     texts = [

@@ -279,6 +279,7 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
     from transformers import MarianMTModel, MarianTokenizer
 
     from sejajar.translate.bf16 import to_bf16
+    from sejajar.translate.int8 import quantized
 
     source = str(folder) if folder else name
     local_only = folder is not None or hub_local_only(name)
@@ -295,7 +296,7 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
 
     def build(kernels: str) -> MarianTranslator:
         return MarianTranslator(
-            _quantized(model, kernels) if quantize == "int8" else model,
+            quantized(model, kernels) if quantize == "int8" else model,
             tokenizer,
             name=name,
             revision=revision,
@@ -323,26 +324,6 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
     if workers > 1:
         translator.start_workers(workers, threads)
     return translator
-
-
-def _quantized(model: Any, engine: str = "fbgemm") -> Any:
-    """int8 dynamic quantisation of the linear layers (weights int8, activations quantised on
-    the fly) for torch's quantised ``engine`` (fbgemm or onednn), a copy: faster on a CPU, at a
-    small cost in quality (docs/performance.md)."""
-    import warnings
-
-    import torch
-
-    # The engine packs the weights its own way; the setting is the process's (forks inherit it).
-    if engine in torch.backends.quantized.supported_engines:
-        torch.backends.quantized.engine = engine
-    with warnings.catch_warnings():
-        # torch.ao.quantization is deprecated in favour of torchao, an extra dependency; the
-        # eager API still works in the torch we pin.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        quantize: Any = torch.ao.quantization.quantize_dynamic
-        return quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def _device(device: str) -> str:

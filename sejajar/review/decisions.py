@@ -75,7 +75,8 @@ class Change:
             raise Invalid("target is empty: reject the pair instead")
 
 
-def _state(pair: Pair) -> dict[str, Any]:
+def _state(pair: Any) -> dict[str, Any]:
+    """What a save changes of a pair (a row with those columns): its decision, target, version."""
     return {"decision": pair.decision, "target": pair.target, "version": pair.version}
 
 
@@ -139,7 +140,7 @@ def save(db: Database, who: Caller, document: int, position: int, change: Change
             if pair.version != change.version:
                 return _answered(connection, who, key, request, pair)
             when, version = now(), change.version + 1
-            before = {"decision": pair.decision, "target": pair.target, "version": pair.version}
+            before = _state(pair)
             after = {
                 "decision": change.decision,
                 "target": change.target or pair.original_target,
@@ -219,9 +220,8 @@ def _answered(
         return version
     by = connection.scalar(select(User.name).where(User.id == pair.updated_by_id))
     raise Conflict(
-        {"decision": pair.decision, "target": pair.target, "version": pair.version,
-         "by": by, "at": utc(pair.updated_at) if pair.updated_at else None}
-    )  # fmt: skip
+        {**_state(pair), "by": by, "at": utc(pair.updated_at) if pair.updated_at else None}
+    )
 
 
 def history(db: Database, who: Caller, document: int, position: int) -> list[dict[str, Any]]:

@@ -180,3 +180,58 @@ def test_repeated_candidates_and_ranks_within_banks() -> None:
     ]
     banks = torch.tensor([[2, 0, 2, 1, 0, 2]])
     assert _rank_in_group(banks).tolist() == [[0, 0, 1, 0, 1, 2]]
+
+
+def test_a_beam_that_just_met_its_term_can_keep_it() -> None:
+    """A beam whose last token completed its term, whose best token would carry the term's
+    word on (undoing it) and which may not end yet, still gets a candidate that keeps the
+    term: its best token that opens a word. Without it, a model that repeats its last piece
+    (random weights do) loses the term at every step and reaches its cap without it."""
+    import torch
+
+    from sejajar.translate.beam import best_candidates
+    from sejajar.translate.constraints import Constraints
+
+    eos, vocab = 0, 8
+    joins = torch.tensor([False] * 5 + [True] * 3)  # pieces 5, 6, 7 carry a word on
+    terms = Constraints([[[1, 2]]], beams=2, device=torch.device("cpu"), joins=joins)
+    terms.pos = torch.tensor([[[2], [0]]])  # beam 0 has just placed 1 2; beam 1 nothing
+    terms.just = torch.tensor([[[True], [False]]])
+    log_probs = torch.full((1, 2, vocab), -6.0)
+    log_probs[0, 0, 5] = -0.1  # beam 0 would carry "2" on
+    log_probs[0, 0, 3] = -4.0  # its best word-opening token
+    log_probs[0, 1, 4:] = -0.5  # beam 1 scores better everywhere
+    log_probs[:, :, eos] = -float("inf")  # too soon to end
+    running = torch.tensor([[-10.0, 0.0]])
+    terms.ban_end(log_probs, eos)
+    top_scores, top = best_candidates(log_probs, running, 4)
+    scores, flat = terms.allocate(log_probs, running, top_scores, top, eos)
+    kept = [(int(f) // vocab, int(f) % vocab) for f in flat[0]]
+    assert kept[0] == (0, 3)  # the fullest bank first: the term kept
+    assert terms._pos[0, 0].tolist() == [2]
+    assert (0, 5) not in kept[:1] and float(scores[0, 0]) == -14.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("beams", [1, 4])
+def test_full_model_keeps_terms_it_would_carry_on(full_model: Path, beams: int) -> None:
+    """Random weights repeat their last piece (``Yogyakarta`` then ``ta``), which undoes a
+    term that ends a word; with every output forced to 48 tokens (no end before), each term
+    is still there at the end."""
+    from transformers import MarianMTModel, MarianTokenizer
+
+    from sejajar.translate.benchmarking import BenchmarkOptions
+
+    tokenizer = MarianTokenizer.from_pretrained(str(full_model))
+    model = MarianMTModel.from_pretrained(str(full_model)).eval()
+    engine = translator(model, tokenizer, beams)
+    engine.benchmark = BenchmarkOptions(forced_length=48)
+    pool = [
+        ["Yogyakarta Special Region"], ["West Nusa Tenggara", "Jakarta"], ["South Sulawesi"],
+        ["Directorate General of Customs and Excise"],
+    ]  # fmt: skip
+    texts = ARTICLE[:8]
+    terms = terms_for(len(texts), pool)
+    got = engine.translate(texts, terms=terms)
+    assert [g.missing_terms for g in got] == [()] * len(texts)
+    assert all(missing(g.text, t) == () for g, t in zip(got, terms, strict=True))

@@ -6,7 +6,9 @@ term, how many of its tokens end its output so far (``pos``; a term is met when 
 its length, and stays met). At each step the candidates of a sentence are the usual best
 ``2k`` (plain beam search's), each beam's best token and its end-of-sentence, and for each
 beam the next token of each term it has not met: a beam can always take a step towards every
-term, and a beam that placed them all can always end. Candidates are put in banks by the term
+term, and a beam that placed them all can always end. A beam whose last token met a term
+also offers its best token that opens a word, so that it can keep the term and go on even
+where ending is not allowed yet. Candidates are put in banks by the term
 tokens they hold, and the ``2k`` kept are taken round-robin from the banks, fullest bank
 first, best score first within a bank: beams that have placed more of the terms are never
 crowded out by better-scoring beams that placed fewer. A beam ends only when all its terms
@@ -131,21 +133,27 @@ class Constraints:
         following = self._next(self.pos)
         forced = (beam_ids[None, :, None] * vocab + following.clamp(min=0)).view(items, -1)
         best_lp, best_token = log_probs.max(dim=2)
-        # Each beam's end too: a beam that placed every term may end (its best token may
-        # carry a term's word on, and undo it).
+        # A beam whose last token met a term keeps it by ending or by a token that opens a
+        # word: its end, and its best such token (its best token may carry the term's word
+        # on, and undo it; a model that repeats itself always would).
+        word_lp, word_token = self._best_word(log_probs, best_lp, best_token)
         ends = beam_ids * vocab + eos
-        flat = torch.cat((top, beam_ids * vocab + best_token, ends.expand(items, -1), forced), 1)
+        flat = torch.cat(
+            (top, beam_ids * vocab + best_token, ends.expand(items, -1),
+             beam_ids * vocab + word_token, forced), 1,
+        )  # fmt: skip
         forced_lp = torch.take_along_dim(log_probs.view(items, -1), forced, dim=1)
         scores = torch.cat(
             (
                 top_scores,
                 running_scores + best_lp,
                 running_scores + log_probs[:, :, eos],
+                running_scores + word_lp,
                 forced_lp + running_scores.repeat_interleave(live.shape[2], dim=1),
             ),
             dim=1,
         )
-        added = torch.ones((items, wide + 2 * beams), dtype=torch.bool, device=dev)
+        added = torch.ones((items, wide + 3 * beams), dtype=torch.bool, device=dev)
         valid = torch.cat((added, live.view(items, -1)), dim=1)
         valid &= scores > NEG / 2  # neither a ruled-out beam nor a banned token
         # A candidate met before (the same beam and token) is the same candidate.
@@ -197,6 +205,22 @@ class Constraints:
         self.tokens, self.lengths = self.tokens[picked], self.lengths[picked]
         self.need, self.has = self.need[picked], self.has[picked]
         self.pos, self.just = self.pos[picked], self.just[picked]
+
+    def _best_word(
+        self, log_probs: torch.Tensor, best_lp: torch.Tensor, best_token: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each beam's best token that does not carry the word before it on, for the beams
+        whose last token met a term (the others: their best token, a repeat, dropped)."""
+        if self.joins is None:
+            return best_lp, best_token
+        ending = self.just.any(dim=2)
+        if not bool(ending.any()):
+            return best_lp, best_token
+        rows = ending.nonzero(as_tuple=True)
+        lp, token = log_probs[rows].masked_fill(self.joins, -float("inf")).max(dim=1)
+        best_lp, best_token = best_lp.clone(), best_token.clone()
+        best_lp[rows], best_token[rows] = lp, token
+        return best_lp, best_token
 
     def _next(self, pos: torch.Tensor) -> torch.Tensor:
         """The token at ``pos`` of each term (sentences x rows x terms), -1 past its end."""

@@ -1,5 +1,6 @@
 """Where a run's CPU time goes, by kind of process: the model's (a server and its workers, or a
-Ray Serve replica), Ray's own (proxy, controller, raylet, GCS...), and the bench's clients.
+Ray Serve model replica), the Ray Serve ingress (the app and its queue), Ray's own (proxy,
+controller, raylet, GCS...), and the bench's clients.
 Read from every process's CPU times in /proc before and after the measured stretch (Linux), so
 a process that ends meanwhile is not counted."""
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 # (a piece of the command line, the group), first match wins.
 GROUPS = [
+    ("sejajar-ingress", "ingress"),
     ("sejajar-replica", "replica"),
     ("ray::ServeReplica", "ray serve (other replicas)"),
     ("ray::ProxyActor", "ray proxy"),

@@ -109,7 +109,7 @@ def _replica_pids() -> set[int]:
         with contextlib.suppress(OSError):
             if (
                 proc.name.isdigit()
-                and b"ServeReplica:sejajar:sejajar-replica" in (proc / "cmdline").read_bytes()
+                and b"ServeReplica:sejajar-model:sejajar-replica" in (proc / "cmdline").read_bytes()
             ):
                 pids.add(int(proc.name))
     return pids

@@ -20,21 +20,30 @@ model.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sejajar.serve.metrics import Metrics
 from sejajar.translate.translator import Translation
 
 T = TypeVar("T")
+# A lane's work: run in its thread, or (a coroutine function) awaited on the event loop, as
+# when a call goes to a model replica elsewhere (Ray Serve).
+Work = Callable[[list[str]], list[Translation]]
+AsyncWork = Callable[[list[str]], Awaitable[list[Translation]]]
 
 
 class QueueFull(Exception):
     """More sentences are waiting than the queue holds: the client should retry later."""
+
+
+class Unavailable(Exception):
+    """The model could not answer for now (its replica was lost): the client should retry."""
 
 
 @dataclass(eq=False)
@@ -60,13 +69,14 @@ Piece = tuple[_Waiting, int, int]
 
 class SharedBatcher:
     """The queue in front of ``work`` (run in the model thread on a call's sentences), or of
-    several lanes of work (:meth:`set_lanes`: each its own thread, each taking the next
-    sentences as soon as it is free; see :mod:`lanes`). ``fill``: sentences that start a call
-    at once; ``most``: sentences in one call at most (a longer request goes in pieces)."""
+    several lanes of work (:meth:`set_lanes`: each its own thread, or a coroutine, each
+    taking the next sentences as soon as it is free; see :mod:`lanes`). ``fill``: sentences
+    that start a call at once; ``most``: sentences in one call at most (a longer request goes
+    in pieces)."""
 
     def __init__(
         self,
-        work: Callable[[list[str]], list[Translation]],
+        work: Work,
         metrics: Metrics,
         *,
         limit: int,
@@ -74,7 +84,7 @@ class SharedBatcher:
         fill: int = 32,
         most: int = 256,
     ) -> None:
-        self.lanes = [work]
+        self.lanes: list[Work | AsyncWork] = [work]
         self.metrics = metrics
         self.limit, self.wait, self.fill, self.most = limit, wait, fill, most
         self.waiting: deque[_Waiting] = deque()
@@ -93,10 +103,10 @@ class SharedBatcher:
         """Whether a call to the model is under way."""
         return self.calls > 0
 
-    def set_lanes(self, lanes: list[Callable[[list[str]], list[Translation]]]) -> None:
+    def set_lanes(self, lanes: Sequence[Work | AsyncWork]) -> None:
         """Work in several lanes, each in a thread of its own (the first in the model
-        thread); before :meth:`start`."""
-        self.lanes = lanes
+        thread; a coroutine function is awaited instead); before :meth:`start`."""
+        self.lanes = list(lanes)
         self._lane_executors = [self._executor] + [
             ThreadPoolExecutor(1, thread_name_prefix=f"sejajar-lane-{n}")
             for n in range(1, len(lanes))
@@ -229,9 +239,14 @@ class SharedBatcher:
         self.metrics.batch.observe(len(texts))
         self.last_call = len(taken)
         self.calls += 1
-        loop = asyncio.get_running_loop()
+        loop, work = asyncio.get_running_loop(), self.lanes[lane]
         try:
-            done = await loop.run_in_executor(self._lane_executors[lane], self.lanes[lane], texts)
+            if inspect.iscoroutinefunction(work):
+                done = await cast(AsyncWork, work)(texts)
+            else:
+                done = await loop.run_in_executor(
+                    self._lane_executors[lane], cast(Work, work), texts
+                )
         except Exception as exc:  # the callers report it (each its own request)
             for item, _, _ in taken:
                 if not item.future.done():

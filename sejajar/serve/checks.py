@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from sejajar.serve.batcher import QueueFull
+from sejajar.serve.batcher import QueueFull, Unavailable
 from sejajar.serve.keys import Keys, Quota
 from sejajar.serve.service import Service
 from sejajar.translate.translator import TranslatorError
@@ -159,6 +159,8 @@ async def bounded(request: Request, work: Awaitable[T]) -> T:
         return task.result()
     except QueueFull as exc:
         raise ApiError(503, f"Server busy: {exc}", {"Retry-After": "1"}) from None
+    except Unavailable as exc:
+        raise ApiError(503, f"Service unavailable: {exc}", {"Retry-After": "1"}) from None
     except TranslatorError as exc:
         raise ApiError(500, f"Cannot translate text: {exc}") from None
 

@@ -30,13 +30,14 @@ import logging
 import os
 from typing import Any
 
+from sejajar.serve.rayingress import Ingress
 from sejajar.serve.rayreplica import (
     APP,
-    LEDGER,
+    INGRESS,
+    MODEL_APP,
     REPLICA,
     REPLICA_ERROR,
-    Ledger,
-    Replica,
+    Model,
     ReplicaSetup,
     import_serve,
     running_replicas,
@@ -96,10 +97,9 @@ class RayService:
                 controller_options={"runtime_env": {"env_vars": _PROXY_ENV}},
             )
             self.started_serve = True
-        ledger = serve.deployment(Ledger, name=LEDGER, num_replicas=1,
-                                  ray_actor_options={"num_cpus": 0})  # fmt: skip
-        ingress = serve.deployment(
-            serve.ingress()(Replica),
+        threads = max(1, int(self.cluster.replica_cpus))  # a replica's lanes
+        model = serve.deployment(
+            Model,
             name=REPLICA,
             # OpenMP threads that spin while they wait starve Ray's own processes on the
             # replica's cores: a replica's threads sleep when they have nothing to do.
@@ -107,15 +107,27 @@ class RayService:
                 "num_cpus": self.cluster.replica_cpus,
                 "runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}},
             },
+            # A batch a lane, and the next ones at hand when a lane ends.
+            max_ongoing_requests=threads + 2,
+            graceful_shutdown_timeout_s=self.options.grace,
+            graceful_shutdown_wait_loop_s=0.5,
+            max_constructor_retry_count=2,
+            **self.cluster.scaling(target=threads),
+        )
+        ingress = serve.deployment(
+            serve.ingress()(Ingress),
+            name=INGRESS,
+            num_replicas=1,
+            ray_actor_options={"num_cpus": 0},
             max_ongoing_requests=self.options.queue_size,
             graceful_shutdown_timeout_s=self.options.grace,
             graceful_shutdown_wait_loop_s=0.5,
             max_constructor_retry_count=2,
-            **self.cluster.scaling(),
         )
-        app = ingress.bind(self.setup, ledger.bind(self.options.chars_per_minute))
-        try:
-            serve.run(app, name=APP, route_prefix="/", blocking=False)
+        lanes = threads * (self.cluster.max_replicas or self.cluster.replicas or 1)
+        try:  # the model first: the ingress asks it for what its queue needs
+            serve.run(model.bind(self.setup), name=MODEL_APP, route_prefix=None)
+            serve.run(ingress.bind(self.setup, lanes), name=APP, route_prefix="/")
         except RuntimeError as exc:
             why = REPLICA_ERROR.search(str(exc))
             raise ServeError(why.group(1) if why else _first_line(exc)) from None
@@ -139,8 +151,10 @@ class RayService:
         serve = import_serve()
         try:
             if ray.is_initialized():
-                with contextlib.suppress(Exception):
-                    serve.delete(APP)  # waits for the replicas to drain (up to --grace)
+                # The ingress drains first (up to --grace), while the model still answers it.
+                for app in (APP, MODEL_APP):
+                    with contextlib.suppress(Exception):
+                        serve.delete(app)
                 if self.started_serve:
                     with contextlib.suppress(Exception):
                         serve.shutdown()

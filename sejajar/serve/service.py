@@ -108,6 +108,12 @@ class Service:
         session.notices.clear()
         return done
 
+    async def n_best(self, sentences: list[str], count: int) -> list[list[str]]:
+        """The model's ``count`` best translations of each sentence, in the model thread."""
+        from sejajar.translate.alternatives import n_best
+
+        return await self.batcher.run(n_best, self.session(), sentences, count)
+
     # LibreTranslate's texts.
     async def translate_texts(
         self, texts: Sequence[str], html: bool, alternatives: int = 0
@@ -121,9 +127,7 @@ class Service:
         done = [t.text for t in await self.batcher.translate(sentences)]
         choices = [[text] for text in done]
         if alternatives:
-            from sejajar.translate.alternatives import n_best
-
-            best = await self.batcher.run(n_best, self.session(), sentences, alternatives + 1)
+            best = await self.n_best(sentences, alternatives + 1)
             for choice, found in zip(choices, best, strict=True):
                 choice += [text for text in found if text != choice[0]][:alternatives]
         results = _join(units, choices, 0)

@@ -69,8 +69,6 @@ class RaySettings:
         None, About("Autoscale on Ray up to this many.", least=1, unset="none")
     )
     replica_cpus: float = setting(1.0, About("CPUs of each replica on Ray.", least=0.01))
-    # Requests a replica should hold for the autoscaler to be content (its queue's length).
-    target: int = 32
 
     def __post_init__(self) -> None:
         check_all(self, ServeError)
@@ -86,14 +84,15 @@ class RaySettings:
     def autoscaling(self) -> bool:
         return self.min_replicas is not None or self.max_replicas is not None
 
-    def scaling(self) -> dict[str, Any]:
-        """The deployment's options for its count of replicas."""
+    def scaling(self, target: int) -> dict[str, Any]:
+        """The deployment's options for its count of replicas; ``target``: the requests
+        (batches) a replica should hold for the autoscaler to be content."""
         if not self.autoscaling:
             return {"num_replicas": self.replicas or 1}
         low = self.min_replicas or 1
         high = self.max_replicas or low
         return {"autoscaling_config": {"min_replicas": low, "max_replicas": high,
-                "target_ongoing_requests": self.target}}  # fmt: skip
+                "target_ongoing_requests": target}}  # fmt: skip
 
 
 def is_loopback(host: str) -> bool:

@@ -39,6 +39,8 @@ SETTINGS: list[tuple[dict[str, Any], str | None, dict[str, Any] | None]] = [
     ({"ray": "local", "replicas": 4}, None, {"num_replicas": 4}),
     ({"ray": "local", "min_replicas": 1, "max_replicas": 4}, None,
      {"autoscaling_config": {"min_replicas": 1, "max_replicas": 4, "target_ongoing_requests": 2}}),
+    ({"ray": "local", "min_replicas": 2}, None,
+     {"autoscaling_config": {"min_replicas": 2, "max_replicas": 2, "target_ongoing_requests": 2}}),
     ({"ray": "local", "max_replicas": 3}, None,
      {"autoscaling_config": {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 2}}),
     ({"ray": "local", "replicas": 2, "max_replicas": 3}, "not both", None),
@@ -54,7 +56,11 @@ def test_replica_settings(
     settings: dict[str, Any], problem: str | None, scaling: dict[str, Any] | None
 ) -> None:
     if problem is None:
-        assert RaySettings(**settings).scaling(target=2) == scaling
+        found = RaySettings(**settings)
+        assert found.scaling(target=2) == scaling
+        assert scaling is not None  # the ingress's lanes: one per thread of the most replicas
+        most = scaling.get("num_replicas") or scaling["autoscaling_config"]["max_replicas"]
+        assert found.most_replicas == most
     else:
         with pytest.raises(ServeError, match=problem):
             RaySettings(**settings)
@@ -167,3 +173,81 @@ def test_thread_lanes_translate_as_one_lane_does(tiny_model: Path) -> None:
     assert found[0][0] == 1 and found[2][0] == 2
     assert found[2][1] == [1, 1]
     assert found[2][2] == found[0][2]
+
+
+class _Method:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def remote(self, *args: Any) -> Any:
+        return self.answer(*args)
+
+
+class FakeModel:
+    """The model deployment's handle as the ingress sees it: calls to ``translate`` answer
+    from replicas "a" and "b" in turn; the first ``lost`` calls fail as a lost replica's do."""
+
+    def __init__(self, lost: int) -> None:
+        self.lost, self.calls, self.answered = lost, 0, 0
+        self.latest: dict[str, int] = {}
+        self.translate = _Method(self._translate)
+
+    async def _translate(self, texts: list[str]) -> Any:
+        from ray.exceptions import ActorDiedError
+
+        from sejajar.serve.rayreplica import Answer
+        from sejajar.translate.translator import Translation, TranslatorError
+
+        self.calls += 1
+        if self.calls <= self.lost:
+            raise ActorDiedError()
+        if texts == ["rusak"]:
+            raise TranslatorError("the model failed")
+        replica = "ab"[self.calls % 2]
+        self.latest[replica] = self.calls  # the replica's running count of sentences
+        self.answered += 1
+        return Answer(replica, [Translation(t.upper()) for t in texts], (self.calls, 0, 0), 3)
+
+
+@pytest.mark.parametrize(("lost", "status"), [(0, 200), (1, 200), (2, 503)])
+def test_the_ingress_sends_a_lost_batch_once_more_then_answers_503(
+    lost: int, status: int, tmp_path: Path
+) -> None:
+    """A batch whose model replica was lost goes once more, then its request gets a 503
+    (never a hang); the model's own error is a 500; the counts are every replica's summed."""
+    pytest.importorskip("ray")
+    from sejajar.serve.app import build_app
+    from sejajar.serve.keys import Keys
+    from sejajar.serve.rayingress import RemoteService
+    from sejajar.serve.rayreplica import Described, ReplicaSetup
+
+    setup = ReplicaSetup(ModelSettings(model=str(tmp_path)), False, ServeSettings(), Keys([]))
+    model = FakeModel(lost)
+    service = RemoteService(setup, Described((("model", "fake"),), 16, ()), model, lanes=2)
+    assert (service.batcher.fill, service.batcher.most) == (16, 32)
+
+    async def ask() -> list[httpx.Response]:
+        app = build_app(service, setup.keys)
+        transport = httpx.ASGITransport(app=app)
+        client = httpx.AsyncClient(transport=transport, base_url="http://localhost")
+        async with app.router.lifespan_context(app), client as c:
+            return [await c.post("/translate", json={"q": q, "source": "id", "target": "en"})
+                    for q in ("satu", "rusak", "dua", "tiga")]  # fmt: skip
+
+    try:
+        first, broken, second, third = asyncio.run(ask())
+    finally:
+        service.close()
+    assert first.status_code == status
+    if status == 503:
+        assert first.headers["retry-after"] == "1"
+        assert "replica holding the request was lost" in first.json()["error"]
+    else:
+        assert first.json() == {"translatedText": "SATU"}
+    assert broken.status_code == 500 and "the model failed" in broken.json()["error"]
+    assert [r.json()["translatedText"] for r in (second, third)] == ["DUA", "TIGA"]
+    assert model.calls == 4 + min(lost, 1)  # a lost batch went once more, no more
+    text = _text(service.metrics)
+    served = _value(text, 'sejajar_sentences_served_total{source="model"}')
+    assert served == sum(model.latest.values())
+    assert _value(text, "sejajar_source_tokens_total") == 3 * model.answered

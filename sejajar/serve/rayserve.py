@@ -1,26 +1,32 @@
-"""``sejajar serve --ray``: the same app on Ray Serve replicas, past one machine.
+"""``sejajar serve --ray``: the same app on Ray Serve, its model on replicas past one machine.
 
-Shape: one deployment whose every replica is a whole one-machine service: the ingress is the
-app of :func:`build_app` itself (``@serve.ingress`` with the app built in the replica, after
-the model has loaded), in front of its own :class:`Service`. So every route, limit, key rule,
-error and log line is the same code as without Ray, and a request never crosses a second hop
-inside the cluster (the proxy hands it straight to the replica that holds the model). A thin
-ingress in front of model replicas would add that hop and a second serialisation of each
-request's text and answer, and would move the checks away from the queue that answers 503.
+Shape: two deployments, as the one-machine server is two kinds of process. The ingress
+(:mod:`sejajar.serve.rayingress`, one replica, no CPU of its own) is the app of
+:func:`build_app` with its queue (:class:`SharedBatcher`: its 503 past ``--queue-size``, a
+request cancelled when its client goes or its deadline passes, repeats translated once, the
+batch and wait metrics), so every route, limit, key rule, error, log line and metric is the
+same code as without Ray, and one ingress holds the callers' quotas and the whole service's
+``/metrics``. It has no model: each *batch* its queue forms (not each request) goes through a
+Ray Serve handle to the model deployment (:mod:`sejajar.serve.rayreplica`, ``--replicas N``
+or autoscaled on the batches each holds), whose replicas only translate, with the CPUs Ray
+gave them as threads (a lane of one torch thread per CPU, no fork pool, as the corpus actors
+do). The queue has a lane per model thread in the cluster (at most replicas times CPUs), each
+sending its batch as soon as the previous one is back.
 
-Each replica runs the model with the CPUs Ray gave it as threads and one worker (no fork pool
-inside a replica), as the corpus actors do; it batches with the service's own queue
-(:class:`SharedBatcher`), not ``@serve.batch``: the queue is the one the one-machine service
-measures and tests (its 503 past ``--queue-size``, a request cancelled when its client goes or
-its deadline passes, repeats translated once, the batch and wait metrics), and it already
-gathers the sentences of every request a replica holds, which ``@serve.batch`` would only
-redo one level up. For that to happen, a replica accepts as many requests at once as its
-queue holds sentences (``max_ongoing_requests``; Ray Serve's default of 5 would cap a batch
-at 5 one-sentence requests).
+Why not one deployment whose replicas are each a whole service (the earlier shape): there the
+model's threads shared one process, and its GIL, with the ASGI handling, the queue, Ray's
+replica machinery and its metrics; at the same model work (one thread each) such a replica
+spent 39.6 CPU seconds where the one-worker server's processes spent 29.9 (Ray's own
+processes under 10% of the gap), 22-31% slower. The split costs a second hop per batch inside
+the cluster (tens of sentences, a few kilobytes), not per request. The queue is the service's,
+not ``@serve.batch`` (docs/performance.md#ray-serve compares the two).
 
-What replicas share lives in :class:`Ledger`, a second deployment of one replica without
-CPUs: the callers' quotas and each replica's metrics, so ``/metrics`` shows the whole service.
-``/health`` adds how many replicas are running. Ray is imported only when ``--ray`` is used.
+The model and the ingress are two applications (the model's without a route), so that on
+SIGTERM the ingress drains first while the model still answers it. A model replica lost under
+load: the ingress sends its batch once more (to a live replica), then answers 503; the
+proxy's middleware (:mod:`sejajar.serve.rayproxy`) does the same for a lost ingress.
+``/health`` adds how many model replicas run and which one answered the check. Ray is
+imported only when ``--ray`` is used.
 """
 
 from __future__ import annotations
@@ -124,7 +130,7 @@ class RayService:
             graceful_shutdown_wait_loop_s=0.5,
             max_constructor_retry_count=2,
         )
-        lanes = threads * (self.cluster.max_replicas or self.cluster.replicas or 1)
+        lanes = threads * self.cluster.most_replicas
         try:  # the model first: the ingress asks it for what its queue needs
             serve.run(model.bind(self.setup), name=MODEL_APP, route_prefix=None)
             serve.run(ingress.bind(self.setup, lanes), name=APP, route_prefix="/")

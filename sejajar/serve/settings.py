@@ -84,14 +84,20 @@ class RaySettings:
     def autoscaling(self) -> bool:
         return self.min_replicas is not None or self.max_replicas is not None
 
+    @property
+    def most_replicas(self) -> int:
+        """The most replicas there may be."""
+        if not self.autoscaling:
+            return self.replicas or 1
+        return self.max_replicas or self.min_replicas or 1
+
     def scaling(self, target: int) -> dict[str, Any]:
         """The deployment's options for its count of replicas; ``target``: the requests
         (batches) a replica should hold for the autoscaler to be content."""
         if not self.autoscaling:
             return {"num_replicas": self.replicas or 1}
         low = self.min_replicas or 1
-        high = self.max_replicas or low
-        return {"autoscaling_config": {"min_replicas": low, "max_replicas": high,
+        return {"autoscaling_config": {"min_replicas": low, "max_replicas": self.most_replicas,
                 "target_ongoing_requests": target}}  # fmt: skip
 
 

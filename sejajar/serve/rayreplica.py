@@ -87,9 +87,9 @@ class Answer:
 
 
 class Model:
-    """One model replica: its lanes, each a session in a thread of its own; a batch waits for
-    a free lane (Ray Serve sends a replica a few more batches than it has lanes, so the next
-    is at hand when one ends)."""
+    """One model replica: its lanes, each a session in a thread of its own; a batch takes a
+    free lane (the ingress sends no more batches than the cluster has lanes, but Ray Serve's
+    router may send one replica more than its share: they wait for a lane)."""
 
     def __init__(self, setup: ReplicaSetup) -> None:
         import ray

@@ -54,7 +54,8 @@ from sejajar.serve.settings import RaySettings, ServeError
 class RayService:
     """The service deployed on Ray for the length of a ``with`` block: joins (or starts) Ray,
     starts Ray Serve's proxy on ``host:port`` when this command starts Serve, deploys, and at
-    the end deletes the app (its replicas drain first) and stops what it started."""
+    the end deletes the ingress (it drains first), then the model, and stops what it
+    started."""
 
     def __init__(self, setup: ReplicaSetup, cluster: RaySettings) -> None:
         self.setup, self.options, self.cluster = setup, setup.options, cluster
@@ -113,7 +114,7 @@ class RayService:
                 "num_cpus": self.cluster.replica_cpus,
                 "runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}},
             },
-            # A batch a lane, and the next ones at hand when a lane ends.
+            # A batch a lane (the ingress has as many lanes), and room for /health's check.
             max_ongoing_requests=threads + 2,
             graceful_shutdown_timeout_s=self.options.grace,
             graceful_shutdown_wait_loop_s=0.5,

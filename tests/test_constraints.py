@@ -35,12 +35,15 @@ def translator(model: Any, tokenizer: Any, beams: int, quantize: str = "none") -
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("quantize", ["none", "int8"])
 @pytest.mark.parametrize("beams", [1, 2, 4])
 def test_search_places_every_term_and_leaves_the_others_alone(
-    lively_model: tuple[Any, Any], beams: int
+    lively_model: tuple[Any, Any], beams: int, quantize: str
 ) -> None:
+    """int8 scales a batch's activations together: there the sentences without terms still
+    get the tokens of their batch without terms."""
     model, tokenizer = lively_model
-    search = MarianSearch(model)
+    search = MarianSearch(quantized(model) if quantize == "int8" else model)
     enc = tokenizer(SENTENCES, return_tensors="pt", padding=True)
     caps = [2 * int(n) + 16 for n in enc["attention_mask"].sum(dim=1)]
     terms = terms_for(len(SENTENCES), TINY_TERMS)

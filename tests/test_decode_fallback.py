@@ -133,7 +133,7 @@ def test_unsupported_generation_config_uses_generate(
 @pytest.mark.parametrize("beams", [1, 3])
 def test_generate_fallback_equals_generate(lively_model: tuple[Any, Any], beams: int) -> None:
     """The fallback reports exactly what ``generate`` gives, ended and capped outputs alike."""
-    from sejajar.translate.decode import generate
+    from sejajar.translate.fallback import generate
 
     model, tokenizer = lively_model
     enc = tokenizer(SENTENCES, return_tensors="pt", padding=True)

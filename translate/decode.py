@@ -16,7 +16,7 @@ two thirds of ``generate``'s time.
 Beam search itself is in :mod:`beam`, what the search carries between steps in
 :mod:`search_state`, the fast linear layers (private oneDNN ops, probed once) in :mod:`onednn`.
 A generation config the search cannot follow exactly raises :class:`UnsupportedSettings`, and
-``MarianTranslator`` then translates with ``model.generate``.
+``MarianTranslator`` then translates with ``model.generate`` (:mod:`fallback`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sejajar.translate.bf16 import Bf16Linear
 from sejajar.translate.onednn import Linears
 from sejajar.translate.search_state import Decoded, State, index
 
-__all__ = ["Decoded", "MarianSearch", "UnsupportedSettings", "generate"]
+__all__ = ["Decoded", "MarianSearch", "UnsupportedSettings"]
 
 # Beams of a greedy run's sentences that have terms to place (see :mod:`constraints`).
 TERM_BEAMS = 4
@@ -87,6 +87,10 @@ class MarianSearch:
             packed=(model.lm_head, *stepped), onednn=bool(onednn), only=only, dtype=dtype
         )
         self.lm_head = self.linear(model.lm_head)
+        # int8 (dynamically quantised layers): one activation scale per batch and step.
+        self.batch_scaled = any(
+            isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in model.modules()
+        )
         self.bias: torch.Tensor = model.final_logits_bias
         self.heads: int = config.decoder_attention_heads
         self.head_dim: int = config.d_model // self.heads
@@ -126,42 +130,65 @@ class MarianSearch:
 
         ``constraints[i]``: the token ids of each term sentence i's output must hold (see
         :mod:`constraints`; ``joins`` the tokens that continue a word). A sentence without
-        terms is searched as without ``constraints``; greedy, sentences with terms are searched
-        with :data:`TERM_BEAMS` beams."""
+        terms gets the tokens it gets without ``constraints``; greedy, sentences with terms
+        are searched with :data:`TERM_BEAMS` beams.
+
+        Without ``constraints`` the batch is searched as it is. With them, an fp32 or bf16
+        batch is searched once, with the rows of sentences without terms left as they were
+        (greedy: those sentences alone), as a row's numbers depend on that row only. int8
+        quantises each step's activations with one scale for the whole batch, so there a
+        sentence's tokens depend on the others in its batch: a batch holding sentences of
+        both kinds is then searched whole as without terms first (the sentences without
+        terms take those outputs, the same batch as a run without a glossary), and the
+        sentences with terms again, with them, on their own."""
         from sejajar.translate.constraints import Constraints
 
         with torch.inference_mode():
             mask = None if bool(attention_mask.all()) else attention_mask.bool()[:, None, None, :]
             encoded = self._encode(input_ids, mask)
             if constraints is None or not any(constraints):
-                state = State(self, encoded, mask, caps, beams)
-                if beams == 1:
-                    return self._greedy(state, min_tokens)
-                return beam_search(self, state, min_tokens)
-            if beams > 1:
+                return self._search(State(self, encoded, mask, caps, beams), min_tokens)
+            plain = [i for i, c in enumerate(constraints) if not c]
+            placing = [i for i, c in enumerate(constraints) if c]
+            if beams > 1 and not (plain and self.batch_scaled):
                 terms = Constraints(constraints, beams, encoded.device, joins)
                 state = State(self, encoded, mask, caps, beams)
                 return beam_search(self, state, min_tokens, terms)
-            # Greedy: the sentences without terms as ever, the others by a small beam search.
             results: list[Decoded | None] = [None] * len(caps)
-            plain = [i for i, c in enumerate(constraints) if not c]
-            placing = [i for i, c in enumerate(constraints) if c]
-            for rows, width in ((plain, 1), (placing, TERM_BEAMS)):
-                if not rows:
-                    continue
-                picked = index(rows, encoded.device)
-                sub = State(
-                    self, encoded[picked], None if mask is None else mask[picked],
-                    [caps[i] for i in rows], width,
-                )  # fmt: skip
-                if width == 1:
-                    found = self._greedy(sub, min_tokens)
-                else:
-                    terms = Constraints([constraints[i] for i in rows], width, sub.device, joins)
-                    found = beam_search(self, sub, min_tokens, terms)
+            if plain:
+                rows = list(range(len(caps))) if self.batch_scaled else plain
+                found = self._search(self._part(encoded, mask, caps, rows, beams), min_tokens)
                 for row, result in zip(rows, found, strict=True):
-                    results[row] = result
+                    if not constraints[row]:
+                        results[row] = result
+            width = beams if beams > 1 else TERM_BEAMS
+            sub = self._part(encoded, mask, caps, placing, width)
+            terms = Constraints([constraints[i] for i in placing], width, sub.device, joins)
+            found = beam_search(self, sub, min_tokens, terms)
+            for row, result in zip(placing, found, strict=True):
+                results[row] = result
             return [r for r in results if r is not None]
+
+    def _search(self, state: State, min_tokens: int) -> list[Decoded]:
+        """The batch of ``state`` without terms: greedy for one beam, beam search otherwise."""
+        if state.beams == 1:
+            return self._greedy(state, min_tokens)
+        return beam_search(self, state, min_tokens)
+
+    def _part(
+        self,
+        encoded: torch.Tensor,
+        mask: torch.Tensor | None,
+        caps: Sequence[int],
+        rows: list[int],
+        beams: int,
+    ) -> State:
+        """A search state for some sentences of the batch (``rows``) only."""
+        if len(rows) == len(caps):
+            return State(self, encoded, mask, caps, beams)
+        picked = index(rows, encoded.device)
+        part_mask = None if mask is None else mask[picked]
+        return State(self, encoded[picked], part_mask, [caps[i] for i in rows], beams)
 
     def prepare(self) -> None:
         """Set up every linear layer now rather than at first use (before workers fork)."""
@@ -289,40 +316,6 @@ class MarianSearch:
                 state.keep(keep)
                 tokens = tokens[index(keep, state.device)]
         return [r for r in results if r is not None]
-
-
-def generate(
-    model: Any,
-    input_ids: torch.Tensor,
-    attention_mask: torch.Tensor,
-    caps: Sequence[int],
-    beams: int,
-    min_tokens: int = 0,
-) -> list[Decoded]:
-    """What :meth:`MarianSearch.run` returns, from transformers' own ``generate`` (for a
-    generation config the search does not implement): deterministic, no forced end, run to
-    the batch's longest cap (the caller cuts each output to its own)."""
-    config, gen = model.config, model.generation_config
-    eos = gen.eos_token_id if gen.eos_token_id is not None else config.eos_token_id
-    ends = set(eos) if isinstance(eos, list) else {eos}
-    pad = gen.pad_token_id if gen.pad_token_id is not None else config.pad_token_id
-    with torch.inference_mode():
-        out = model.generate(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            num_beams=beams,
-            max_new_tokens=max(caps),
-            min_new_tokens=min_tokens or None,
-            forced_eos_token_id=None,
-            do_sample=False,
-        )
-    results = []
-    for row in out.tolist():
-        tokens = row[1:]  # after the decoder start token
-        end = next((i for i, t in enumerate(tokens) if t in ends), None)
-        kept = tokens if end is None else tokens[:end]
-        results.append(Decoded([t for t in kept if t != pad], end is not None))
-    return results
 
 
 def _check(gen: Any) -> None:

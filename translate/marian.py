@@ -207,7 +207,7 @@ class MarianTranslator(MarianTranslatorBase):
         enc = enc.to(self.device)
         args = (enc["input_ids"], enc["attention_mask"], caps, self.beams, self._min_tokens())
         if self._search is None:
-            from sejajar.translate.decode import generate
+            from sejajar.translate.fallback import generate
 
             decoded = generate(self.model, *args)
         elif constraints is not None and any(constraints):

@@ -5,6 +5,7 @@ the corpus's rows), on a person's English (align), in the HTML page and ``export
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -282,3 +283,25 @@ def test_corpus_on_ray_with_a_relative_glossary(
     digest = read_glossary([Path("hangul.tsv")]).digest  # type: ignore[union-attr]
     assert rows and all(str(r["signature"]).endswith(f"|glossary:{digest}") for r in rows)
     assert sum("term" in r["flags"] for r in rows) > 5
+
+
+def test_alternatives_keep_the_house_terms(tiny_model: Path, tmp_path: Path) -> None:
+    """LibreTranslate's alternatives come from an n-best search without terms: one that
+    lacks a sentence's house term is not offered; a sentence without terms gets them all."""
+    from sejajar.translate.alternatives import n_best
+    from sejajar.translate.engines import ModelSettings, open_translator
+
+    path = tmp_path / "odd.tsv"
+    path.write_text("Korea Selatan\tSeoul Korea\n", "utf-8")  # never the model's own wording
+    texts = ["Korea Selatan dan Amerika Serikat.", "Amerika Serikat dan Korea Utara."]
+    settings = ModelSettings(model=str(tiny_model), beams=4, workers=1, threads=1,
+                             calibrate=False)  # fmt: skip
+    with open_translator(settings, cache=False) as plain:
+        free = n_best(plain(), texts, 4)
+    with open_translator(replace(settings, glossary=(path,)), cache=False) as session:
+        main = session().translate(texts)
+        kept = n_best(session(), texts, 4)
+    assert "Seoul Korea" in main[0].text and main[0].missing_terms == ()
+    assert any("Seoul Korea" not in text for text in free[0])  # what the search offers
+    assert kept[0] == [text for text in free[0] if "Seoul Korea" in text]
+    assert kept[1] == free[1] and len(free[1]) > 1

@@ -7,6 +7,10 @@ They come from each engine's own n-best search (transformers' ``generate`` with
 (never the worker processes), one call per request: alternatives are asked for a sentence at a
 time by a person choosing a wording, not by corpus runs. The main translation stays the one
 the translator gives, so it is the same with or without alternatives.
+
+With a glossary, the n-best search is not constrained: an output that lacks one of the
+sentence's house terms (as the ``term`` flag checks it) is not offered as an alternative, so every
+wording a person can pick keeps them. Fewer alternatives than asked for may then come back.
 """
 
 from __future__ import annotations
@@ -31,12 +35,14 @@ def n_best(translator: Translator, texts: Sequence[str], count: int) -> list[lis
         raise TranslatorError("this translator offers no alternatives")
     width = max(int(getattr(engine, "beams", 1)), count)
     tokenizer: Any = engine.tokenizer  # type: ignore[attr-defined]
+    glossary = translator.glossary
+    required = glossary.targets(texts) if glossary is not None else [[] for _ in texts]
     outputs: list[list[str]] = []
-    for text in texts:
+    for text, terms in zip(texts, required, strict=True):
         seen: dict[str, None] = {}
         for ids in search(text, width, count):
             decoded = fold(tokenizer.decode(ids, skip_special_tokens=True))
-            if decoded:
+            if decoded and all(glossary.has_target(decoded, t) for t in terms):  # type: ignore[union-attr]
                 seen.setdefault(decoded)
         outputs.append(list(seen)[:count])
     return outputs

@@ -4,6 +4,7 @@ article alone comes out exactly as before."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,31 @@ def test_align_flags_a_foreign_source_sentence() -> None:
     flagged = {parallel.source_text(link): [f.name for f in link.flags] for link in parallel.links}
     assert "foreign" in flagged[ENGLISH]
     assert "foreign" not in flagged["Harga naik tajam di Jakarta pada hari Senin."]
+
+
+@pytest.mark.slow
+def test_the_service_drops_foreign_sentences_when_told(tiny_model: Path, tmp_path: Path) -> None:
+    """``sejajar serve --foreign drop``: LibreTranslate's answer leaves the English sentence
+    out, /v1/translate gives it a 1-0 link, as ``translate --foreign drop`` writes it."""
+    import httpx
+
+    from tests.servers import ONE, private_env, serving
+
+    one = ["--no-cache", "--foreign", "drop", *ONE]
+    source = tmp_path / "mixed.txt"
+    source.write_text(_article(), "utf-8")
+    code, _, err = run("translate", str(source), "--out", str(tmp_path / "out"), "--format",
+                       "jsonl", "--model", str(tiny_model), *one)  # fmt: skip
+    assert code == 0, err
+    lines = (tmp_path / "out" / "mixed.jsonl").read_text("utf-8").splitlines()
+    with serving(tiny_model, *one, env=private_env(tmp_path / "xdg")) as server:
+        reply = httpx.post(server.url + "/translate", timeout=120, json={
+            "q": f"Harga beras naik. {ENGLISH}", "source": "id", "target": "en"})  # fmt: skip
+        article = httpx.post(server.url + "/v1/translate", timeout=120,
+                             json={"text": _article(), "name": "mixed"})  # fmt: skip
+    assert reply.status_code == article.status_code == 200, reply.text + article.text
+    assert ENGLISH not in reply.json()["translatedText"]
+    records = article.json()["records"]
+    assert records == [json.loads(line) for line in lines]
+    dropped = [r for r in records if r["source"] == ENGLISH]
+    assert len(dropped) == 1 and dropped[0]["target"] == ""

@@ -99,6 +99,20 @@ def test_list_q_html_and_alternatives(server: Server, tiny_model: Path, tmp_path
     assert expected[0] not in reply["alternatives"]
 
 
+def test_english_quotes_pass_through(server: Server, tiny_model: Path, tmp_path: Path) -> None:
+    """``--foreign keep`` (the default): an English sentence in a LibreTranslate text reaches
+    the answer as it was, not the model's rendering of it; the Indonesian one is translated."""
+    english = "The United States will respond swiftly and decisively to any nuclear attack."
+    expected = cli_targets(tiny_model, SENTENCES[:1], tmp_path)
+    before = metric(server, "sejajar_sentences_total")
+    reply = httpx.post(server.url + "/translate", timeout=60, json={
+        "q": [f"{SENTENCES[0]} {english}", english], "source": "id", "target": "en",
+        "alternatives": 1}).json()  # fmt: skip
+    assert reply["translatedText"] == [f"{expected[0]} {english}", english]
+    assert reply["alternatives"][1] == []
+    assert metric(server, "sejajar_sentences_total") - before <= 1  # one, or a cache hit
+
+
 @pytest.mark.parametrize(
     "name", ["kontan-2023-04-26-us-south-korea", "liputan6-2016-10-20-us-south-korea"]
 )

@@ -43,6 +43,7 @@ class Service:
         self.session = session
         self.threads = threads
         self.settings = settings
+        self.foreign = settings.foreign
         self.metrics = Metrics()
         self.lanes = [session]
         self.batcher = SharedBatcher(
@@ -123,12 +124,24 @@ class Service:
         cannot be read, :class:`TranslatorError` when the model fails."""
         units = await asyncio.to_thread(_split_texts, texts, html)
         docs = [doc for _, passages in units for doc in passages]
-        sentences = [segment.text for doc in docs for segment in doc.segments]
-        done = [t.text for t in await self.batcher.translate(sentences)]
-        choices = [[text] for text in done]
+        # What the model gets: every sentence but the foreign ones (as --foreign says).
+        chosen = await asyncio.to_thread(lambda: [set(to_translate(d, True, self.foreign))
+                                                  for d in docs])  # fmt: skip
+        sentences = [segment.text for doc, picked in zip(docs, chosen, strict=True)
+                     for i, segment in enumerate(doc.segments) if i in picked]  # fmt: skip
+        done = iter(t.text for t in await self.batcher.translate(sentences))
+        choices: list[list[str]] = []
+        asked: list[list[str]] = []  # the choices of the translated sentences
+        for doc, picked in zip(docs, chosen, strict=True):
+            for i, segment in enumerate(doc.segments):
+                if i in picked:
+                    choices.append([next(done)])
+                    asked.append(choices[-1])
+                else:  # foreign: copied as it is, or left out
+                    choices.append([segment.text if self.foreign == "keep" else ""])
         if alternatives:
             best = await self.n_best(sentences, alternatives + 1)
-            for choice, found in zip(choices, best, strict=True):
+            for choice, found in zip(asked, best, strict=True):
                 choice += [text for text in found if text != choice[0]][:alternatives]
         results = _join(units, choices, 0)
         others = [_join(units, choices, n) for n in range(1, alternatives + 1)]
@@ -141,14 +154,15 @@ class Service:
     ) -> ParallelDocument:
         """An article as ``sejajar translate`` reads, splits and translates it."""
         doc = await asyncio.to_thread(lambda: split_document(name, article_text(text)))
-        chosen = to_translate(doc, keep_boilerplate)
+        chosen = to_translate(doc, keep_boilerplate, self.foreign)
         done = await self.batcher.translate([doc.segments[i].text for i in chosen])
         signature = run_signature(splitter_id(), *self.signature)
         results = dict(zip(chosen, done, strict=True))
         glossary = self.session.glossary
         return await asyncio.to_thread(
-            pair_translations, doc, results, signature, glossary=glossary
-        )
+            partial(pair_translations, glossary=glossary, foreign=self.foreign),
+            doc, results, signature,
+        )  # fmt: skip
 
     async def align_articles(
         self, source: str, target: str, name: str, bridge: bool = True, monotone: bool = False

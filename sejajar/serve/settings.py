@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sejajar.core.errors import SejajarError
-from sejajar.core.settings import About, check_all, setting
+from sejajar.core.settings import FOREIGN, About, check_all, setting
 
 
 class ServeError(SejajarError):
@@ -38,6 +38,7 @@ class ServeSettings:
     )
     grace: int = setting(30, About("Seconds SIGTERM leaves queued work to finish.", least=0))
     log_text: bool = setting(False, About("Put requests' texts in the log lines."))
+    foreign: str = setting("keep", FOREIGN)
 
     def __post_init__(self) -> None:
         check_all(self, ServeError)

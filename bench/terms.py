@@ -18,6 +18,7 @@ placed, and are reported missing (three of the longest entries take about 46 tok
 Issue 24's target: at most 15% slower at one term per sentence at beam 4.
 
     python -m bench.terms [--sentences 240] [--rounds 3] [--beams 4 1] [--model FOLDER]
+                          [--runs none matched one ...] [--precisions none int8]
 """
 
 from __future__ import annotations
@@ -39,15 +40,18 @@ GLOSSARY = ROOT / "bench" / "data" / "glossary-news.tsv"
 CONFIGS = ("none", "zero", "matched", "one", "three", "half")
 
 
-def term_sets(texts: list[str], seed: int) -> dict[str, list[list[str]] | None]:
-    """Each run's terms per sentence (None: no terms given at all)."""
+def term_sets(
+    texts: list[str], seed: int, runs: tuple[str, ...] = CONFIGS
+) -> dict[str, list[list[str]] | None]:
+    """Each run's terms per sentence (None: no terms given at all), for ``runs`` (``none``
+    always: the others are measured against it)."""
     from sejajar.translate.termbase import load_glossary
 
     glossary = load_glossary([GLOSSARY])
     assert glossary is not None
     pool = sorted({term.target for term in glossary.terms})
     rng = random.Random(seed)
-    return {
+    sets: dict[str, list[list[str]] | None] = {
         "none": None,
         "zero": [[] for _ in texts],
         "matched": glossary.targets(texts),
@@ -55,6 +59,7 @@ def term_sets(texts: list[str], seed: int) -> dict[str, list[list[str]] | None]:
         "three": [rng.sample(pool, 3) for _ in texts],
         "half": [rng.sample(pool, 1) if i % 2 else [] for i in range(len(texts))],
     }
+    return {name: terms for name, terms in sets.items() if name == "none" or name in runs}
 
 
 def measure(translator: Any, texts: list[str], sets: dict[str, Any], rounds: int) -> list[str]:
@@ -63,7 +68,8 @@ def measure(translator: Any, texts: list[str], sets: dict[str, Any], rounds: int
     seconds: dict[str, list[float]] = {name: [] for name in sets}
     outputs: dict[str, list[Any]] = {}
     names = list(sets)
-    translator.translate(texts[:8], terms=sets["one"][:8])  # warm: workers, first batches
+    warm = sets.get("one") or [[] for _ in texts]
+    translator.translate(texts[:8], terms=warm[:8])  # warm: workers, first batches
     for number in range(rounds):
         turn = number % len(names)
         for name in names[turn:] + names[:turn]:
@@ -93,7 +99,7 @@ def run(args: argparse.Namespace) -> None:
     from sejajar.translate.marian import load_marian
 
     texts = workload(args.sentences, args.seed)
-    sets = term_sets(texts, args.seed)
+    sets = term_sets(texts, args.seed, tuple(args.runs))
     with tempfile.TemporaryDirectory(prefix="sejajar-bench-terms-") as work:
         if args.model is not None:
             model = args.model
@@ -105,7 +111,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"{len(texts)} sentences, {args.rounds} interleaved rounds (median), glossary "
               f"{GLOSSARY.name}; output length {length}")  # fmt: skip
         for beams in args.beams:
-            for quantize in ("none", "int8"):
+            for quantize in args.precisions:
                 settings = ModelSettings(model=str(model), beams=beams, quantize=quantize,
                                          device="cpu", calibrate=False)  # fmt: skip
                 translator = load_marian(settings)
@@ -129,6 +135,10 @@ def main() -> None:
     parser.add_argument("--beams", type=int, nargs="+", default=[4, 1])
     parser.add_argument("--model", type=Path, default=None, help="a model folder to use")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
+                        help="which runs (none is always one)")  # fmt: skip
+    parser.add_argument("--precisions", nargs="+", choices=("none", "int8"),
+                        default=["none", "int8"])  # fmt: skip
     options(parser, {"sentences": 6, "rounds": 1, "length": 8})
     args = parser.parse_args()
     with recorded("terms", args):

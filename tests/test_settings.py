@@ -43,7 +43,7 @@ def test_the_user_settings_are_every_field_but_the_sessions_own() -> None:
         "model", "beams", "batch_size", "device", "engine", "quantize", "threads", "workers",
         "calibrate", "plan", "glossary",
     ]  # fmt: skip
-    assert set(DEFAULTS) - set(user_settings()) == {"conversions", "workload"}
+    assert set(DEFAULTS) - set(user_settings()) == {"conversions", "workload", "rivals"}
     # Every setting can be named in a message, as the command line names it.
     assert set(user_settings()) <= set(PARAMETERS)
 

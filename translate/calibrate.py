@@ -41,7 +41,7 @@ from sejajar.core.files import write_atomic
 from sejajar.core.folders import user_cache_folder
 
 if TYPE_CHECKING:
-    from sejajar.translate.marian import MarianTranslator
+    from sejajar.translate.marian import MarianTranslator, MarianTranslatorBase
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +94,24 @@ SENTENCES = (
 
 @dataclass(frozen=True)
 class Plan:
-    """How batches run: ``workers`` processes of ``threads`` threads, with ``kernels``."""
+    """How batches run: ``workers`` processes of ``threads`` threads, with ``kernels``; by the
+    default engine, or by CTranslate2 where calibration found it faster (``engine``
+    "ctranslate2": its ``inter_threads`` and ``intra_threads``, and the default engine with
+    ``kernels`` for the sentences with terms, see :mod:`rival`)."""
 
     workers: int
     threads: int
     kernels: str
+    engine: str = "transformers"
 
     def describe(self) -> str:
-        return f"{self.workers} worker(s) x {self.threads} thread(s), {self.kernels} kernels"
+        layout = f"{self.workers} worker(s) x {self.threads} thread(s)"
+        if self.engine == "ctranslate2":
+            return (
+                f"the CTranslate2 engine (faster here), {layout} (sentences with terms: the "
+                f"default engine, {self.kernels} kernels)"
+            )
+        return f"{layout}, {self.kernels} kernels"
 
 
 def enabled() -> bool:
@@ -163,13 +173,14 @@ def stored_plan(key: str, path: Path | None = None) -> Plan | None:
         workers, threads, kernels = entry["workers"], entry["threads"], entry["kernels"]
     except KeyError:
         return None
+    engine = entry.get("engine", "transformers")  # plans kept before engines were timed
     if isinstance(workers, bool) or isinstance(threads, bool):
         return None  # JSON's true and false are ints to Python
     if not (isinstance(workers, int) and isinstance(threads, int) and isinstance(kernels, str)):
         return None
-    if workers < 1 or threads < 1:
+    if workers < 1 or threads < 1 or engine not in ("transformers", "ctranslate2"):
         return None
-    return Plan(workers, threads, kernels)
+    return Plan(workers, threads, kernels, str(engine))
 
 
 def store_plan(key: str, plan: Plan, seconds: dict[str, float], path: Path | None = None) -> None:
@@ -230,12 +241,18 @@ def kernels(quantize: str) -> list[str]:
 
 
 def calibrated(
-    build: Callable[[str], MarianTranslator], cores: int, quantize: str, batch_size: int
+    build: Callable[[str], MarianTranslator],
+    cores: int,
+    quantize: str,
+    batch_size: int,
+    rival: Callable[[int, int], MarianTranslatorBase] | None = None,
 ) -> tuple[Plan, dict[str, float], MarianTranslator]:
     """Time the matrix kernels (one batch in one thread: their speed on a core), then every
-    layout with the fastest kernels (``BATCHES`` batches per worker): the plan kept, every
-    timing's seconds by what it timed, and the translator built with the kept kernels (its
-    ``calibration_note`` a line for the user)."""
+    layout with the fastest kernels (``BATCHES`` batches per worker), and with ``rival`` (the
+    CTranslate2 engine of a layout, see :mod:`rival`) that engine in every layout too, on the
+    same batches in the same rounds: the plan kept, every timing's seconds by what it timed,
+    and the default engine built with the kept kernels (its ``calibration_note`` a line for
+    the user; with a CTranslate2 plan, the engine of the sentences with terms)."""
     import torch
 
     from sejajar.translate.benchmarking import BenchmarkOptions
@@ -254,7 +271,23 @@ def calibrated(
             engine.translate(texts[:batch_size])  # kernels set up before any worker forks
         return engine
 
+    rivals: dict[tuple[int, int], MarianTranslatorBase] = {}
+
+    def rival_for(plan: Plan) -> MarianTranslatorBase:
+        engine = rivals.get((plan.workers, plan.threads))
+        if engine is None and rival is not None:
+            engine = rivals[plan.workers, plan.threads] = rival(plan.workers, plan.threads)
+            engine.benchmark = BenchmarkOptions(forced_length=FORCED)
+            engine.translate(texts[:batch_size])
+        assert engine is not None
+        return engine
+
     def timed(plan: Plan, batch: Sequence[str]) -> float:
+        if plan.engine == "ctranslate2":
+            other = rival_for(plan)
+            start = time.perf_counter()
+            other.translate(batch)
+            return time.perf_counter() - start
         engine = engine_for(plan.kernels)
         torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
         if plan.workers > 1:
@@ -277,15 +310,23 @@ def calibrated(
     for other in [k for k in built if k != chosen_kernels]:
         del built[other]  # their copies of the weights go now, before workers fork
     plans = [Plan(w, t, chosen_kernels) for w, t in shapes]
-    plan, by_plan = fastest(plans, lambda p: timed(p, texts))
+    if rival is not None:
+        plans += [Plan(w, t, chosen_kernels, "ctranslate2") for w, t in shapes]
+    try:
+        plan, by_plan = fastest(plans, lambda p: timed(p, texts))
+    finally:
+        for timed_rival in rivals.values():
+            timed_rival.close()
+        rivals.clear()  # CTranslate2's copies go before workers fork
     seconds.update({p.describe(): s for p, s in by_plan.items()})
     chosen = engine_for(plan.kernels)  # built already, unless no timing ran
     chosen.benchmark = None
     if quantize == "int8" and plan.kernels in torch.backends.quantized.supported_engines:
         # Building the other kernels' copy switched the process's engine; its workers inherit it.
         torch.backends.quantized.engine = plan.kernels
+    timed_too = ", the CTranslate2 engine too" if rival is not None else ""
     chosen.calibration_note = (
-        f"calibrated this CPU ({len(options)} kernel(s), {len(shapes)} layout(s)) in "
+        f"calibrated this CPU ({len(options)} kernel(s), {len(shapes)} layout(s){timed_too}) in "
         f"{time.perf_counter() - started:.0f} s (once per machine and model): {plan.describe()}"
     )
     return plan, seconds, chosen

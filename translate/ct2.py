@@ -62,6 +62,11 @@ class CT2Translator(MarianTranslatorBase):
         # What the default engine is loaded from when sentences with terms come (see above).
         self.settings = settings
         self._default: Translator | None = None
+        # Or what gives it: the one a calibration built, when its plan chose this engine (see
+        # :mod:`rival`), and that plan's line and warning.
+        self.own: Callable[[], Translator] | None = None
+        self.calibration_note: str | None = None
+        self.plan_warning: str | None = None
         self.rerouted = 0  # sentences with terms the default engine translated
 
     def count_tokens(self, text: str) -> int:
@@ -101,6 +106,8 @@ class CT2Translator(MarianTranslatorBase):
 
     def default_engine(self) -> Translator:
         """The default engine on the same model and settings, for sentences with terms."""
+        if self._default is None and self.own is not None:
+            self._default = self.own()
         if self._default is None:
             import dataclasses
 
@@ -108,7 +115,9 @@ class CT2Translator(MarianTranslatorBase):
 
             if self.settings is None:
                 raise TranslatorError("CTranslate2 cannot place terms, and no settings were given")
-            settings = dataclasses.replace(self.settings, engine="transformers", calibrate=False)
+            settings = dataclasses.replace(
+                self.settings, engine="transformers", calibrate=False, rivals=False
+            )
             self._default = load_marian(settings)
         return self._default
 

@@ -93,6 +93,10 @@ class ModelSettings:
     # not the user's to give): a job too short to repay a calibration runs with the default
     # plan (see ``plans``). None: unknown or open-ended (a service), which calibrates.
     workload: int | None = None
+    # Whether calibration may time the CTranslate2 engine beside the default one and a plan
+    # run it (see ``rival``): off where the default engine is wanted as such (CTranslate2's
+    # own engine for sentences with terms).
+    rivals: bool = True
 
     def __post_init__(self) -> None:
         check_all(self, TranslatorError)
@@ -105,8 +109,9 @@ def user_settings() -> dict[str, About]:
 
 def _load_transformers(settings: ModelSettings) -> Translator:
     from sejajar.translate.marian import load_marian
+    from sejajar.translate.rival import instead
 
-    return load_marian(settings)
+    return instead(settings, load_marian(settings))
 
 
 def _load_ctranslate2(settings: ModelSettings) -> Translator:
@@ -132,8 +137,10 @@ class TranslatorSession:
     :class:`DedupTranslator` translates each distinct sentence once in the run (remembering at
     most ``memo_capacity``). A converted model (CTranslate2) follows the cache: kept in
     ``ctranslate2/`` beside the cache file, or, with no cache, in a temporary folder removed at
-    :meth:`close`. ``translator``: one already loaded, put behind the memory and the cache
-    instead of loading one (the service's lanes, see :mod:`sejajar.serve.lanes`).
+    :meth:`close` (the default engine, whose plan may run CTranslate2, keeps it in the user
+    cache folder then, beside its plans). ``translator``: one already loaded, put behind the
+    memory and the cache instead of loading one (the service's lanes, see
+    :mod:`sejajar.serve.lanes`).
     """
 
     def __init__(
@@ -198,11 +205,12 @@ class TranslatorSession:
         import dataclasses
         import tempfile
 
-        if self.settings.conversions is not None or self.settings.engine != "ctranslate2":
+        # The default engine may run CTranslate2 too, when its plan says so (see ``rival``).
+        if self.settings.conversions is not None:
             return self.settings
         if isinstance(self.cache_setting, Path):
             folder = self.cache_setting.parent / "ctranslate2"
-        elif self.cache_setting is False:
+        elif self.cache_setting is False and self.settings.engine == "ctranslate2":
             folder = self._scratch = Path(tempfile.mkdtemp(prefix="sejajar-ctranslate2-"))
         else:
             return self.settings

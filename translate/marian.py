@@ -30,6 +30,7 @@ from sejajar.translate.translator import (
 )
 
 if TYPE_CHECKING:
+    from sejajar.translate.calibrate import Plan
     from sejajar.translate.decode import MarianSearch
     from sejajar.translate.engines import ModelSettings
     from sejajar.translate.plans import Bake
@@ -129,8 +130,10 @@ class MarianTranslator(MarianTranslatorBase):
         # The plan line, to tell the user once: what a calibration at load chose, a plan file's
         # plan, or the default plan of a short job; None for this machine's cached plan.
         self.calibration_note: str | None = None
-        # A plan file that had no plan for this load, ignored (see :mod:`plans`).
+        # A plan file that had no plan for this load, ignored (see :mod:`plans`); the plan
+        # this load runs, when it had one (a CTranslate2 plan: see :mod:`rival`).
         self.plan_warning: str | None = None
+        self.plan: Plan | None = None
         self._speller: Speller | None = None  # terms as target token ids, made when needed
 
     def prepare(self) -> None:
@@ -311,12 +314,13 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
     if calibrating:
         plan, translator = plans.planned(build, settings, key, usable_cores(), bake)
         workers, threads = plan.workers, plan.threads
+        translator.plan = plan
     else:  # no timing; a plan file still gives its plan, or with the layout given its kernels
         baked = plans.baked(settings, key) if resolved_device == "cpu" else plans.Choice(None)
         translator = build(baked.plan.kernels if baked.plan else calibration.KERNELS[quantize][0])
         if baked.plan and settings.workers is None and settings.threads is None:
             workers, threads = baked.plan.workers, baked.plan.threads
-            translator.calibration_note = baked.note
+            translator.calibration_note, translator.plan = baked.note, baked.plan
         elif baked.plan:
             translator.calibration_note = f"kernels from {settings.plan}: {baked.plan.kernels}"
         translator.plan_warning = baked.warning

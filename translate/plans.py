@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 
 from sejajar.core.files import write_atomic
 from sejajar.translate import calibrate as calibration
+from sejajar.translate.rival import builder, runnable
 from sejajar.translate.translator import TranslatorError
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ def baked(settings: ModelSettings, key: str) -> Choice:
     plan = _from_file(settings.plan, key, settings.quantize)
     if plan is None:
         return Choice(None, None, _elsewhere(settings.plan, read_plans(settings.plan), key))
+    plan = runnable(plan, settings)
     return Choice(plan, f"plan from {settings.plan}: {plan.describe()}")
 
 
@@ -159,7 +161,10 @@ def choose(settings: ModelSettings, key: str) -> Choice:
         return found
     cached = calibration.stored_plan(key)
     if cached is not None and cached.kernels in calibration.kernels(settings.quantize):
-        return Choice(cached, None, found.warning)
+        cached = runnable(cached, settings)
+        # Said only when another engine runs than the one asked for.
+        note = f"this CPU's plan: {cached.describe()}" if cached.engine != "transformers" else None
+        return Choice(cached, note, found.warning)
     if settings.workload is not None and settings.workload < REPAYS:
         plan = default_plan(settings.quantize)
         note = (
@@ -203,7 +208,7 @@ def planned(
         translator.plan_warning = choice.warning
         return choice.plan, translator
     plan, seconds, translator = calibration.calibrated(
-        build, cores, settings.quantize, settings.batch_size
+        build, cores, settings.quantize, settings.batch_size, builder(settings)
     )
     translator.plan_warning = choice.warning
     if bake is None:

@@ -1,0 +1,106 @@
+"""CTranslate2 as the default engine's rival in calibration: on a CPU where the default
+engine cannot match it at some setting, the plan may say to run that setting with it.
+
+On a 2-core Xeon with AMX, greedy int8 of the default engine ran at 0.59x bare CTranslate2
+int8 (docs/performance.md#bf16), while int8 was the own engine's to win or lose everywhere
+else. So where calibration would run (the layout left open), with the default engine not
+given otherwise (``--engine ctranslate2`` is the user's own choice), at ``--quantize int8``
+and with the ``ctranslate2`` package installed (``pip install 'sejajar[ct2]'``),
+calibration times the CTranslate2 engine (:mod:`ct2`, its converted model cached as
+``--engine ctranslate2`` keeps it) in every layout beside its own, on the same batches in the
+same rounds, and keeps whichever is faster. A plan that chose CTranslate2 says so in its plan
+line; the outputs' signature, and so the translation cache's key, name the engine that ran
+(``engine=ctranslate2``), so a cached translation of one engine is never served as the
+other's. Without the package, a plan that named CTranslate2 (a plan file from another
+machine) runs the default engine with its layout and kernels: nothing changes.
+
+CTranslate2 cannot place required terms: the sentences with terms go to the default engine,
+as with ``--engine ctranslate2`` (:meth:`ct2.CT2Translator.default_engine`), here the one
+calibration built with the plan's kernels; its worker processes start when the first such
+sentence comes. Only int8: both engines quantise the same linear layers dynamically, so the
+outputs stay within int8's tolerance of fp32 (tests/test_rival.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sejajar.translate.calibrate import Plan
+    from sejajar.translate.ct2 import CT2Translator
+    from sejajar.translate.engines import ModelSettings
+    from sejajar.translate.marian import MarianTranslator
+    from sejajar.translate.translator import Translator
+
+# The settings at which CTranslate2 is timed (it has no bf16 on a CPU; fp32 stayed within 10%).
+QUANTIZE = ("int8",)
+
+
+def available() -> bool:
+    """Whether the ``ctranslate2`` package is installed (found, not imported)."""
+    return importlib.util.find_spec("ctranslate2") is not None
+
+
+def allowed(settings: ModelSettings) -> bool:
+    """Whether a plan of these settings may run CTranslate2 (see the module's docstring)."""
+    return (
+        settings.engine == "transformers"
+        and settings.rivals
+        and settings.quantize in QUANTIZE
+        and settings.device in ("auto", "cpu")
+        and available()
+    )
+
+
+def runnable(plan: Plan, settings: ModelSettings) -> Plan:
+    """``plan``, or the default engine with its layout and kernels where it names CTranslate2
+    and these settings cannot run it."""
+    if plan.engine == "ctranslate2" and not allowed(settings):
+        return dataclasses.replace(plan, engine="transformers")
+    return plan
+
+
+def builder(settings: ModelSettings) -> Callable[[int, int], CT2Translator] | None:
+    """What calibration times beside the default engine: the CTranslate2 engine with
+    ``(workers, threads)`` as its inter and intra threads; None when not allowed."""
+    if not allowed(settings):
+        return None
+
+    def build(workers: int, threads: int) -> CT2Translator:
+        from sejajar.translate.ct2 import load_ct2
+
+        return load_ct2(_ct2_settings(settings, workers, threads))
+
+    return build
+
+
+def _ct2_settings(settings: ModelSettings, workers: int, threads: int) -> ModelSettings:
+    return dataclasses.replace(
+        settings, engine="ctranslate2", device="cpu", workers=workers, threads=threads
+    )
+
+
+def instead(settings: ModelSettings, own: MarianTranslator) -> Translator:
+    """The translator a load of the default engine runs: ``own``, or, when its plan chose
+    CTranslate2, that engine with ``own`` (its workers stopped until sentences with terms
+    come) for the sentences with terms, and ``own``'s plan line."""
+    plan = own.plan
+    if plan is None or plan.engine != "ctranslate2":
+        return own
+    from sejajar.translate.ct2 import load_ct2
+
+    own.close()  # its workers: forked for nothing unless terms come
+    fast = load_ct2(_ct2_settings(settings, plan.workers, plan.threads))
+
+    def with_workers() -> Translator:
+        if plan.workers > 1:
+            own.start_workers(plan.workers, plan.threads)
+        return own
+
+    fast.own = with_workers
+    fast.calibration_note = own.calibration_note
+    fast.plan_warning = own.plan_warning
+    return fast

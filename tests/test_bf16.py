@@ -89,6 +89,40 @@ def test_the_linear_layers_are_bf16_and_the_rest_fp32(tiny_model: Path, bf16_cpu
     assert all(t.text for t in translator.translate(TEXTS))
 
 
+def test_each_bf16_weight_is_held_once_as_each_translators_kernels_want_it(
+    tiny_model: Path, bf16_cpu: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """oneDNN's reordered copy of a layer run at every step replaces its plain bf16 weight
+    (one copy, not both: bf16's peak memory stays under fp32's); another translator on the
+    same model (calibration's other kernels) holds the weights its way while it runs, and
+    the first gets them back, with the same outputs. Handing pages back runs no ldconfig."""
+    import copy
+    import ctypes.util
+
+    import torch
+
+    from sejajar.translate.bf16 import Bf16Linear
+    from sejajar.translate.onednn import onednn_works
+
+    if not onednn_works(torch.bfloat16):
+        pytest.skip("this torch build has no working oneDNN bf16 linear ops")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: pytest.fail("ldconfig"))
+    onednn = load_marian(one_process(tiny_model, beams=1, quantize="bf16"))
+    first = onednn.translate(TEXTS)
+    model = onednn.model
+    decoder = model.model.decoder.modules()
+    stepped = [model.lm_head, *(m for m in decoder if isinstance(m, Bf16Linear))]
+    once = [m for m in model.model.encoder.modules() if isinstance(m, Bf16Linear)]
+    assert once and all(m.weight.is_mkldnn for m in stepped)
+    assert not any(m.weight.is_mkldnn for m in once)
+    plain = copy.copy(onednn)
+    plain._search, plain.kernels = None, "plain"
+    plain_out = plain.translate(TEXTS)
+    assert not any(m.weight.is_mkldnn for m in [*stepped, *once])
+    assert onednn.translate(TEXTS) == first and all(m.weight.is_mkldnn for m in stepped)
+    assert plain.translate(TEXTS) == plain_out and all(t.text for t in plain_out)
+
+
 def test_the_command_translates_in_bf16_and_its_outputs_say_so(
     tiny_model: Path, tmp_path: Path, bf16_cpu: None
 ) -> None:

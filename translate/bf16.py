@@ -48,8 +48,28 @@ class Bf16Linear(torch.nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.nn.functional.linear(x.to(torch.bfloat16), self.weight, self.bias)
+        out: torch.Tensor
+        if self.weight.is_mkldnn:  # reordered for oneDNN (see ``hold``)
+            out = torch.ops.mkldnn._linear_pointwise(
+                x.to(torch.bfloat16), self.weight, self.bias, "none", [], ""
+            )
+        else:
+            out = torch.nn.functional.linear(x.to(torch.bfloat16), self.weight, self.bias)
         return out.to(x.dtype)
+
+    def hold(self, reordered: bool) -> None:
+        """Keep the weight reordered for oneDNN (the search's layers run at every step) or
+        plain, as one copy either way: the reordered copy replaces the plain one instead of
+        sitting beside it (fp32's plain weights are pages of the mapped checkpoint, handed
+        back to the kernel; bf16's are the process's own). Exact both ways."""
+        if self.weight.is_mkldnn == reordered:
+            return
+        with torch.no_grad():
+            plain = self.weight.detach()
+            weight = (
+                torch.ops.mkldnn._reorder_linear_weight(plain) if reordered else plain.to_dense()
+            )
+        self.weight = torch.nn.Parameter(weight, requires_grad=False)
 
 
 def to_bf16(model: Any) -> Any:

@@ -289,6 +289,7 @@ def calibrated(
             other.translate(batch)
             return time.perf_counter() - start
         engine = engine_for(plan.kernels)
+        engine.prepare()  # bf16 weights held as its kernels want them, before the clock
         torch.set_num_threads(1 if plan.workers > 1 else plan.threads)
         if plan.workers > 1:
             engine.start_workers(plan.workers, plan.threads)

@@ -143,6 +143,8 @@ class MarianSearch:
         sentences with terms again, with them, on their own."""
         from sejajar.translate.constraints import Constraints
 
+        self.linear.settle()
+
         with torch.inference_mode():
             mask = None if bool(attention_mask.all()) else attention_mask.bool()[:, None, None, :]
             encoded = self._encode(input_ids, mask)

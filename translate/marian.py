@@ -141,7 +141,9 @@ class MarianTranslator(MarianTranslatorBase):
         A generation config the search does not implement leaves ``model.generate`` to do it."""
         from sejajar.translate.decode import MarianSearch, UnsupportedSettings
 
-        if self._search is None and not self._use_generate:
+        if self._search is not None:  # another search on the model may hold bf16 weights otherwise
+            self._search.linear.settle()
+        elif not self._use_generate:
             try:
                 # int8: the quantised layers are not oneDNN's, whatever the flag; bf16 chooses
                 # its kernels as fp32 does.

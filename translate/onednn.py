@@ -96,6 +96,8 @@ class Linears:
         self.packed = {id(module) for module in packed}
         self.only = None if only is None else {id(module) for module in only}
         self.ready: dict[int, Linear] = {}
+        # The bf16 layers and whether their weight is to be held reordered (see ``settle``).
+        self.held: list[tuple[Bf16Linear, bool]] = []
         self.dtype = dtype
         # ``onednn=False`` keeps torch's own matrix multiply (the "plain" kernels of a plan).
         self.onednn = onednn and onednn_works(dtype)
@@ -106,16 +108,25 @@ class Linears:
             fast = self.ready[id(module)] = self._prepare(module)
         return fast
 
+    def settle(self) -> None:
+        """Hold each bf16 layer's weight as these layers want it (reordered or plain): another
+        search on the same model, such as calibration's other kernels, may have changed it."""
+        for module, reordered in self.held:
+            module.hold(reordered)
+
     def _prepare(self, module: torch.nn.Module) -> Linear:
         weight = getattr(module, "weight", None)
-        if not (
+        fast = (
             self.onednn
             and (self.only is None or id(module) in self.only)
             and type(module) in (torch.nn.Linear, Bf16Linear)
             and isinstance(weight, torch.Tensor)
             and weight.dtype == self.dtype
             and weight.device.type == "cpu"
-        ):
+        )
+        if isinstance(module, Bf16Linear):
+            return self._bf16(module, bool(fast))
+        if not fast or weight is None:
             return module
         matrix = weight.detach()
         if id(module) in self.packed:
@@ -123,19 +134,27 @@ class Linears:
                 matrix = torch.ops.mkldnn._reorder_linear_weight(matrix)
         bias = module.bias.detach() if isinstance(module.bias, torch.Tensor) else None
 
-        if self.dtype == torch.bfloat16:
-
-            def bf16_linear(x: torch.Tensor) -> torch.Tensor:
-                # In and out as fp32, as the layer itself (see :mod:`bf16`).
-                out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(
-                    x.to(torch.bfloat16), matrix, bias, "none", [], ""
-                )
-                return out.to(x.dtype)
-
-            return bf16_linear
-
         def linear(x: torch.Tensor) -> torch.Tensor:
             out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(x, matrix, bias, "none", [], "")
             return out
 
         return linear
+
+    def _bf16(self, module: Bf16Linear, fast: bool) -> Linear:
+        """A bf16 layer through oneDNN (``fast``), its weight held reordered when it runs at
+        every step, or as it is (its own ``F.linear``), the weight held plain."""
+        reordered = fast and id(module) in self.packed
+        self.held.append((module, reordered))
+        module.hold(reordered)
+        if not fast:
+            return module
+
+        def bf16_linear(x: torch.Tensor) -> torch.Tensor:
+            # In and out as fp32, as the layer itself (see :mod:`bf16`); the weight read at
+            # each call, as ``settle`` may hold it otherwise.
+            out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(
+                x.to(torch.bfloat16), module.weight, module.bias, "none", [], ""
+            )
+            return out.to(x.dtype)
+
+        return bf16_linear

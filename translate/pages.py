@@ -14,7 +14,6 @@ come back as the next batch touches them). On a kernel without ``MADV_PAGEOUT`` 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import sys
 
@@ -43,7 +42,10 @@ def release_checkpoint_pages() -> int:
     try:
         with open("/proc/self/maps", encoding="utf-8") as handle:
             spans = checkpoint_mappings(handle.read())
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        # The process's own symbols, libc's among them: ``ctypes.util.find_library`` would run
+        # ``ldconfig -p`` in a child at every call (a bf16 conversion calls this a dozen times,
+        # and each such child briefly shares the whole process's memory).
+        libc = ctypes.CDLL(None, use_errno=True)
     except OSError as exc:
         log.debug("checkpoint pages kept: %s", exc)
         return 0

@@ -97,5 +97,7 @@ def plan_lines(plans: dict[str, Any]) -> list[str]:
     for key, entry in sorted(plans.items()):
         timed = ", ".join(f"{plan} {secs:.2f} s" for plan, secs in entry["seconds"].items())
         kept = f"{entry['workers']}x{entry['threads']} {entry['kernels']}"
+        if entry.get("engine", "transformers") != "transformers":  # CTranslate2 won (int8)
+            kept = f"{entry['engine']} {kept}"
         lines.append(f"  {key.split(' | ')[-1]}: kept {kept}; {timed}")
     return lines

@@ -46,7 +46,7 @@ def forced(plan: Plan, calls: list[int]) -> Fastest:
 def decoded(translator: MarianTranslator, beams: int) -> Any:
     """Token ids from sejajar's search with this translator's kernels, and from
     ``model.generate``, on the same batch."""
-    from sejajar.translate.decode import generate
+    from sejajar.translate.fallback import generate
 
     enc = translator.tokenizer(TEXTS, return_tensors="pt", padding=True)
     args = (enc["input_ids"], enc["attention_mask"], [24] * len(TEXTS), beams)

@@ -48,13 +48,9 @@ class Bf16Linear(torch.nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor
         if self.weight.is_mkldnn:  # reordered for oneDNN (see ``hold``)
-            out = torch.ops.mkldnn._linear_pointwise(
-                x.to(torch.bfloat16), self.weight, self.bias, "none", [], ""
-            )
-        else:
-            out = torch.nn.functional.linear(x.to(torch.bfloat16), self.weight, self.bias)
+            return onednn_linear(x, self.weight, self.bias)
+        out = torch.nn.functional.linear(x.to(torch.bfloat16), self.weight, self.bias)
         return out.to(x.dtype)
 
     def hold(self, reordered: bool) -> None:
@@ -70,6 +66,15 @@ class Bf16Linear(torch.nn.Module):
                 torch.ops.mkldnn._reorder_linear_weight(plain) if reordered else plain.to_dense()
             )
         self.weight = torch.nn.Parameter(weight, requires_grad=False)
+
+
+def onednn_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """A bf16 layer through oneDNN's linear op (``weight`` plain or reordered), in and out as
+    ``x``'s dtype."""
+    out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(
+        x.to(torch.bfloat16), weight, bias, "none", [], ""
+    )
+    return out.to(x.dtype)
 
 
 def to_bf16(model: Any) -> Any:

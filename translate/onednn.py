@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import torch
 
-from sejajar.translate.bf16 import Bf16Linear
+from sejajar.translate.bf16 import Bf16Linear, onednn_linear
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +150,7 @@ class Linears:
             return module
 
         def bf16_linear(x: torch.Tensor) -> torch.Tensor:
-            # In and out as fp32, as the layer itself (see :mod:`bf16`); the weight read at
-            # each call, as ``settle`` may hold it otherwise.
-            out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(
-                x.to(torch.bfloat16), module.weight, module.bias, "none", [], ""
-            )
-            return out.to(x.dtype)
+            # The weight read at each call, as ``settle`` may hold it otherwise.
+            return onednn_linear(x, module.weight, module.bias)
 
         return bf16_linear

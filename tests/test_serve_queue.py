@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sejajar.core import language
 from sejajar.serve.app import build_app
 from sejajar.serve.batcher import SharedBatcher
 from sejajar.serve.metrics import Metrics
@@ -133,6 +134,17 @@ def test_a_deadline_answers_504_and_its_sentences_leave_the_queue(fake: HeldFake
             assert "sejajar_requests_dropped_total 1.0" in (await c.get("/metrics")).text
 
     asyncio.run(main())
+
+
+def test_the_identifier_is_loaded_before_the_first_request(fake: HeldFake) -> None:
+    """Loading it takes about a second: on a first request it would eat a short deadline."""
+    language._identifier.cache_clear()
+    service = Service(TranslatorSession(ModelSettings(engine="fake"), cache=False), ServeSettings())
+    try:
+        service.load()
+        assert language._identifier.cache_info().currsize == 1
+    finally:
+        service.close()
 
 
 def test_a_request_cancelled_in_the_queue_never_reaches_the_model() -> None:

@@ -59,6 +59,12 @@ def _identifier() -> LanguageIdentifier:
     return found
 
 
+def load() -> None:
+    """Load the identifier's model now (about a second) rather than on the first sentence: a
+    service calls it at start-up, so its first request's deadline does not pay for it."""
+    _identifier()
+
+
 def ranked(text: str) -> list[tuple[str, float]]:
     """Every language of :data:`LANGUAGES` with its probability, best first, Malay merged
     into Indonesian (``id``)."""

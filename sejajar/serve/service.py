@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from sejajar.align.pipeline import align_documents, pair_translations, to_translate
+from sejajar.core import language
 from sejajar.core.errors import SejajarError
 from sejajar.core.files import article_text
 from sejajar.core.records import Document, ParallelDocument, Signature, run_signature
@@ -60,6 +61,7 @@ class Service:
         """Load the model (raises :class:`TranslatorError`); what the user should be told
         stays in the session's ``info`` and ``notices``."""
         translator = self.batcher.call(self.session)
+        language.load()  # every request asks it (foreign sentences, /detect, source=auto)
         self.signature = translator.signature
         if self.threads > 1:
             self.lanes = self.batcher.call(thread_lanes, self.session, self.threads)

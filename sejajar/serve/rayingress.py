@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from sejajar.core import language
 from sejajar.serve.app import build_app, log_to_stderr
 from sejajar.serve.batcher import Unavailable
 from sejajar.serve.keys import Quota
@@ -48,7 +49,9 @@ class RemoteService(Service):
         self.loaded = True
 
     def load(self) -> None:
-        """Nothing to load: the model replicas loaded theirs before the ingress started."""
+        """Only the language identifier: the model replicas loaded theirs before the ingress
+        started."""
+        language.load()
 
     def close(self) -> None:
         self.batcher.shutdown()
@@ -132,6 +135,7 @@ class Ingress:
         for line in described.lines:
             log.info(line)
         self.service = RemoteService(self.setup, described, self.model, self.lanes)
+        await asyncio.to_thread(self.service.load)
         shared = Shared(self.setup.options.chars_per_minute, self.model)
         return build_app(self.service, self.setup.keys, shared)
 

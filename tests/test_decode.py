@@ -174,6 +174,30 @@ def test_best_candidates_are_the_top_totals(vocab: int, chunk: int) -> None:
     assert torch.equal(got_positions, expected_positions)
 
 
+@pytest.mark.parametrize("vocab", [997, 1024, 54796])
+@pytest.mark.parametrize("chunk", [7, 256, 5000])
+def test_row_max_is_max_with_its_first_index(vocab: int, chunk: int) -> None:
+    """Each row's largest value and where it first stands, by blocks, as ``max`` gives them:
+    the best in a short last block, two equal best values (the first one), a row of banned
+    tokens but one, with maxima given or computed."""
+    import torch
+
+    from sejajar.translate.beam import block_maxima, row_max
+
+    generator = torch.Generator().manual_seed(vocab * chunk)
+    values = torch.randn(3, 4, vocab, generator=generator).log_softmax(-1)
+    values[0, 1, vocab - 1] = 5.0  # in the last block
+    values[1, 2, [3, vocab - 2]] = 7.0  # a tie: the first place counts
+    values[2, 0] = -float("inf")
+    values[2, 0, vocab // 2] = -3.0
+    expected = values.max(dim=-1)
+    for maxima in (None, block_maxima(values, chunk)):
+        best, where = row_max(values, maxima, chunk)
+        assert torch.equal(best, expected.values)
+        assert torch.equal(where, expected.indices)
+    assert where[1, 2] == 3 and where[0, 1] == vocab - 1
+
+
 @pytest.mark.parametrize("beams", [2, 4])
 def test_search_with_small_blocks_matches_generate(
     lively_model: tuple[Any, Any], beams: int, monkeypatch: pytest.MonkeyPatch

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import torch
 
+from sejajar.translate.beam import row_max
 from sejajar.translate.search_state import NEG
 
 # What an output cut at its cap loses per term token it did not place: less than ``NEG`` (a
@@ -118,11 +119,13 @@ class Constraints:
         top_scores: torch.Tensor,
         top: torch.Tensor,
         eos: int,
+        maxima: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``wide`` candidates of each sentence with terms, in the order their banks
         allocate them (for the others, ``top_scores`` and ``top`` as they are): their scores
         and flat positions (beam x vocabulary + token). ``log_probs`` is sentences x beams x
-        vocabulary; ``top_scores`` and ``top`` plain beam search's best ``wide``."""
+        vocabulary; ``top_scores`` and ``top`` plain beam search's best ``wide``; ``maxima``
+        the :func:`beam.block_maxima` of ``log_probs``, when the caller has them."""
         items, beams, vocab = log_probs.shape
         wide = top.shape[1]
         dev = log_probs.device
@@ -132,7 +135,7 @@ class Constraints:
         live = self.pos < lengths
         following = self._next(self.pos)
         forced = (beam_ids[None, :, None] * vocab + following.clamp(min=0)).view(items, -1)
-        best_lp, best_token = log_probs.max(dim=2)
+        best_lp, best_token = row_max(log_probs, maxima)
         # A beam whose last token met a term keeps it by ending or by a token that opens a
         # word: its end, and its best such token (its best token may carry the term's word
         # on, and undo it; a model that repeats itself always would).
@@ -217,7 +220,7 @@ class Constraints:
         if not bool(ending.any()):
             return best_lp, best_token
         rows = ending.nonzero(as_tuple=True)
-        lp, token = log_probs[rows].masked_fill(self.joins, -float("inf")).max(dim=1)
+        lp, token = row_max(log_probs[rows].masked_fill_(self.joins, -float("inf")))
         best_lp, best_token = best_lp.clone(), best_token.clone()
         best_lp[rows], best_token[rows] = lp, token
         return best_lp, best_token

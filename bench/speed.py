@@ -127,8 +127,10 @@ def load_system(engine: str, run: Run) -> tuple[Work, Callable[[], None], str]:
         return lambda: translator.translate(texts), translator.close, ""
     if engine == "sejajar-transformers":
         # The CLI's default: the plan a calibration at load chose for this CPU (calibrated
-        # before, read from the cache folder).
-        translator = load_marian(replace(settings, device="cpu", workers=None, calibrate=True))
+        # before, read from the cache folder), run by the default engine in its layout even
+        # where the plan chose CTranslate2 (not ``rival``: its workers start here).
+        open_layout = replace(settings, device="cpu", workers=None, calibrate=True)
+        translator = load_marian(open_layout, rival=False)
     else:  # one process with every core
         translator = load_marian(replace(settings, device="cpu", workers=1, calibrate=False))
     pool = translator.pool

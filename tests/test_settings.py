@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -57,14 +58,17 @@ def test_every_setting_is_an_option_with_its_default_help_and_rule(command: str)
         default = option.default.value if isinstance(option.default, Enum) else option.default
         if option.multiple:  # a repeatable option (--glossary): none given is its default
             default = tuple(default or ())
-        assert default == DEFAULTS[name]
+        if name == "engine":  # left out: None, told apart from the default engine given
+            assert (default, option.show_default) == (None, DEFAULTS[name])
+        else:
+            assert default == DEFAULTS[name]
         assert option.help is not None
         assert option.help.startswith(name_parameters(about.help, flag).removesuffix("."))
         if about.unset is not None:  # shown as a default, not as text rich takes for markup
             assert option.show_default == about.unset and "[" not in option.help
         assert option.min == about.least
         if about.choices:
-            assert [c.value for c in type(option.default)] == list(about.choices)
+            assert [c.value for c in _choices(option)] == list(about.choices)
     assert options["calibrate"].secondary_opts == ["--no-calibrate"]
     assert options["glossary"].multiple and not options["beams"].multiple
     assert "{" not in options["calibrate"].help  # "(not with --workers or --threads)"
@@ -76,8 +80,13 @@ def test_every_setting_is_an_option_with_its_default_help_and_rule(command: str)
     assert all(options[name].envvar == about.envvar for name, about in user_settings().items())
 
 
+def _choices(option: typer.core.TyperOption) -> Any:
+    """The Enum of an option's choices."""
+    return option.type_descriptor.annotation
+
+
 def test_the_engine_choices_are_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert [c.value for c in type(_options("translate")["engine"].default)] == list(ENGINES)
+    assert [c.value for c in _choices(_options("translate")["engine"])] == list(ENGINES)
     with pytest.raises(TranslatorError, match=r"^engine must be transformers or ctranslate2"):
         ModelSettings(engine="fake")
     monkeypatch.setitem(ENGINES, "fake", lambda settings: FakeTranslator())
@@ -110,8 +119,10 @@ def test_the_loaders_take_the_settings_and_restate_no_default() -> None:
     """One default per setting: the loaders and engines have none of their own to disagree
     with ModelSettings' (load_marian's workers and calibrate once did)."""
     for loader in (load_marian, load_ct2):
-        # load_marian's ``bake`` is sejajar calibrate's request, no setting.
-        assert list(inspect.signature(loader).parameters) in (["settings"], ["settings", "bake"])
+        # load_marian's ``bake`` is sejajar calibrate's request and ``rival`` its caller's
+        # (see translate/rival.py), no settings.
+        parameters = list(inspect.signature(loader).parameters)
+        assert parameters in (["settings"], ["settings", "bake", "rival"])
     for engine in (MarianTranslator, CT2Translator):
         parameters = inspect.signature(engine.__init__).parameters.values()
         assert not [p.name for p in parameters if p.default is not inspect.Parameter.empty]
@@ -136,9 +147,12 @@ def test_model_options_hand_the_command_settings_and_cache(
     argv = ["--beams", "1", "--engine", "ctranslate2", "--no-calibrate", "--cache", "c.sqlite"]
     assert runner.invoke(probe, argv).exit_code == 0
     assert seen.pop() == (
-        ModelSettings(beams=1, engine="ctranslate2", calibrate=False),
+        ModelSettings(beams=1, engine="ctranslate2", calibrate=False, rivals=False),
         Path("c.sqlite"),
     )
+    # An engine given is binding, the default one too (see translate/rival.py).
+    assert runner.invoke(probe, ["--engine", "transformers"]).exit_code == 0
+    assert seen.pop() == (ModelSettings(rivals=False), True)
     assert runner.invoke(probe, ["--no-cache", "--cache", str(tmp_path)]).exit_code == 0
     assert seen.pop()[1] is False
     result = runner.invoke(probe, ["--cache", str(tmp_path)])

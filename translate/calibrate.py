@@ -315,13 +315,18 @@ def calibrated(
         plans += [Plan(w, t, chosen_kernels, "ctranslate2") for w, t in shapes]
     try:
         plan, by_plan = fastest(plans, lambda p: timed(p, texts))
+        # The CTranslate2 engine of a plan that chose it is kept: the load runs it (rival).
+        ours = plan.engine == "ctranslate2"
+        kept = rivals.pop((plan.workers, plan.threads), None) if ours else None
     finally:
         for timed_rival in rivals.values():
             timed_rival.close()
-        rivals.clear()  # CTranslate2's copies go before workers fork
+        rivals.clear()  # the other CTranslate2 copies go before workers fork
     seconds.update({p.describe(): s for p, s in by_plan.items()})
     chosen = engine_for(plan.kernels)  # built already, unless no timing ran
-    chosen.benchmark = None
+    chosen.benchmark, chosen.rival = None, kept
+    if kept is not None:
+        kept.benchmark = None
     if quantize == "int8" and plan.kernels in torch.backends.quantized.supported_engines:
         # Building the other kernels' copy switched the process's engine; its workers inherit it.
         torch.backends.quantized.engine = plan.kernels

@@ -42,7 +42,12 @@ class ModelSettings:
     batch_size: int = setting(16, About("Sentences per batch.", least=1))
     device: str = setting("auto", About("Where the model runs.", choices=("auto", "cpu", "cuda")))
     engine: str = setting(
-        "transformers", About("transformers, or ctranslate2 (faster; extra).", choices=ENGINES)
+        "transformers",
+        About(
+            "transformers, or ctranslate2 (faster; extra). Left out, an int8 calibration may "
+            "pick CTranslate2 where it is faster; given, it is kept.",
+            choices=ENGINES,
+        ),
     )
     quantize: str = setting(
         "none",
@@ -94,8 +99,8 @@ class ModelSettings:
     # plan (see ``plans``). None: unknown or open-ended (a service), which calibrates.
     workload: int | None = None
     # Whether calibration may time the CTranslate2 engine beside the default one and a plan
-    # run it (see ``rival``): off where the default engine is wanted as such (CTranslate2's
-    # own engine for sentences with terms).
+    # run it (see ``rival``): off where the default engine is wanted as such (an engine the
+    # user gave, CTranslate2's own engine for sentences with terms).
     rivals: bool = True
 
     def __post_init__(self) -> None:
@@ -111,7 +116,7 @@ def _load_transformers(settings: ModelSettings) -> Translator:
     from sejajar.translate.marian import load_marian
     from sejajar.translate.rival import instead
 
-    return instead(settings, load_marian(settings))
+    return instead(settings, load_marian(settings, rival=True))
 
 
 def _load_ctranslate2(settings: ModelSettings) -> Translator:

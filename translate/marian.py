@@ -17,6 +17,7 @@ from sejajar.translate.models import (
     hub_revision,
     local_folder,
     quiet_transformers,
+    resolved,
     unavailable_message,
     weights_revision,
 )
@@ -134,6 +135,8 @@ class MarianTranslator(MarianTranslatorBase):
         # this load runs, when it had one (a CTranslate2 plan: see :mod:`rival`).
         self.plan_warning: str | None = None
         self.plan: Plan | None = None
+        # The CTranslate2 engine a calibration timed and chose, for :func:`rival.instead`.
+        self.rival: MarianTranslatorBase | None = None
         self._speller: Speller | None = None  # terms as target token ids, made when needed
 
     def prepare(self) -> None:
@@ -238,7 +241,9 @@ class MarianTranslator(MarianTranslatorBase):
         return [row[1:] for row in out.tolist()]  # after the decoder start token
 
 
-def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTranslator:
+def load_marian(
+    settings: ModelSettings, bake: Bake | None = None, *, rival: bool = False
+) -> MarianTranslator:
     """Load the MarianMT model of ``settings`` from a local folder or a hub id (cached,
     ``HF_HUB_OFFLINE`` and ``HF_HOME`` respected). Raises :class:`TranslatorError` with a fix
     when it cannot.
@@ -249,7 +254,8 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
     and the layout left open on a CPU, the layout and matrix kernels are those a short
     calibration found fastest on this machine, or those of a plan file, or the default plan for
     a job too short to repay a calibration (see :mod:`plans`); ``bake``: calibrate whatever is
-    kept, and keep the plan where it says (``sejajar calibrate``)."""
+    kept, and keep the plan where it says (``sejajar calibrate``). ``rival``: a CTranslate2 plan
+    is the caller's to run (:func:`rival.instead`): no workers start, calibration's engine kept."""
     from sejajar.translate import calibrate as calibration
     from sejajar.translate import plans
     from sejajar.translate.cpu import bf16_refusal
@@ -258,7 +264,7 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
     name, quantize, batch_size = settings.model, settings.quantize, settings.batch_size
     workers, threads = settings.workers, settings.threads
     folder = local_folder(name)
-    resolved_device = _device(settings.device)
+    resolved_device = resolved(settings.device)
     if quantize != "none" and resolved_device != "cpu":
         raise TranslatorError(f"{{quantize}} {quantize} runs on the CPU only; use {{device}} cpu")
     refusal = bf16_refusal("transformers") if quantize == "bf16" else None
@@ -327,16 +333,9 @@ def load_marian(settings: ModelSettings, bake: Bake | None = None) -> MarianTran
             translator.calibration_note = f"kernels from {settings.plan}: {baked.plan.kernels}"
         translator.plan_warning = baked.warning
     torch.set_num_threads(1 if workers > 1 else threads)
+    if rival and translator.plan is not None and translator.plan.engine == "ctranslate2":
+        return translator
+    translator.rival = None  # calibration's CTranslate2 engine goes before any worker forks
     if workers > 1:
         translator.start_workers(workers, threads)
     return translator
-
-
-def _device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise TranslatorError("{device} cuda: torch sees no CUDA device here; use {device} cpu")
-    return device

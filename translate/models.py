@@ -148,3 +148,14 @@ def weights_revision(folder: Path) -> str:
 def hub_revision(model: Any) -> str:
     commit = getattr(model.config, "_commit_hash", None)
     return str(commit)[:12] if commit else "unknown"
+
+
+def resolved(device: str) -> str:
+    """Where the model runs for a ``device`` setting: "auto" is CUDA when torch sees it."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise TranslatorError("{device} cuda: torch sees no CUDA device here; use {device} cpu")
+    return device

@@ -3,8 +3,8 @@ engine cannot match it at some setting, the plan may say to run that setting wit
 
 On a 2-core Xeon with AMX, greedy int8 of the default engine ran at 0.59x bare CTranslate2
 int8 (docs/performance.md#bf16), while int8 was the own engine's to win or lose everywhere
-else. So where calibration would run (the layout left open), with the default engine not
-given otherwise (``--engine ctranslate2`` is the user's own choice), at ``--quantize int8``
+else. So where calibration would run (the layout left open), with no engine given (an
+``--engine`` given, the default one too, is the user's own choice), at ``--quantize int8``
 and with the ``ctranslate2`` package installed (``pip install 'sejajar[ct2]'``),
 calibration times the CTranslate2 engine (:mod:`ct2`, its converted model cached as
 ``--engine ctranslate2`` keeps it) in every layout beside its own, on the same batches in the
@@ -17,8 +17,10 @@ machine) runs the default engine with its layout and kernels: nothing changes.
 CTranslate2 cannot place required terms: the sentences with terms go to the default engine,
 as with ``--engine ctranslate2`` (:meth:`ct2.CT2Translator.default_engine`), here the one
 calibration built with the plan's kernels; its worker processes start when the first such
-sentence comes. Only int8: both engines quantise the same linear layers dynamically, so the
-outputs stay within int8's tolerance of fp32 (tests/test_rival.py).
+sentence comes, never at load (:func:`marian.load_marian` with ``rival``), and the
+CTranslate2 engine calibration timed in the plan's layout is the one that runs (loaded
+once). Only int8: both engines quantise the same linear layers dynamically, so the outputs
+stay within int8's tolerance of fp32 (tests/test_rival.py).
 """
 
 from __future__ import annotations
@@ -85,15 +87,18 @@ def _ct2_settings(settings: ModelSettings, workers: int, threads: int) -> ModelS
 
 def instead(settings: ModelSettings, own: MarianTranslator) -> Translator:
     """The translator a load of the default engine runs: ``own``, or, when its plan chose
-    CTranslate2, that engine with ``own`` (its workers stopped until sentences with terms
-    come) for the sentences with terms, and ``own``'s plan line."""
+    CTranslate2, that engine (the one calibration kept, else loaded now) with ``own`` (loaded
+    with ``rival``: no workers until sentences with terms come) for the sentences with terms,
+    and ``own``'s plan line."""
+    from sejajar.translate.ct2 import CT2Translator, load_ct2
+
     plan = own.plan
     if plan is None or plan.engine != "ctranslate2":
         return own
-    from sejajar.translate.ct2 import load_ct2
-
-    own.close()  # its workers: forked for nothing unless terms come
-    fast = load_ct2(_ct2_settings(settings, plan.workers, plan.threads))
+    own.close()  # workers, had a caller started them: forked for nothing unless terms come
+    kept, own.rival = own.rival, None
+    fast = kept if isinstance(kept, CT2Translator) else None
+    fast = fast or load_ct2(_ct2_settings(settings, plan.workers, plan.threads))
 
     def with_workers() -> Translator:
         if plan.workers > 1:

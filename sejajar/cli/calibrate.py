@@ -7,16 +7,23 @@ from typing import Annotated, Any
 
 import typer
 
-from sejajar.cli.common import app, fail, reported, settings_options, with_options
+from sejajar.cli.common import (
+    app,
+    fail,
+    model_settings,
+    model_settings_options,
+    reported,
+    with_options,
+)
 from sejajar.translate.engines import ModelSettings
 
 # Every model setting but those that leave nothing to time: this command calibrates.
 _LEFT_OUT = ("calibrate", "workers", "threads")
-_OPTIONS = [option for option in settings_options(ModelSettings) if option[0] not in _LEFT_OUT]
+_OPTIONS = [option for option in model_settings_options() if option[0] not in _LEFT_OUT]
 
 
 def _settings(values: dict[str, Any]) -> dict[str, Any]:
-    return {"settings": ModelSettings(**values)}
+    return {"settings": model_settings(values)}
 
 
 @app.command()
@@ -38,7 +45,8 @@ def calibrate(
     if settings.engine != "transformers":
         fail(f"--engine {settings.engine} is not calibrated: only the default engine is", 2)
     with reported():
-        translator = load_marian(settings, Bake(settings.plan, force))
+        # Only its plan line is wanted: a CTranslate2 plan starts no workers (rival).
+        translator = load_marian(settings, Bake(settings.plan, force), rival=True)
     translator.close()
     note = translator.calibration_note or ""
     typer.echo(note[:1].upper() + note[1:], err=True)

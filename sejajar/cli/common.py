@@ -215,10 +215,30 @@ def settings_options(cls: type) -> list[Option]:
     return [_option(n, kinds[n], defaults[n], a) for n, a in declared(cls).items()]
 
 
+def model_settings_options() -> list[Option]:
+    """The options of every model setting, ``--engine`` left unset by default: given, even
+    as the default engine, it is binding (no CTranslate2 from an int8 plan, see
+    :mod:`sejajar.translate.rival`); :func:`model_settings` tells the two apart."""
+    options = settings_options(ModelSettings)
+    for i, (name, kind, default, option) in enumerate(options):
+        if name == "engine":
+            option.show_default = default.value
+            options[i] = (name, kind | None, None, option)
+    return options
+
+
+def model_settings(values: dict[str, Any]) -> ModelSettings:
+    """The settings of these options' values (see :func:`model_settings_options`)."""
+    engine = values.pop("engine")
+    if engine is None:
+        return ModelSettings(**values)
+    return ModelSettings(**values, engine=engine, rivals=False)
+
+
 def _model_options() -> list[Option]:
     """The options of every model setting, then the cache's."""
     return [
-        *settings_options(ModelSettings),
+        *model_settings_options(),
         ("cache", Path | None, None, typer.Option("--cache",
             help="Translation cache file.", show_default="user cache folder")),
         ("no_cache", bool, False,
@@ -280,7 +300,7 @@ def _model_settings(values: dict[str, Any]) -> dict[str, Any]:
     # Absolute too; a bad glossary file fails before any work.
     values["glossary"] = tuple(path.absolute() for path in values["glossary"] or ())
     load_glossary(values["glossary"])
-    return {"cache": cache, "settings": ModelSettings(**values)}
+    return {"cache": cache, "settings": model_settings(values)}
 
 
 def sized(settings: ModelSettings, *inputs: Path | None) -> ModelSettings:

@@ -47,6 +47,18 @@ def refuse(plans: Sequence[Plan], time_plan: Callable[[Plan], float]) -> Any:
     raise AssertionError("calibrated")
 
 
+def timing_then(chosen: Plan, timed: list[Plan]) -> Any:
+    """A ``fastest`` that times every plan (each one timed added to ``timed``), then
+    chooses ``chosen`` where it is among them (the first plan elsewhere)."""
+    real = calibrate.fastest
+
+    def choose(plans: Sequence[Plan], time_plan: Callable[[Plan], float]) -> Any:
+        _, seconds = real(plans, lambda p: timed.append(p) or time_plan(p))  # type: ignore[func-returns-value]
+        return (chosen if chosen in plans else plans[0]), seconds
+
+    return choose
+
+
 def one_layout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Calibration with one layout, one worker of one thread: no worker process forked."""
     monkeypatch.setattr(calibrate, "layouts", lambda cores: [(1, 1)])
@@ -57,13 +69,7 @@ def test_calibration_times_ctranslate2_and_its_plan_runs_it(
 ) -> None:
     one_layout(monkeypatch)
     timed: list[Plan] = []
-    real = calibrate.fastest
-
-    def every_plan_timed_then_ct2(plans: Sequence[Plan], time_plan: Any) -> Any:
-        _, seconds = real(plans, lambda p: timed.append(p) or time_plan(p))  # type: ignore[func-returns-value]
-        return (CT2_PLAN if CT2_PLAN in plans else plans[0]), seconds
-
-    monkeypatch.setattr(calibrate, "fastest", every_plan_timed_then_ct2)
+    monkeypatch.setattr(calibrate, "fastest", timing_then(CT2_PLAN, timed))
     loaded = load_translator(settings(tiny_model))
     try:
         assert isinstance(loaded, CT2Translator) and CT2_PLAN in timed

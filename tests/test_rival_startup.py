@@ -20,7 +20,7 @@ from sejajar.translate.engines import load_translator, open_translator
 from sejajar.translate.marian import MarianTranslator, load_marian
 from tests.calibrating import TEXTS, forced
 from tests.helpers import KONTAN, run
-from tests.test_rival import CT2_PLAN, key_of, plan_file, refuse, settings
+from tests.test_rival import CT2_PLAN, key_of, plan_file, refuse, settings, timing_then
 
 pytestmark = pytest.mark.usefixtures("calibrating")
 
@@ -88,13 +88,7 @@ def test_calibration_hands_over_the_ctranslate2_engine_it_timed(
     monkeypatch.setattr(calibrate, "layouts", lambda cores: [(2, 1), (1, 1)])
     chosen = Plan(**CT2_TWO)
     timed: list[Plan] = []
-    real = calibrate.fastest
-
-    def every_plan_timed_then_ct2(plans: Sequence[Plan], time_plan: Any) -> Any:
-        _, seconds = real(plans, lambda p: timed.append(p) or time_plan(p))  # type: ignore[func-returns-value]
-        return (chosen if chosen in plans else plans[0]), seconds
-
-    monkeypatch.setattr(calibrate, "fastest", every_plan_timed_then_ct2)
+    monkeypatch.setattr(calibrate, "fastest", timing_then(chosen, timed))
     loaded = load_translator(settings(tiny_model))
     try:
         assert isinstance(loaded, CT2Translator) and CT2_PLAN in timed and chosen in timed

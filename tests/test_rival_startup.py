@@ -1,8 +1,10 @@
 """What a load whose plan chose CTranslate2 (translate/rival.py) does at start-up: no worker
 process of the default engine is forked for it (they start when sentences with terms come),
-the CTranslate2 engine calibration timed is the one that runs (loaded once, as with a plan
-kept or a plan file), and an engine the user gave, the default one too, is binding: no
-CTranslate2 from a plan or a calibration then. The choice is forced, never left to timing."""
+with a plan known ahead (kept, or a plan file) not even the default engine's model is loaded
+until then, the CTranslate2 engine calibration timed is the one that runs (loaded once), the
+weights are hashed once per process, and an engine the user gave, the default one too, is
+binding: no CTranslate2 from a plan or a calibration then. The choice is forced, never left to
+timing."""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from sejajar.translate import calibrate, ct2
+from sejajar.translate import calibrate, ct2, marian, models
 from sejajar.translate.calibrate import Plan
 from sejajar.translate.ct2 import CT2Translator
 from sejajar.translate.engines import load_translator, open_translator
 from sejajar.translate.marian import MarianTranslator, load_marian
+from sejajar.translate.models import weights_revision
 from tests.calibrating import TEXTS, forced
 from tests.helpers import KONTAN, run
 from tests.test_rival import CT2_PLAN, key_of, plan_file, refuse, settings, timing_then
@@ -55,21 +58,45 @@ def ct2_loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, int | N
     return calls
 
 
-def test_a_ctranslate2_plan_forks_no_workers_until_terms_come(
+@pytest.fixture
+def marian_loads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The settings of every load of the default engine's model."""
+    calls: list[Any] = []
+    real = marian.load_marian
+
+    def counting(options: Any, *args: Any, **kwargs: Any) -> MarianTranslator:
+        calls.append(options)
+        return real(options, *args, **kwargs)
+
+    monkeypatch.setattr(marian, "load_marian", counting)
+    return calls
+
+
+@pytest.mark.parametrize("calibrate_on", [False, True])
+def test_a_ctranslate2_plan_loads_nothing_else_until_terms_come(
     tiny_model: Path,
     tmp_path: Path,
     started: list[tuple[int, int]],
     ct2_loads: list[tuple[int | None, int | None]],
+    marian_loads: list[Any],
+    calibrate_on: bool,
 ) -> None:
+    """A plan file's CTranslate2 plan (read with calibration on or off): that engine loaded
+    once, the default engine's model neither loaded nor forked until sentences with terms."""
     plan = plan_file(tmp_path / "plan.json", tiny_model, CT2_TWO)
-    with open_translator(settings(tiny_model, plan=plan), cache=False) as session:
+    with open_translator(
+        settings(tiny_model, plan=plan, calibrate=calibrate_on), cache=False
+    ) as session:
         plain = session().translate(TEXTS)
         assert isinstance(session.loaded, CT2Translator)
-        assert started == [] and ct2_loads == [(2, 1)]  # one engine loaded, nothing forked
+        assert (started, marian_loads, ct2_loads) == ([], [], [(2, 1)])
         assert session.loaded.calibration_note == f"plan from {plan}: {Plan(**CT2_TWO).describe()}"
         got = session().translate([TEXTS[0]], terms=[["Korea"]])
         assert started == [(2, 1)] and session.rerouted == 1  # the plan's layout, now
+        assert len(marian_loads) == 1 and not marian_loads[0].rivals
     assert len(plain) == len(TEXTS) and got[0].missing_terms == ()
+    assert got == load_translator(settings(tiny_model, engine="ctranslate2", workers=2,
+                                           threads=1)).translate([TEXTS[0]], terms=[["Korea"]])  # fmt: skip
     # A caller of load_marian without ``rival`` (bench/speed.py) still gets its workers.
     own = load_marian(settings(tiny_model, plan=plan))
     try:
@@ -104,8 +131,28 @@ def test_calibration_hands_over_the_ctranslate2_engine_it_timed(
     # The plan kept: the next load times nothing and loads CTranslate2 once.
     ct2_loads.clear()
     monkeypatch.setattr(calibrate, "fastest", refuse)
+    forks = len(started)
     again = load_translator(settings(tiny_model))
     assert isinstance(again, CT2Translator) and ct2_loads == [(2, 1)]
+    assert (
+        len(started) == forks and again.calibration_note == f"this CPU's plan: {chosen.describe()}"
+    )
+
+
+def test_the_weights_are_hashed_once_while_they_stay_as_they_were(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = Path(shutil.copytree(tiny_model, tmp_path / "copy"))
+    first = weights_revision(copy)
+    hashed = models._digest.cache_info().misses
+    assert weights_revision(copy) == first and models._digest.cache_info().misses == hashed
+    (weights,) = [copy / w for w in models.WEIGHT_FILES if (copy / w).exists()]
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1
+    weights.write_bytes(bytes(data))  # changed in place: hashed again
+    assert weights_revision(copy) != first
 
 
 def test_an_engine_given_is_binding(

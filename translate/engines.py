@@ -113,10 +113,9 @@ def user_settings() -> dict[str, About]:
 
 
 def _load_transformers(settings: ModelSettings) -> Translator:
-    from sejajar.translate.marian import load_marian
-    from sejajar.translate.rival import instead
+    from sejajar.translate.rival import load
 
-    return instead(settings, load_marian(settings, rival=True))
+    return load(settings)
 
 
 def _load_ctranslate2(settings: ModelSettings) -> Translator:

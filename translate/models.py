@@ -4,6 +4,7 @@ it cannot be had. ``HF_HUB_OFFLINE`` is read at each call, ``HF_HOME`` by the hu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -136,8 +137,16 @@ def _offline() -> bool:
 
 
 def weights_revision(folder: Path) -> str:
-    """A content hash of the weights: two folders with the same weights share a revision."""
+    """A content hash of the weights: two folders with the same weights share a revision.
+    Hashed once per process while the file stays as it was (a load reads it for its plan's
+    key and again for CTranslate2's conversion: about 0.3 s each with the real model)."""
     weights = next(folder / w for w in WEIGHT_FILES if (folder / w).exists())
+    found = weights.stat()
+    return _digest(weights.resolve(), found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(weights: Path, inode: int, size: int, modified: int) -> str:
     digest = hashlib.sha256()
     with weights.open("rb") as handle:
         while chunk := handle.read(1 << 20):

@@ -19,8 +19,10 @@ as with ``--engine ctranslate2`` (:meth:`ct2.CT2Translator.default_engine`), her
 calibration built with the plan's kernels; its worker processes start when the first such
 sentence comes, never at load (:func:`marian.load_marian` with ``rival``), and the
 CTranslate2 engine calibration timed in the plan's layout is the one that runs (loaded
-once). Only int8: both engines quantise the same linear layers dynamically, so the outputs
-stay within int8's tolerance of fp32 (tests/test_rival.py).
+once). With the plan known ahead (this machine's kept plan, a plan file), the default
+engine's model is not even loaded until then (:func:`load`). Only int8: both engines
+quantise the same linear layers dynamically, so the outputs stay within int8's tolerance of
+fp32 (tests/test_rival.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from sejajar.translate.ct2 import CT2Translator
     from sejajar.translate.engines import ModelSettings
     from sejajar.translate.marian import MarianTranslator
+    from sejajar.translate.plans import Choice
     from sejajar.translate.translator import Translator
 
 # The settings at which CTranslate2 is timed (it has no bf16 on a CPU; fp32 stayed within 10%).
@@ -83,6 +86,45 @@ def _ct2_settings(settings: ModelSettings, workers: int, threads: int) -> ModelS
     return dataclasses.replace(
         settings, engine="ctranslate2", device="cpu", workers=workers, threads=threads
     )
+
+
+def load(settings: ModelSettings) -> Translator:
+    """A load of the default engine (``--engine`` left out): with a CTranslate2 plan known
+    ahead (a plan file's, this machine's cached one), that engine alone, the default engine's
+    model loaded only when sentences with terms come (about 2 s of a start-up with the real
+    model: loading, quantising); otherwise the default engine's load, then :func:`instead`."""
+    from sejajar.translate.ct2 import load_ct2
+    from sejajar.translate.marian import load_marian
+
+    known = ahead(settings)
+    if known is None or known.plan is None or known.plan.engine != "ctranslate2":
+        return instead(settings, load_marian(settings, rival=True))
+    plan = known.plan
+    fast = load_ct2(_ct2_settings(settings, plan.workers, plan.threads))
+    # The same plan read again, as the default engine's: its layout and kernels, no timing.
+    fast.own = lambda: load_marian(dataclasses.replace(settings, rivals=False))
+    fast.calibration_note, fast.plan_warning = known.note, known.warning
+    return fast
+
+
+def ahead(settings: ModelSettings) -> Choice | None:
+    """The plan a load of these settings would read (not calibrate) when it can be had
+    without loading the model (a local folder on the CPU, the layout left open), else None."""
+    from sejajar.translate import calibrate, plans
+    from sejajar.translate.models import local_folder, resolved, weights_revision
+
+    if not allowed(settings) or settings.workers is not None or settings.threads is not None:
+        return None
+    folder = local_folder(settings.model)
+    if folder is None or resolved(settings.device) != "cpu":
+        return None
+    revision = weights_revision(folder)
+    key = calibrate.plan_key(
+        settings.model, revision, settings.beams, settings.quantize, settings.batch_size
+    )
+    if settings.calibrate and calibrate.enabled():
+        return plans.choose(settings, key)
+    return plans.baked(settings, key)
 
 
 def instead(settings: ModelSettings, own: MarianTranslator) -> Translator:

@@ -86,7 +86,7 @@ def first_load(model: Path, beams: int, quantize: str) -> dict[str, Any]:
     settings = ModelSettings(
         model=str(model), beams=beams, quantize=quantize, device="cpu", workers=None, calibrate=True
     )
-    load_marian(settings).close()
+    load_marian(settings, rival=True).close()  # its plan only: no workers for a CTranslate2 one
     plans: dict[str, Any] = json.loads(calibration_path().read_text("utf-8"))
     return plans
 

@@ -35,9 +35,11 @@ def serve_child(argv: list[str]) -> None:
 
         import ray
 
-        ray.init(address="local", include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.ERROR,
-                 runtime_env={"worker_process_setup_hook": force_length})  # fmt: skip
+        from sejajar.serve.rayserve import LOCAL_RAY
+
+        ray.init(address="local", log_to_driver=False, logging_level=logging.ERROR,
+                 runtime_env={"worker_process_setup_hook": force_length},
+                 **LOCAL_RAY)  # fmt: skip  # the settings of the Ray --ray local starts
     from sejajar.cli import main
 
     sys.argv = ["sejajar", *argv]

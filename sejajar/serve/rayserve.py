@@ -74,8 +74,9 @@ class RayService:
         if not ray.is_initialized():
             _reachable(address)
             try:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                         logging_level=logging.ERROR, configure_logging=True)  # fmt: skip
+                local = LOCAL_RAY if address == "local" else {"include_dashboard": False}
+                ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR,
+                         configure_logging=True, **local)  # fmt: skip
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = {"local": "start a local Ray", "auto": "find a running Ray (--ray auto)"}
                 doing = where.get(address, f"reach Ray at {address}")
@@ -101,7 +102,7 @@ class RayService:
                 proxy_location="HeadOnly",
                 http_options={"host": host, "port": port},
                 logging_config={"log_level": "WARNING", "enable_access_log": False},
-                controller_options={"runtime_env": {"env_vars": _PROXY_ENV}},
+                controller_options={"runtime_env": {"env_vars": self._controller_env()}},
             )
             self.started_serve = True
         threads = max(1, int(self.cluster.replica_cpus))  # a replica's lanes
@@ -112,7 +113,7 @@ class RayService:
             # replica's cores: a replica's threads sleep when they have nothing to do.
             ray_actor_options={
                 "num_cpus": self.cluster.replica_cpus,
-                "runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}},
+                "runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE", **_REPLICA_ENV}},
             },
             # A batch a lane (the ingress has as many lanes), and room for /health's check.
             max_ongoing_requests=threads + 2,
@@ -125,7 +126,7 @@ class RayService:
             serve.ingress()(Ingress),
             name=INGRESS,
             num_replicas=1,
-            ray_actor_options={"num_cpus": 0},
+            ray_actor_options={"num_cpus": 0, "runtime_env": {"env_vars": _REPLICA_ENV}},
             max_ongoing_requests=self.options.queue_size,
             graceful_shutdown_timeout_s=self.options.grace,
             graceful_shutdown_wait_loop_s=0.5,
@@ -140,6 +141,12 @@ class RayService:
             raise ServeError(why.group(1) if why else _first_line(exc)) from None
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{port}"
+
+    def _controller_env(self) -> dict[str, str]:
+        """The controller's environment (the proxy's too): on a local Ray (only the service
+        runs there), the lighter control loop as well."""
+        local = self.cluster.ray == "local"
+        return {**_PROXY_ENV, **(_LOCAL_CONTROLLER_ENV if local else {})}
 
     def running(self) -> bool:
         """Whether the app is still deployed (``serve shutdown`` or ``serve.delete`` may have
@@ -177,6 +184,33 @@ _PROXY_ENV = {
     "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH": "sejajar.serve.rayproxy.proxy_middlewares",
     "RAY_SERVE_PROXY_PREFER_LOCAL_NODE_ROUTING": "0",
     "RAY_SERVE_PROXY_PREFER_LOCAL_AZ_ROUTING": "0",
+    # The proxy's router on the proxy's event loop, not on a loop of its own each request
+    # crosses twice.
+    "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0",
+}
+
+
+# Ray as ``--ray local`` starts it, only for this service (a cluster joined with ``--ray auto``
+# or ``HOST:PORT`` keeps its own settings). On a machine whose cores the model uses, Ray's
+# idle work is the service's loss (docs/performance.md#ray-serve has what each cut saves).
+LOCAL_RAY: dict[str, Any] = {
+    "include_dashboard": False,
+    "_system_config": {
+        # Ray's own metrics (the service's are its /metrics): not recorded in every process
+        # nor sent to the dashboard agent.
+        "enable_metrics_collection": False,
+        # Task events (the state API's task list, not used here): not reported to the GCS.
+        "task_events_report_interval_ms": 0,
+    },
+}
+# The Serve controller on such a Ray: its control loop a few times a second, not ten.
+_LOCAL_CONTROLLER_ENV = {"RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.5"}
+# Both deployments' replicas (on any cluster: settings of this service's own actors): the
+# handle's router and the user code on the replica's event loop, not each on a loop or
+# thread of its own that every request and batch crosses.
+_REPLICA_ENV = {
+    "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0",
+    "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0",
 }
 
 

@@ -103,16 +103,39 @@ def test_two_replicas_on_two_nodes_answer_as_the_one_machine_server(
         server.stop()
 
 
-def _replica_pids() -> set[int]:
+def _replica_pids(actor: bytes = b"ServeReplica:sejajar-model:sejajar-replica") -> set[int]:
     pids = set()
     for proc in Path("/proc").iterdir():
         with contextlib.suppress(OSError):
-            if (
-                proc.name.isdigit()
-                and b"ServeReplica:sejajar-model:sejajar-replica" in (proc / "cmdline").read_bytes()
-            ):
+            if proc.name.isdigit() and actor in (proc / "cmdline").read_bytes():
                 pids.add(int(proc.name))
     return pids
+
+
+def _environ(pid: int) -> dict[str, str]:
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+    return dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+
+
+def test_a_local_ray_runs_with_the_lighter_settings_a_cluster_keeps_its_own(
+    tiny_model: Path, env: dict[str, str]
+) -> None:
+    """``--ray local``: Ray started for the service alone (its metrics and task events off,
+    Serve's control loop slower) still serves and stops on SIGTERM."""
+    server = Server(["--model", str(tiny_model), "--no-cache", *ONE, "--ray", "local",
+                     "--replicas", "1"], env)  # fmt: skip
+    try:
+        assert {h["replicas"] for h in _healths(server, 3)} == {1}
+        reply = httpx.post(server.url + "/translate", timeout=60, json={
+            "q": SENTENCES[0], "source": "id", "target": "en"})  # fmt: skip
+        assert reply.status_code == 200 and reply.json()["translatedText"]
+        (controller,) = _replica_pids(b"ray::ServeController")
+        assert _environ(controller)["RAY_SERVE_CONTROL_LOOP_INTERVAL_S"] == "0.5"
+        assert server.stop(signal.SIGTERM, timeout=120) == 0
+        assert server.lines[-1] == "Stopped"
+        assert "Traceback" not in server.log
+    finally:
+        server.stop()
 
 
 def test_a_replica_killed_under_load_is_replaced_and_no_request_hangs(
@@ -125,6 +148,9 @@ def test_a_replica_killed_under_load_is_replaced_and_no_request_hangs(
         before = {h["replica"] for h in _healths(server, 20)}
         pids = _replica_pids()
         assert len(pids) == 2
+        # A cluster joined keeps its own Serve settings (the lighter ones are --ray local's).
+        (controller,) = _replica_pids(b"ray::ServeController")
+        assert "RAY_SERVE_CONTROL_LOOP_INTERVAL_S" not in _environ(controller)
         stop = threading.Event()
         answers: Counter[object] = Counter()
         bodies: list[str] = []

@@ -123,6 +123,9 @@ def test_a_full_queue_answers_503_with_retry_after(fake: HeldFake) -> None:
 def test_a_deadline_answers_504_and_its_sentences_leave_the_queue(fake: HeldFake) -> None:
     async def main() -> None:
         async with client(deadline=0.3) as c:
+            # A first request through every path (splitting, identification, the queue), so
+            # that the held one below reaches the model well within the short deadline.
+            assert (await ask(c, "korea selatan")).status_code == 200
             first = await busy(fake, c)
             late = await ask(c, "harga naik")  # waits behind the busy model
             assert late.status_code == 504

@@ -158,10 +158,16 @@ def row_max(
     if maxima is None:
         maxima = block_maxima(values, chunk)
     best, block = maxima.max(dim=-1)
-    columns = block[..., None] * chunk + torch.arange(chunk, device=values.device)
-    inside = torch.take_along_dim(values, columns.clamp(max=vocab - 1), dim=-1)
-    inside.masked_fill_(columns >= vocab, -float("inf"))
+    columns, outside = _block_columns(block, chunk, vocab)
+    inside = torch.take_along_dim(values, columns, dim=-1).masked_fill_(outside, -float("inf"))
     return best, torch.gather(columns, -1, inside.argmax(dim=-1, keepdim=True))[..., 0]
+
+
+def _block_columns(block: torch.Tensor, chunk: int, vocab: int) -> tuple[torch.Tensor, ...]:
+    """The token columns of each named block (an added last dimension of ``chunk``), kept
+    within the vocabulary, and which of them lie past its end (a short last block's)."""
+    columns = block[..., None] * chunk + torch.arange(chunk, device=block.device)
+    return columns.clamp(max=vocab - 1), columns >= vocab
 
 
 def best_candidates(
@@ -194,9 +200,8 @@ def best_candidates(
     best = maxima + scores[:, :, None]
     picked = torch.topk(best.view(items, -1), wide)[1]
     beam, block = picked // blocks, picked % blocks
-    columns = block[:, :, None] * chunk + torch.arange(chunk, device=log_probs.device)
-    outside = columns >= vocab  # the last block's missing tokens, when it is short
-    flat = (beam[:, :, None] * vocab + columns.clamp_(max=vocab - 1)).view(items, -1)
+    columns, outside = _block_columns(block, chunk, vocab)
+    flat = (beam[:, :, None] * vocab + columns).view(items, -1)
     totals = torch.take_along_dim(log_probs.view(items, -1), flat, dim=1)
     totals = totals.view(items, wide, chunk).add_(_gather(scores, beam)[:, :, None])
     totals.masked_fill_(outside, -float("inf"))

@@ -145,10 +145,21 @@ def machine() -> str:
 
 
 def plan_key(model: str, revision: str, beams: int, quantize: str, batch_size: int) -> str:
-    import torch
-
     work = f"beams={beams} quantize={quantize} batch={batch_size}"
-    return f"v{VERSION} | {machine()} | torch {torch.__version__} | {model}@{revision} | {work}"
+    return f"v{VERSION} | {machine()} | torch {torch_version()} | {model}@{revision} | {work}"
+
+
+def torch_version() -> str:
+    """torch's version (``torch.__version__``, local part included), read from its package's
+    metadata: a load whose plan runs CTranslate2 never imports torch (about 1 s)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:  # a build without package metadata
+        import torch
+
+        return str(torch.__version__)
 
 
 def calibration_path() -> Path:

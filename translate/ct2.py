@@ -12,6 +12,7 @@ same model with the same settings when the first such sentence comes, and counte
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from sejajar.core.folders import user_cache_folder
 from sejajar.translate.cpu import bf16_refusal
 from sejajar.translate.marian import MarianTranslatorBase
 from sejajar.translate.models import folder_revision, model_folder
+from sejajar.translate.pieces import load_tokenizer
 from sejajar.translate.translator import Translation, Translator, TranslatorError
 from sejajar.translate.workers import layout
 
@@ -189,8 +191,6 @@ def load_ct2(settings: ModelSettings) -> CT2Translator:
         raise TranslatorError(
             "{engine} ctranslate2 needs the ctranslate2 package: pip install 'sejajar[ct2]'"
         ) from exc
-    from transformers import MarianConfig, MarianTokenizer
-
     name, quantize, device = settings.model, settings.quantize, settings.device
 
     folder = model_folder(name)
@@ -211,19 +211,27 @@ def load_ct2(settings: ModelSettings) -> CT2Translator:
         )
     except (RuntimeError, ValueError) as exc:
         raise TranslatorError(f"CTranslate2 cannot load {target}: {exc}") from exc
-    tokenizer = MarianTokenizer.from_pretrained(str(folder))
-    config = MarianConfig.from_pretrained(str(folder))
     return CT2Translator(
         translator,
-        tokenizer,
+        load_tokenizer(folder),  # without transformers where the folder allows (see pieces)
         name=name,
         revision=revision,
         beams=settings.beams,
         batch_size=settings.batch_size,
         quantize=quantize,
-        max_positions=config.max_position_embeddings,
+        max_positions=_max_positions(folder),
         settings=settings,
     )
+
+
+def _max_positions(folder: Path) -> int:
+    """The model's ``max_position_embeddings``, read from its config.json (MarianConfig's
+    default where it has none; the folder was checked to hold one)."""
+    try:
+        config = json.loads((folder / "config.json").read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise TranslatorError(f"cannot read {folder / 'config.json'}: {exc}") from exc
+    return int(config.get("max_position_embeddings", 1024)) if isinstance(config, dict) else 1024
 
 
 def _has_cuda() -> bool:

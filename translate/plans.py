@@ -118,13 +118,24 @@ def _elsewhere(path: Path, plans: dict[str, dict[str, object]], key: str) -> str
     return f"{{plan}} {path} has no plan {what}; ignored"
 
 
-def _from_file(path: Path, key: str, quantize: str) -> calibration.Plan | None:
-    """The plan file's plan for ``key``, or None when it has none."""
+def runs_here(plan: calibration.Plan, settings: ModelSettings) -> bool:
+    """Whether this torch build has the kernels of ``plan``'s default engine; a plan that runs
+    CTranslate2 is not asked (nor torch imported) until sentences with terms load that
+    engine, which reads the plan again."""
+    if plan.engine == "ctranslate2":
+        return True
+    return plan.kernels in calibration.kernels(settings.quantize)
+
+
+def _from_file(path: Path, key: str, settings: ModelSettings) -> calibration.Plan | None:
+    """The plan file's plan for ``key`` as these settings can run it, or None when it has
+    none."""
     plans = read_plans(path)
     if key not in plans:
         return None
     plan = calibration.stored_plan(key, path)
-    if plan is None or plan.kernels not in calibration.kernels(quantize):
+    plan = runnable(plan, settings) if plan is not None else None
+    if plan is None or not runs_here(plan, settings):
         raise TranslatorError(
             f"{{plan}} {path}: its plan for this CPU and settings is damaged or names kernels "
             "this torch build lacks; write it again with sejajar calibrate --force"
@@ -146,10 +157,9 @@ def baked(settings: ModelSettings, key: str) -> Choice:
     plan file: nothing)."""
     if settings.plan is None:
         return Choice(None)
-    plan = _from_file(settings.plan, key, settings.quantize)
+    plan = _from_file(settings.plan, key, settings)
     if plan is None:
         return Choice(None, None, _elsewhere(settings.plan, read_plans(settings.plan), key))
-    plan = runnable(plan, settings)
     return Choice(plan, f"plan from {settings.plan}: {plan.describe()}")
 
 
@@ -160,8 +170,8 @@ def choose(settings: ModelSettings, key: str) -> Choice:
     if found.plan is not None:
         return found
     cached = calibration.stored_plan(key)
-    if cached is not None and cached.kernels in calibration.kernels(settings.quantize):
-        cached = runnable(cached, settings)
+    cached = runnable(cached, settings) if cached is not None else None
+    if cached is not None and runs_here(cached, settings):
         # Said only when another engine runs than the one asked for.
         note = f"this CPU's plan: {cached.describe()}" if cached.engine != "transformers" else None
         return Choice(cached, note, found.warning)

@@ -111,12 +111,12 @@ def ahead(settings: ModelSettings) -> Choice | None:
     """The plan a load of these settings would read (not calibrate) when it can be had
     without loading the model (a local folder on the CPU, the layout left open), else None."""
     from sejajar.translate import calibrate, plans
-    from sejajar.translate.models import local_folder, resolved, weights_revision
+    from sejajar.translate.models import local_folder, weights_revision
 
     if not allowed(settings) or settings.workers is not None or settings.threads is not None:
         return None
     folder = local_folder(settings.model)
-    if folder is None or resolved(settings.device) != "cpu":
+    if folder is None or not _on_cpu(settings.device):
         return None
     revision = weights_revision(folder)
     key = calibrate.plan_key(
@@ -151,3 +151,19 @@ def instead(settings: ModelSettings, own: MarianTranslator) -> Translator:
     fast.calibration_note = own.calibration_note
     fast.plan_warning = own.plan_warning
     return fast
+
+
+def _on_cpu(device: str) -> bool:
+    """Whether the default engine runs on the CPU with this ``device`` setting ("cpu" or
+    "auto", see :func:`allowed`), asked without importing torch (about 1 s of a start-up that
+    may not need it): "auto" is CUDA where torch sees a CUDA device, and where torch is not
+    loaded yet, where CTranslate2 sees one."""
+    import sys
+
+    if device != "auto" or "torch" in sys.modules:
+        from sejajar.translate.models import resolved
+
+        return resolved(device) == "cpu"
+    import ctranslate2
+
+    return int(ctranslate2.get_cuda_device_count()) == 0

@@ -188,3 +188,58 @@ def test_an_engine_given_is_binding(
     seen.clear()
     code, _out, err = run("calibrate", *base[:6], "--plan", str(baked), "--force")
     assert code == 0 and any(p.engine == "ctranslate2" for plans in seen for p in plans), err
+
+
+def kept_default_plan(model: Path, own: float, rival_seconds: float) -> Plan:
+    """This machine's kept plan: the default engine's, from a calibration that timed
+    CTranslate2 too (``rival_seconds`` in every layout against the plan's ``own``)."""
+    from sejajar.translate.workers import usable_cores
+
+    kept = Plan(2, 1, "fbgemm")
+    seconds = {kept.describe(): own}
+    for w, t in calibrate.layouts(usable_cores()):
+        seconds[Plan(w, t, "fbgemm", "ctranslate2").describe()] = rival_seconds
+    calibrate.store_plan(key_of(model), kept, seconds)
+    return kept
+
+
+@pytest.mark.parametrize(
+    ("workload", "options", "runs"),
+    [
+        (1_000, {}, "ctranslate2"),  # short: CTranslate2's start saves more than it costs
+        (10_000_000, {}, "transformers"),  # long: the faster batches win
+        (None, {}, "transformers"),  # unknown size (a service): the plan as kept
+        (1_000, {"engine": "transformers", "rivals": False}, "transformers"),  # given: binding
+        (1_000, {"workers": 1}, "transformers"),  # the layout given
+    ],
+)
+def test_a_short_job_runs_ctranslate2_where_its_start_saves_more_than_its_batches_cost(
+    tiny_model: Path,
+    marian_loads: list[Any],
+    ct2_loads: list[tuple[int | None, int | None]],
+    workload: int | None,
+    options: dict[str, Any],
+    runs: str,
+) -> None:
+    kept = kept_default_plan(tiny_model, own=0.64, rival_seconds=0.76)
+    loaded = load_translator(settings(tiny_model, workload=workload, **options))
+    try:
+        assert loaded.signature[2] == ("engine", runs)
+        if runs == "ctranslate2":
+            assert marian_loads == [] and len(ct2_loads) == 1  # no default model loaded
+            note = loaded.calibration_note  # type: ignore[attr-defined]
+            assert note.startswith(f"this CPU's plan: {kept.describe()}; for a job of 1,000 ")
+            assert "the CTranslate2 engine" in note and "0.76 s against 0.64 s" in note
+        else:
+            assert ct2_loads == []
+    finally:
+        loaded.close()
+
+
+def test_no_ctranslate2_timing_kept_no_switch(tiny_model: Path) -> None:
+    calibrate.store_plan(key_of(tiny_model), Plan(2, 1, "fbgemm"), {"whatever": 1.0})
+    loaded = load_translator(settings(tiny_model, workload=1_000))
+    try:
+        assert isinstance(loaded, MarianTranslator)
+    finally:
+        loaded.close()

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 from sejajar.core.files import write_atomic
 from sejajar.translate import calibrate as calibration
-from sejajar.translate.rival import builder, runnable
+from sejajar.translate.rival import builder, runnable, short_job
 from sejajar.translate.translator import TranslatorError
 
 if TYPE_CHECKING:
@@ -172,6 +172,9 @@ def choose(settings: ModelSettings, key: str) -> Choice:
     cached = calibration.stored_plan(key)
     cached = runnable(cached, settings) if cached is not None else None
     if cached is not None and runs_here(cached, settings):
+        instead = short_job(key, cached, settings)
+        if instead is not None:  # CTranslate2's start saves a short job more than it costs
+            return Choice(instead[0], instead[1], found.warning)
         # Said only when another engine runs than the one asked for.
         note = f"this CPU's plan: {cached.describe()}" if cached.engine != "transformers" else None
         return Choice(cached, note, found.warning)

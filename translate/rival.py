@@ -42,6 +42,15 @@ if TYPE_CHECKING:
 
 # The settings at which CTranslate2 is timed (it has no bf16 on a CPU; fp32 stayed within 10%).
 QUANTIZE = ("int8",)
+# How much sooner a CTranslate2 plan starts translating than the default engine's, in seconds,
+# counted low: with the real model on the 2-core Xeon with AMX (bench.crawl, 245 sentences),
+# 0.4 s against 5.4 s (torch and transformers imported, the model loaded and quantised, the
+# workers forked); CTranslate2's path imports neither (see :mod:`pieces`).
+STARTS_SOONER = 3.0
+# A job's output tokens per source character against calibration's (its outputs forced to
+# ``calibrate.FORCED`` tokens): a news sentence's translation runs to about three times as
+# many, so its batches cost about three times a calibration batch of the same characters.
+OUTPUT_SCALE = 3.0
 
 
 def available() -> bool:
@@ -167,3 +176,40 @@ def _on_cpu(device: str) -> bool:
     import ctranslate2
 
     return int(ctranslate2.get_cuda_device_count()) == 0
+
+
+def short_job(key: str, plan: Plan, settings: ModelSettings) -> tuple[Plan, str] | None:
+    """For a job of ``settings.workload`` characters on a machine whose kept plan (``plan``,
+    under ``key``) runs the default engine, the CTranslate2 plan to run instead, and its plan
+    line, when calibration timed CTranslate2 too and its slower batches would cost the job
+    less than its start saves (:data:`STARTS_SOONER`); else None. Only where CTranslate2 is
+    allowed and the layout left open; a job of unknown size (a service) never switches."""
+    from dataclasses import replace
+
+    from sejajar.translate import calibrate
+    from sejajar.translate.workers import usable_cores
+
+    if plan.engine != "transformers" or settings.workload is None or not allowed(settings):
+        return None
+    if settings.workers is not None or settings.threads is not None:
+        return None
+    seconds = calibrate.stored_seconds(key)
+    own = seconds.get(plan.describe())
+    shapes = calibrate.layouts(usable_cores())
+    others = [replace(plan, workers=w, threads=t, engine="ctranslate2") for w, t in shapes]
+    timed = [(seconds[o.describe()], o) for o in others if o.describe() in seconds]
+    if own is None or not timed:
+        return None
+    slower, fast = min(timed, key=lambda pair: pair[0])
+    batch = settings.batch_size * max(w for w, _ in shapes) * calibrate.BATCHES
+    chars = sum(map(len, calibrate.workload(batch)))
+    costs = max(0.0, slower - own) / chars * settings.workload * OUTPUT_SCALE
+    if costs >= STARTS_SOONER:
+        return None
+    note = (
+        f"this CPU's plan: {plan.describe()}; for a job of {settings.workload:,} characters "
+        f"the CTranslate2 engine, {fast.workers} worker(s) x {fast.threads} thread(s), which "
+        f"starts about {STARTS_SOONER:.0f} s sooner (its batches took {slower:.2f} s against "
+        f"{own:.2f} s in calibration)"
+    )
+    return fast, note

@@ -123,25 +123,35 @@ print(json.dumps({"code": code, "torch": "torch" in sys.modules,
 """
 
 
+@pytest.mark.parametrize("plan_from", ["file", "short job"])
 def test_a_ctranslate2_plan_runs_without_torch_or_transformers(
-    tiny_model: Path, tmp_path: Path, private_cache: Path
+    tiny_model: Path, tmp_path: Path, private_cache: Path, plan_from: str
 ) -> None:
+    """A plan file's CTranslate2 plan, or this machine's default-engine plan switched to
+    CTranslate2 for a short job (translate/rival.py's ``short_job``)."""
     pytest.importorskip("ctranslate2")
     from sejajar.translate.ct2 import load_ct2
     from tests.test_rival import settings
+    from tests.test_rival_startup import kept_default_plan
 
     load_ct2(settings(tiny_model, engine="ctranslate2")).close()  # converted once, as a run does
-    plan = plan_file(tmp_path / "plan.json", tiny_model, {"workers": 1, "threads": 1,
-                     "kernels": "fbgemm", "engine": "ctranslate2"})  # fmt: skip
+    if plan_from == "file":
+        plan = plan_file(tmp_path / "plan.json", tiny_model, {"workers": 1, "threads": 1,
+                         "kernels": "fbgemm", "engine": "ctranslate2"})  # fmt: skip
+        chosen = ["--plan", str(plan)]
+    else:
+        kept_default_plan(tiny_model, own=0.64, rival_seconds=0.76)
+        chosen = []
     out = tmp_path / "out"
     args = ["translate", str(KONTAN), "--model", str(tiny_model), "--quantize", "int8",
-            "--beams", "1", "--plan", str(plan), "--no-cache", "--out", str(out)]  # fmt: skip
-    env = {**os.environ, "XDG_CACHE_HOME": str(private_cache), "PYTHONPATH": str(ROOT)}
+            "--beams", "1", *chosen, "--no-cache", "--out", str(out)]  # fmt: skip
+    env = {**os.environ, "XDG_CACHE_HOME": str(private_cache), "PYTHONPATH": str(ROOT),
+           "SEJAJAR_CALIBRATE": "1"}  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", RUN, *args], capture_output=True, text=True, env=env, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "ctranslate2" in done.stderr  # the plan line says which engine ran
+    assert "ctranslate2" in done.stderr.lower()  # the plan line says which engine ran
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
         "code": None, "torch": False, "transformers": False
     }  # fmt: skip

@@ -171,10 +171,12 @@ def choose(settings: ModelSettings, key: str) -> Choice:
         return found
     cached = calibration.stored_plan(key)
     cached = runnable(cached, settings) if cached is not None else None
+    # CTranslate2's start saving a short job more than its batches cost (its kernels, for the
+    # sentences with terms, are checked when they come, without torch imported until then).
+    instead = short_job(key, cached, settings) if cached is not None else None
+    if instead is not None:
+        return Choice(instead[0], instead[1], found.warning)
     if cached is not None and runs_here(cached, settings):
-        instead = short_job(key, cached, settings)
-        if instead is not None:  # CTranslate2's start saves a short job more than it costs
-            return Choice(instead[0], instead[1], found.warning)
         # Said only when another engine runs than the one asked for.
         note = f"this CPU's plan: {cached.describe()}" if cached.engine != "transformers" else None
         return Choice(cached, note, found.warning)

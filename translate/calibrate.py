@@ -194,20 +194,6 @@ def stored_plan(key: str, path: Path | None = None) -> Plan | None:
     return Plan(workers, threads, kernels, str(engine))
 
 
-def stored_seconds(key: str) -> dict[str, float]:
-    """The seconds of every timing of the calibration that kept ``key``'s plan, by what it
-    timed (``Plan.describe``); empty where there are none."""
-    entry = _read(calibration_path()).get(key)
-    seconds = entry.get("seconds") if isinstance(entry, dict) else None
-    if not isinstance(seconds, dict):
-        return {}
-    return {
-        str(k): float(v)
-        for k, v in seconds.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
-
-
 def store_plan(key: str, plan: Plan, seconds: dict[str, float], path: Path | None = None) -> None:
     """Keep ``plan`` under ``key`` (an unwritable cache folder only costs a new calibration
     next time: the debug log says why)."""

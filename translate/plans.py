@@ -14,7 +14,10 @@ pay it again. So the plan of a load is, in this order:
    this key is an error. The plan line says the plan came from the file. The file is read
    with calibration off too (it times nothing); with the layout given (``--workers``,
    ``--threads``: corpus actors) it gives the kernels.
-2. This machine's plan cached in calibration.json (a known machine): nothing said.
+2. This machine's plan cached in calibration.json (a known machine): nothing said; where it
+   runs the default engine but calibration timed CTranslate2 too, a job of known size may
+   run CTranslate2 instead (its start saving more than its batches cost,
+   :func:`rival.short_job`), and the plan line says so.
 3. A calibration, as before, when the job repays it: a job of known size (``workload``, the
    source characters the front end expects) under :data:`REPAYS` characters runs with the
    default plan (one single-threaded worker per core, each precision's first kernels) and the

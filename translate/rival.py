@@ -20,9 +20,11 @@ calibration built with the plan's kernels; its worker processes start when the f
 sentence comes, never at load (:func:`marian.load_marian` with ``rival``), and the
 CTranslate2 engine calibration timed in the plan's layout is the one that runs (loaded
 once). With the plan known ahead (this machine's kept plan, a plan file), the default
-engine's model is not even loaded until then (:func:`load`). Only int8: both engines
-quantise the same linear layers dynamically, so the outputs stay within int8's tolerance of
-fp32 (tests/test_rival.py).
+engine's model is not even loaded until then (:func:`load`), nor torch imported: CTranslate2's
+path starts about 5 s sooner than the default engine's with the real model. So where the kept
+plan is the default engine's, a short job may still run CTranslate2 (:func:`short_job`).
+Only int8: both engines quantise the same linear layers dynamically, so the outputs stay
+within int8's tolerance of fp32 (tests/test_rival.py).
 """
 
 from __future__ import annotations
@@ -193,7 +195,7 @@ def short_job(key: str, plan: Plan, settings: ModelSettings) -> tuple[Plan, str]
         return None
     if settings.workers is not None or settings.threads is not None:
         return None
-    seconds = calibrate.stored_seconds(key)
+    seconds = _timings(key)
     own = seconds.get(plan.describe())
     shapes = calibrate.layouts(usable_cores())
     others = [replace(plan, workers=w, threads=t, engine="ctranslate2") for w, t in shapes]
@@ -213,3 +215,19 @@ def short_job(key: str, plan: Plan, settings: ModelSettings) -> tuple[Plan, str]
         f"{own:.2f} s in calibration)"
     )
     return fast, note
+
+
+def _timings(key: str) -> dict[str, float]:
+    """The seconds of every timing of the calibration that kept ``key``'s plan in
+    calibration.json, by what it timed (``Plan.describe``); empty where there are none."""
+    from sejajar.translate import calibrate
+
+    entry = calibrate._read(calibrate.calibration_path()).get(key)
+    seconds = entry.get("seconds") if isinstance(entry, dict) else None
+    if not isinstance(seconds, dict):
+        return {}
+    return {
+        str(k): float(v)
+        for k, v in seconds.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }

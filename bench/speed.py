@@ -122,6 +122,11 @@ def load_system(engine: str, run: Run) -> tuple[Work, Callable[[], None], str]:
     from sejajar.translate.marian import load_marian
 
     settings = ModelSettings(model=str(model), beams=run.beams, quantize=run.quantize)
+    if engine == "sejajar":  # the CLI's default as it runs: the plan's engine (rival.load)
+        from sejajar.translate.engines import load_translator
+
+        running = forced(load_translator(replace(settings, device="cpu", calibrate=True)), length)
+        return lambda: running.translate(texts), running.close, running.signature[2][1]
     if engine == "sejajar-ct2":
         translator: Any = forced(load_ct2(replace(settings, conversions=run.cache)), length)
         return lambda: translator.translate(texts), translator.close, ""
@@ -168,7 +173,7 @@ def run_system(engine: str, run: Run, repeats: int) -> dict[str, Any]:
     }
 
 
-INTERLEAVED = ("ct2", "sejajar-transformers", "sejajar-ct2")
+INTERLEAVED = ("ct2", "sejajar-transformers", "sejajar-ct2", "sejajar")
 
 
 def interleaved(run: Run, repeats: int, systems: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
@@ -187,7 +192,8 @@ def interleaved(run: Run, repeats: int, systems: Sequence[tuple[str, str, str]])
             times[name].append(time.perf_counter() - start)
     for _, close, _ in loaded.values():
         close()
-    return {"seconds": {name: min(t) for name, t in times.items()}, "runs": times}
+    plans = {name: plan for name, (_, _, plan) in loaded.items()}
+    return {"seconds": {name: min(t) for name, t in times.items()}, "runs": times, "plans": plans}
 
 
 def torch_threads() -> int:
@@ -279,15 +285,16 @@ def run(args: argparse.Namespace) -> None:
     naive = results.get(NAIVE)
     table(results, naive)
     print(
-        f"\ninterleaved: bare CTranslate2 (CT2), the default engine (default) and --engine "
-        f"ctranslate2 (engine ct2) loaded in one process and run in turn, {args.rounds} "
+        f"\ninterleaved: bare CTranslate2 (CT2), the default engine (default), --engine "
+        f"ctranslate2 (engine ct2) and sejajar as the CLI runs it with --engine left out (as "
+        f"run: the engine its plan chose) loaded in one process and run in turn, {args.rounds} "
         f"rounds (order reversed every other round); tok/s of each system's best round; the "
         f"ratios the targets use: median of the rounds' ratios (in brackets: best round over "
         f"best round)"
     )
-    print(f"{'setting':12} {'CT2 tok/s':>10} {'default':>8} {'engine ct2':>10} "
-          f"{'default/CT2':>14} {'ct2/CT2':>14}")  # fmt: skip
-    ratios: dict[str, tuple[float, float]] = {}
+    print(f"{'setting':12} {'CT2 tok/s':>10} {'default':>8} {'engine ct2':>10} {'as run':>7} "
+          f"{'default/CT2':>14} {'ct2/CT2':>14} {'as run/CT2':>14}")  # fmt: skip
+    ratios: dict[str, tuple[float, ...]] = {}
     for beams, quantize in ((4, "none"), (4, "int8"), (1, "none"), (1, "int8")):
         label = ("greedy" if beams == 1 else "beam 4") + (
             " fp32" if quantize == "none" else " int8"
@@ -299,14 +306,13 @@ def run(args: argparse.Namespace) -> None:
         secs, runs = figures["seconds"], figures["runs"]
         tokens = args.sentences * args.length
         bare, own, engine = secs["ct2"], secs["sejajar-transformers"], secs["sejajar-ct2"]
-        ratios[label] = (
-            paired(runs["ct2"], runs["sejajar-transformers"]),
-            paired(runs["ct2"], runs["sejajar-ct2"]),
-        )
-        best_ratios = (bare / own, bare / engine)
+        ran = secs["sejajar"]
+        ratios[label] = tuple(paired(runs["ct2"], runs[s]) for s in INTERLEAVED[1:])
+        best_ratios = (bare / own, bare / engine, bare / ran)
         shown = [f"{r:.2f} ({b:.2f})" for r, b in zip(ratios[label], best_ratios, strict=True)]
         print(f"{label:12} {tokens / bare:>10.0f} {tokens / own:>8.0f} {tokens / engine:>10.0f} "
-              f"{shown[0]:>14} {shown[1]:>14}", flush=True)  # fmt: skip
+              f"{tokens / ran:>7.0f} {shown[0]:>14} {shown[1]:>14} {shown[2]:>14}  "
+              f"(as run: {figures['plans']['sejajar']})", flush=True)  # fmt: skip
     targets(results, ratios, bf16_rounds(args, sizes, work, env) if has_bf16() else None)
 
 

@@ -60,3 +60,17 @@ def test_bf16_rounds_give_median_speedups_and_targets(capsys: pytest.CaptureFixt
         "met",
         "(fp32's)",
     ]
+
+
+def test_the_targets_hold_the_engine_each_plan_runs_to_ctranslate2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 29: no setting behind CTranslate2, with calibration's choice of engine counted."""
+    ratios = {"greedy int8": (0.59, 0.91, 1.04), "beam 4 fp32": (0.94, 0.95, 0.97)}
+    speed_report.targets({}, ratios)
+    lines = {line[:64].strip(): line[64:].split() for line in capsys.readouterr().out.splitlines()}
+    assert lines["as run (the plan's engine) greedy int8 vs CT2 (interleaved)"] == [
+        "1.04", ">=", "1.0", "met"
+    ]  # fmt: skip
+    assert lines["as run (the plan's engine) beam 4 fp32 vs CT2 (interleaved)"][-1] == "MISSED"
+    assert lines["default engine greedy int8 vs CT2 (interleaved, median)"][-1] == "MISSED"

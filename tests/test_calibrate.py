@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sejajar.translate import calibrate, cpu
+from sejajar.translate import calibrate, cpu, rival
 from sejajar.translate.calibrate import Plan
 from sejajar.translate.marian import MarianTranslator
 from sejajar.translate.models import weights_revision
@@ -63,6 +63,7 @@ def test_first_load_times_kernels_then_layouts_and_the_next_reads_the_plan(
         return real(plans, timing)
 
     monkeypatch.setattr(calibrate, "fastest", counting)
+    monkeypatch.setattr(rival, "available", lambda: False)  # the own engine's stages alone
     first = load(tiny_model)
     try:
         entry = stored(private_cache)[key_of(tiny_model)]

@@ -108,7 +108,7 @@ class Plan:
         layout = f"{self.workers} worker(s) x {self.threads} thread(s)"
         if self.engine == "ctranslate2":
             return (
-                f"the CTranslate2 engine (faster here), {layout} (sentences with terms: the "
+                f"the CTranslate2 engine, {layout} (sentences with terms: the "
                 f"default engine, {self.kernels} kernels)"
             )
         return f"{layout}, {self.kernels} kernels"

@@ -1,7 +1,7 @@
 """Where the default engine's plan (:mod:`calibrate`) comes from at load, so that a first run
 on a new machine costs little more than one on a known machine.
 
-A calibration costs 15-40 s with the real model (docs/performance.md#calibration): more than
+A calibration costs 15-55 s with the real model (docs/performance.md#calibration): more than
 translating a 60-sentence article at beam 4. Every fresh container, CI job and Ray node would
 pay it again. So the plan of a load is, in this order:
 

@@ -126,7 +126,7 @@ def load_system(engine: str, run: Run) -> tuple[Work, Callable[[], None], str]:
         from sejajar.translate.engines import load_translator
 
         running = forced(load_translator(replace(settings, device="cpu", calibrate=True)), length)
-        return lambda: running.translate(texts), running.close, running.signature[2][1]
+        return lambda: running.translate(texts), running.close, dict(running.signature)["engine"]
     if engine == "sejajar-ct2":
         translator: Any = forced(load_ct2(replace(settings, conversions=run.cache)), length)
         return lambda: translator.translate(texts), translator.close, ""

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from sejajar.core.files import write_atomic
 from sejajar.core.folders import user_cache_folder
+from sejajar.translate.models import torch_version
 
 if TYPE_CHECKING:
     from sejajar.translate.marian import MarianTranslator, MarianTranslatorBase
@@ -149,19 +150,6 @@ def plan_key(model: str, revision: str, beams: int, quantize: str, batch_size: i
     return f"v{VERSION} | {machine()} | torch {torch_version()} | {model}@{revision} | {work}"
 
 
-def torch_version() -> str:
-    """torch's version (``torch.__version__``, local part included), read from its package's
-    metadata: a load whose plan runs CTranslate2 never imports torch (about 1 s)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("torch")
-    except PackageNotFoundError:  # a build without package metadata
-        import torch
-
-        return str(torch.__version__)
-
-
 def calibration_path() -> Path:
     """``calibration.json`` in the user cache folder (see :func:`user_cache_folder`)."""
     return user_cache_folder() / "calibration.json"
@@ -238,6 +226,11 @@ def workload(count: int) -> list[str]:
     return [SENTENCES[i % len(SENTENCES)] for i in range(count)]
 
 
+def timed_texts(batch_size: int, cores: int) -> list[str]:
+    """The sentences each layout is timed on: ``BATCHES`` batches per worker of the widest."""
+    return workload(batch_size * max(w for w, _ in layouts(cores)) * BATCHES)
+
+
 def kernels(quantize: str) -> list[str]:
     """The kernels worth timing at this precision on this torch build (for fp32 without a
     working oneDNN, only torch's own: the others would run as it)."""
@@ -270,7 +263,7 @@ def calibrated(
 
     started = time.perf_counter()
     shapes = layouts(cores)
-    texts = workload(batch_size * max(w for w, _ in shapes) * BATCHES)
+    texts = timed_texts(batch_size, cores)
     built: dict[str, MarianTranslator] = {}
 
     def engine_for(kernels: str) -> MarianTranslator:

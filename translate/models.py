@@ -159,6 +159,19 @@ def hub_revision(model: Any) -> str:
     return str(commit)[:12] if commit else "unknown"
 
 
+def torch_version() -> str:
+    """torch's version (``torch.__version__``, local part included), read from its package's
+    metadata: a load whose plan runs CTranslate2 never imports torch (about 1 s)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:  # a build without package metadata
+        import torch
+
+        return str(torch.__version__)
+
+
 def resolved(device: str) -> str:
     """Where the model runs for a ``device`` setting: "auto" is CUDA when torch sees it."""
     import torch

@@ -120,13 +120,19 @@ def load(settings: ModelSettings) -> Translator:
     return fast
 
 
+def _open(settings: ModelSettings) -> bool:
+    """Whether CTranslate2 may run for these settings and calibration's layout is left open
+    (no ``--workers``, no ``--threads``)."""
+    return allowed(settings) and settings.workers is None and settings.threads is None
+
+
 def ahead(settings: ModelSettings) -> Choice | None:
     """The plan a load of these settings would read (not calibrate) when it can be had
     without loading the model (a local folder on the CPU, the layout left open), else None."""
     from sejajar.translate import calibrate, plans
     from sejajar.translate.models import local_folder, weights_revision
 
-    if not allowed(settings) or settings.workers is not None or settings.threads is not None:
+    if not _open(settings):
         return None
     folder = local_folder(settings.model)
     if folder is None or not _on_cpu(settings.device):
@@ -193,9 +199,7 @@ def short_job(key: str, plan: Plan, settings: ModelSettings) -> tuple[Plan, str]
     from sejajar.translate import calibrate
     from sejajar.translate.workers import usable_cores
 
-    if plan.engine != "transformers" or settings.workload is None or not allowed(settings):
-        return None
-    if settings.workers is not None or settings.threads is not None:
+    if plan.engine != "transformers" or settings.workload is None or not _open(settings):
         return None
     seconds = _timings(key)
     own = seconds.get(plan.describe())
@@ -205,8 +209,7 @@ def short_job(key: str, plan: Plan, settings: ModelSettings) -> tuple[Plan, str]
     if own is None or not timed:
         return None
     slower, fast = min(timed, key=lambda pair: pair[0])
-    batch = settings.batch_size * max(w for w, _ in shapes) * calibrate.BATCHES
-    chars = sum(map(len, calibrate.workload(batch)))
+    chars = sum(map(len, calibrate.timed_texts(settings.batch_size, usable_cores())))
     costs = max(0.0, slower - own) / chars * settings.workload * OUTPUT_SCALE
     if costs >= STARTS_SOONER:
         return None
